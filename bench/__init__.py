@@ -1,0 +1,1 @@
+"""The benchmark harness: Hydra entry point (``bench/run.py``), its config schema and result rows."""

@@ -1,0 +1,48 @@
+"""Main job: ``python bench/run.py instance=bellcanada`` (Hydra; see README for overrides).
+
+Bad input exits with code 2 and one line on stderr that names the problem; Hydra's own config errors
+(unknown group option, misspelt key, wrong type) are bad input too.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from bench.job import render, run_job
+from bench.schema import register
+from bpr.errors import BprInputError
+
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+_started = False
+
+register()
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+def main(cfg: DictConfig) -> None:
+    global _started
+    _started = True
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        df = run_job(OmegaConf.to_container(cfg.instance), OmegaConf.to_container(cfg.workload),
+                     list(cfg.algorithms), cfg.seed, out_dir)
+    except BprInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    inst = df.iloc[0]
+    print(f"{inst.instance}: {inst.n_servers} servers, R = {inst.R}, l_out = {inst.l_out}, seed = {cfg.seed}")
+    print(render(df))
+    print(f"results: {out_dir / 'results.csv'} (and .parquet); solutions: {out_dir / 'solutions'}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SystemExit as exc:
+        # Hydra exits 1 on config errors before the job starts; those are bad input (exit 2).
+        sys.exit(2 if exc.code == 1 and not _started else exc.code)

@@ -1,0 +1,48 @@
+"""Structured config of ``bench/run.py``: misspelt keys and wrong types are rejected by Hydra/OmegaConf."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from hydra.core.config_store import ConfigStore
+
+DEFAULT_ALGORITHMS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
+
+
+@dataclass
+class InstanceConf:
+    """A named scenario of ``instances/scenarios`` (null fields keep its defaults), or a frozen ``file``."""
+
+    name: str = "bellcanada"
+    file: Optional[str] = None
+    topology: Optional[str] = None
+    servers: Optional[int] = None
+    a100_fraction: Optional[float] = None
+    client_cluster: Optional[int] = None
+    model: Optional[str] = None
+
+
+@dataclass
+class WorkloadConf:
+    """SPEC 1.2 workload; null keeps the scenario default (R null: SPEC 7.3)."""
+
+    l_in: Optional[int] = None
+    l_out: Optional[int] = None
+    R: Optional[int] = None
+    arrival_rate: Optional[float] = None
+    n_requests: Optional[int] = None
+
+
+@dataclass
+class RunConf:
+    instance: InstanceConf = field(default_factory=InstanceConf)
+    workload: WorkloadConf = field(default_factory=WorkloadConf)
+    seed: int = 0
+    algorithms: list[str] = field(default_factory=lambda: list(DEFAULT_ALGORITHMS))
+
+
+def register() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=RunConf)
+    cs.store(group="instance", name="base_instance", node=InstanceConf)

@@ -1,0 +1,49 @@
+"""Reading typed fields from parsed JSON with errors that name the field (SPEC 1 "Validation")."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bpr.errors import BprInputError
+
+
+def require(d: Any, key: str, where: str) -> Any:
+    if not isinstance(d, dict):
+        raise BprInputError(f"{where}: expected an object, got {type(d).__name__}")
+    if key not in d:
+        raise BprInputError(f"{where}.{key}: missing")
+    return d[key]
+
+
+def number(value: Any, where: str, *, lo: float | None = None, strict: bool = False) -> float:
+    """A finite real; ``lo`` is a lower bound (exclusive when ``strict``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BprInputError(f"{where}: expected a number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise BprInputError(f"{where}: must be finite, got {value!r}")
+    if lo is not None and (x <= lo if strict else x < lo):
+        raise BprInputError(f"{where}: must be {'>' if strict else '>='} {lo:g}, got {value!r}")
+    return x
+
+
+def integer(value: Any, where: str, *, lo: int | None = None) -> int:
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+        raise BprInputError(f"{where}: expected an integer, got {value!r}")
+    n = int(value)
+    if lo is not None and n < lo:
+        raise BprInputError(f"{where}: must be >= {lo}, got {n}")
+    return n
+
+
+def text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise BprInputError(f"{where}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def listing(value: Any, where: str) -> list:
+    if not isinstance(value, list):
+        raise BprInputError(f"{where}: expected a list, got {type(value).__name__}")
+    return value

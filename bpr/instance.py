@@ -1,0 +1,263 @@
+"""The BPRR instance (SPEC 1): types, validation and the JSON file format (schema_version 1)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bpr.errors import BprInputError
+from bpr.fields import integer, listing, number, require, text
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Model:
+    """``L`` blocks of ``s_m`` GB each; ``d_model`` and ``kv_groups`` size the attention cache."""
+
+    name: str
+    L: int
+    d_model: int
+    kv_groups: int
+    s_m: float
+
+
+@dataclass(frozen=True)
+class Workload:
+    """l_in = l^I_max, l_out = l_max, R = |R| (design concurrency), lambda and N (SPEC 1)."""
+
+    l_in: int
+    l_out: int
+    R: int
+    arrival_rate: float
+    n_requests: int
+
+
+@dataclass(frozen=True)
+class Server:
+    """Server j: memory M_j (GB), tau_j and tau_in_j (s per block), PETALS throughput profile."""
+
+    id: str
+    node: str
+    gpu: str
+    M: float
+    tau: float
+    tau_in: float
+    forward_rps: float | None = None
+    inference_rps: float | None = None
+    network_rps: float | None = None
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    node: str
+    share: float
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """Everything a solver needs (SPEC 1). Matrices are numpy arrays: t, t_in are clients x servers,
+    rtt_ss is servers x servers. ``extra`` keeps provenance keys (topology, seed, generator)."""
+
+    name: str
+    model: Model
+    workload: Workload
+    s_c: float
+    initial_delay: float
+    servers: tuple[Server, ...]
+    clients: tuple[Client, ...]
+    t: np.ndarray
+    t_in: np.ndarray
+    rtt_ss: np.ndarray
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def L(self) -> int:
+        return self.model.L
+
+    @property
+    def R(self) -> int:
+        return self.workload.R
+
+    @property
+    def n_servers(self) -> int:
+        return len(self.servers)
+
+    def server_index(self) -> dict[str, int]:
+        return {s.id: j for j, s in enumerate(self.servers)}
+
+    def client_index(self) -> dict[str, int]:
+        return {c.id: k for k, c in enumerate(self.clients)}
+
+    def requests_per_client(self) -> list[int]:
+        """Largest-remainder split of R over the client shares (SPEC 3); ties go to the earlier client."""
+        R = self.workload.R
+        quotas = [c.share * R for c in self.clients]
+        counts = [math.floor(q + 1e-9) for q in quotas]
+        order = sorted(range(len(quotas)), key=lambda k: (-(quotas[k] - counts[k]), k))
+        for k in order[: R - sum(counts)]:
+            counts[k] += 1
+        return counts
+
+    def request_clients(self) -> list[int]:
+        """Client index of every request 0..R-1: requests go to clients in order of the split."""
+        return [k for k, n in enumerate(self.requests_per_client()) for _ in range(n)]
+
+    def to_dict(self) -> dict[str, Any]:
+        m, w = self.model, self.workload
+        servers = []
+        for s in self.servers:
+            row = {"id": s.id, "node": s.node, "gpu": s.gpu, "M": s.M, "tau": s.tau, "tau_in": s.tau_in}
+            for key in ("forward_rps", "inference_rps", "network_rps"):
+                if getattr(s, key) is not None:
+                    row[key] = getattr(s, key)
+            servers.append(row)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "name": self.name,
+            "model": {"name": m.name, "L": m.L, "d_model": m.d_model, "kv_groups": m.kv_groups, "s_m": m.s_m},
+            "workload": {"l_in": w.l_in, "l_out": w.l_out, "R": w.R, "arrival_rate": w.arrival_rate,
+                         "n_requests": w.n_requests},
+            "s_c": self.s_c,
+            "initial_delay": self.initial_delay,
+            "servers": servers,
+            "clients": [{"id": c.id, "node": c.node, "share": c.share} for c in self.clients],
+            "t": self.t.tolist(),
+            "t_in": self.t_in.tolist(),
+            "rtt_ss": self.rtt_ss.tolist(),
+            **self.extra,
+        }
+
+    def save(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+
+
+_CORE_KEYS = {"schema_version", "name", "model", "workload", "s_c", "initial_delay", "servers", "clients",
+              "t", "t_in", "rtt_ss"}
+
+
+def validate(inst: Instance) -> None:
+    """Raise BprInputError naming the first bad field (SPEC 1 "Validation")."""
+    m, w = inst.model, inst.workload
+    integer(m.L, "model.L", lo=1)
+    integer(m.d_model, "model.d_model", lo=1)
+    integer(m.kv_groups, "model.kv_groups", lo=1)
+    number(m.s_m, "model.s_m", lo=0, strict=True)
+    integer(w.l_in, "workload.l_in", lo=0)
+    integer(w.l_out, "workload.l_out", lo=1)
+    integer(w.R, "workload.R", lo=1)
+    number(w.arrival_rate, "workload.arrival_rate", lo=0, strict=True)
+    integer(w.n_requests, "workload.n_requests", lo=1)
+    number(inst.s_c, "s_c", lo=0, strict=True)
+    number(inst.initial_delay, "initial_delay", lo=0)
+    if not inst.servers:
+        raise BprInputError("servers: at least one server is needed")
+    if not inst.clients:
+        raise BprInputError("clients: at least one client is needed")
+    for j, s in enumerate(inst.servers):
+        number(s.M, f"servers[{j}].M", lo=0, strict=True)
+        number(s.tau, f"servers[{j}].tau", lo=0)
+        number(s.tau_in, f"servers[{j}].tau_in", lo=0)
+        for key in ("forward_rps", "inference_rps", "network_rps"):
+            if getattr(s, key) is not None:
+                number(getattr(s, key), f"servers[{j}].{key}", lo=0, strict=True)
+    for k, c in enumerate(inst.clients):
+        number(c.share, f"clients[{k}].share", lo=0)
+    total = sum(c.share for c in inst.clients)
+    if abs(total - 1.0) > 1e-6:
+        raise BprInputError(f"clients[*].share: must sum to 1, got {total:.6g}")
+    _unique([s.id for s in inst.servers], "servers[*].id")
+    _unique([c.id for c in inst.clients], "clients[*].id")
+    n_s, n_c = len(inst.servers), len(inst.clients)
+    for key, shape in (("t", (n_c, n_s)), ("t_in", (n_c, n_s)), ("rtt_ss", (n_s, n_s))):
+        a = getattr(inst, key)
+        if a.shape != shape:
+            raise BprInputError(f"{key}: expected shape {shape[0]}x{shape[1]} (clients/servers), got "
+                                f"{'x'.join(map(str, a.shape))}")
+        if not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise BprInputError(f"{key}: every entry must be finite and >= 0")
+
+
+def _unique(ids: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise BprInputError(f"{where}: duplicate id '{i}'")
+        seen.add(i)
+
+
+def _matrix(d: dict, key: str) -> np.ndarray:
+    rows = listing(require(d, key, "instance"), key)
+    try:
+        a = np.array(rows, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise BprInputError(f"{key}: expected a matrix of numbers ({err})") from None
+    if a.ndim != 2:
+        raise BprInputError(f"{key}: expected a list of equally long rows of numbers")
+    return a
+
+
+def from_dict(d: Any) -> Instance:
+    """Parse and validate a schema_version-1 instance dict; extra keys are kept as provenance."""
+    version = require(d, "schema_version", "instance")
+    if version != SCHEMA_VERSION:
+        raise BprInputError(f"schema_version: expected {SCHEMA_VERSION}, got {version!r}")
+    md = require(d, "model", "instance")
+    wd = require(d, "workload", "instance")
+    model = Model(name=text(require(md, "name", "model"), "model.name"),
+                  L=integer(require(md, "L", "model"), "model.L", lo=1),
+                  d_model=integer(require(md, "d_model", "model"), "model.d_model", lo=1),
+                  kv_groups=integer(md.get("kv_groups", 1), "model.kv_groups", lo=1),
+                  s_m=number(require(md, "s_m", "model"), "model.s_m", lo=0, strict=True))
+    workload = Workload(l_in=integer(require(wd, "l_in", "workload"), "workload.l_in", lo=0),
+                        l_out=integer(require(wd, "l_out", "workload"), "workload.l_out", lo=1),
+                        R=integer(require(wd, "R", "workload"), "workload.R", lo=1),
+                        arrival_rate=number(wd.get("arrival_rate", 0.5), "workload.arrival_rate", lo=0, strict=True),
+                        n_requests=integer(wd.get("n_requests", 100), "workload.n_requests", lo=1))
+    servers = []
+    for j, sd in enumerate(listing(require(d, "servers", "instance"), "servers")):
+        where = f"servers[{j}]"
+        opt = {k: number(sd[k], f"{where}.{k}") for k in ("forward_rps", "inference_rps", "network_rps")
+               if isinstance(sd, dict) and sd.get(k) is not None}
+        servers.append(Server(id=text(require(sd, "id", where), f"{where}.id"),
+                              node=str(sd.get("node", "")), gpu=str(sd.get("gpu", "")),
+                              M=number(require(sd, "M", where), f"{where}.M"),
+                              tau=number(require(sd, "tau", where), f"{where}.tau"),
+                              tau_in=number(require(sd, "tau_in", where), f"{where}.tau_in"), **opt))
+    clients = []
+    for k, cd in enumerate(listing(require(d, "clients", "instance"), "clients")):
+        where = f"clients[{k}]"
+        clients.append(Client(id=text(require(cd, "id", where), f"{where}.id"), node=str(cd.get("node", "")),
+                              share=number(require(cd, "share", where), f"{where}.share")))
+    return Instance(name=text(require(d, "name", "instance"), "name"), model=model, workload=workload,
+                    s_c=number(require(d, "s_c", "instance"), "s_c"),
+                    initial_delay=number(d.get("initial_delay", 0.0), "initial_delay"),
+                    servers=tuple(servers), clients=tuple(clients),
+                    t=_matrix(d, "t"), t_in=_matrix(d, "t_in"), rtt_ss=_matrix(d, "rtt_ss"),
+                    extra={k: v for k, v in d.items() if k not in _CORE_KEYS})
+
+
+def load(path: str | Path) -> Instance:
+    """Read an instance file; a missing, unreadable or malformed file is a BprInputError naming it."""
+    return from_dict(read_json(path, "instance"))
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise BprInputError(f"{what} file '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise BprInputError(f"{what} file '{path}' cannot be read: {err}") from None
+    except json.JSONDecodeError as err:
+        raise BprInputError(f"{what} file '{path}' is not valid JSON: {err}") from None

@@ -1,0 +1,81 @@
+"""Performance model of SPEC 2: feasible hops, k_ij, link cost, memory use and service times.
+
+Blocks are 1-based. A route position ``e`` is the next block a request needs (1 at the client's start,
+L+1 when done); server j holding a_j..a_j+m_j-1 ends at ``a_j + m_j``. The client is block 0 / L+1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from bpr.instance import Instance
+
+
+@dataclass(frozen=True, eq=False)
+class Placement:
+    """Per-server arrays (0-based server index): first block ``a`` and count ``m`` (0 = hosts nothing)."""
+
+    a: np.ndarray
+    m: np.ndarray
+
+    @classmethod
+    def of(cls, a: Sequence[int], m: Sequence[int]) -> "Placement":
+        return cls(np.asarray(a, dtype=int), np.asarray(m, dtype=int))
+
+    @property
+    def end(self) -> np.ndarray:
+        """a_j + m_j: the block a request needs after server j."""
+        return self.a + self.m
+
+    def hosts(self, j: int) -> bool:
+        return bool(self.m[j] > 0)
+
+
+def hop_blocks(e: int, a_j: int, m_j: int) -> int:
+    """k_ij for a hop from position e into server j: a_j + m_j - e if a_j <= e <= a_j + m_j - 1, else 0."""
+    return a_j + m_j - e if m_j > 0 and a_j <= e <= a_j + m_j - 1 else 0
+
+
+def route_blocks(L: int, pl: Placement, route: Sequence[int]) -> list[int] | None:
+    """k_j of every hop of a route, or None when some hop is infeasible or the chain does not reach L+1."""
+    e, ks = 1, []
+    for j in route:
+        k = hop_blocks(e, int(pl.a[j]), int(pl.m[j]))
+        if k == 0:
+            return None
+        ks.append(k)
+        e += k
+    return ks if e == L + 1 else None
+
+
+def link_cost(inst: Instance, c: int, j: int, k: int) -> float:
+    """Per-token cost t^c_ij = t[c][j] + tau_j * k_ij of entering server j for k blocks (SPEC 2)."""
+    return float(inst.t[c, j]) + inst.servers[j].tau * k
+
+
+def per_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
+    """Sum of link costs on a route: the time per generated token."""
+    return sum(link_cost(inst, c, j, k) for j, k in zip(route, ks))
+
+
+def offline_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
+    """Offline service time D = l_out * sum t^c_ij (SPEC 2, the MILP's cost)."""
+    return inst.workload.l_out * per_token_time(inst, c, route, ks)
+
+
+def first_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
+    """initial_delay + sum_j [t_in[c][j] + k_j tau_in_j] (SPEC 2, TTFT without waiting)."""
+    return inst.initial_delay + sum(float(inst.t_in[c, j]) + k * inst.servers[j].tau_in for j, k in zip(route, ks))
+
+
+def full_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
+    """Full service time of eq. 1: first token plus (l_out - 1) decode steps (SPEC 2)."""
+    return first_token_time(inst, c, route, ks) + (inst.workload.l_out - 1) * per_token_time(inst, c, route, ks)
+
+
+def memory_use(inst: Instance, pl: Placement, loads: np.ndarray) -> np.ndarray:
+    """s_m m_j + s_c * sum_r k^r_j per server (eq. 2); ``loads[j]`` = sum of k^r_j over requests."""
+    return inst.model.s_m * pl.m + inst.s_c * loads

@@ -1,0 +1,119 @@
+"""Solutions (SPEC 3): a placement plus one route per request, and their JSON file format."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from bpr.errors import BprInputError
+from bpr.fields import integer, listing, number, require, text
+from bpr.instance import SCHEMA_VERSION, Instance, read_json
+
+
+@dataclass(frozen=True)
+class PlacementEntry:
+    """Server ``server`` stores blocks first_block .. first_block+num_blocks-1 (1-based); 0 blocks = idle."""
+
+    server: str
+    first_block: int | None
+    num_blocks: int
+
+
+@dataclass(frozen=True)
+class Route:
+    request: int
+    client: str
+    servers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What an algorithm returns. ``status`` is the checked status once graded (``feasible`` /
+    ``infeasible``), or the algorithm's own word when it has no solution (e.g. ``infeasible``).
+    ``info`` holds algorithm extras (bounds, sizes) written next to the SPEC fields."""
+
+    instance: str
+    algorithm: str
+    status: str
+    placement: tuple[PlacementEntry, ...] = ()
+    routes: tuple[Route, ...] = ()
+    objective: float | None = None
+    runtime_s: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return bool(self.placement)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "instance": self.instance,
+            "algorithm": self.algorithm,
+            "status": self.status,
+            "placement": [{"server": p.server, "first_block": p.first_block, "num_blocks": p.num_blocks}
+                          for p in self.placement],
+            "routes": [{"request": r.request, "client": r.client, "servers": list(r.servers)} for r in self.routes],
+            "objective": self.objective,
+            "runtime_s": self.runtime_s,
+            **self.info,
+        }
+
+    def save(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+
+
+def build(inst: Instance, algorithm: str, first: Sequence[int], num: Sequence[int],
+          routes: Sequence[Sequence[int]], runtime_s: float, info: dict[str, Any] | None = None) -> Solution:
+    """A Solution from 0-based server indices: ``first[j]``/``num[j]`` per server, one index chain per request.
+    The status stays ``unchecked`` until the checker grades it (no algorithm grades itself)."""
+    placement = tuple(PlacementEntry(s.id, int(first[j]) if num[j] > 0 else None, int(num[j]))
+                      for j, s in enumerate(inst.servers))
+    owners = inst.request_clients()
+    route_list = tuple(Route(r, inst.clients[owners[r]].id, tuple(inst.servers[j].id for j in chain))
+                       for r, chain in enumerate(routes))
+    return Solution(inst.name, algorithm, "unchecked", placement, route_list, None, runtime_s, info or {})
+
+
+def no_solution(inst: Instance, algorithm: str, status: str, message: str, runtime_s: float,
+                info: dict[str, Any] | None = None) -> Solution:
+    """An algorithm's result without a solution (a status and the reason, never an exception)."""
+    return Solution(inst.name, algorithm, status, runtime_s=runtime_s, info={"message": message, **(info or {})})
+
+
+_CORE = {"schema_version", "instance", "algorithm", "status", "placement", "routes", "objective", "runtime_s"}
+
+
+def from_dict(d: Any) -> Solution:
+    """Parse a solution file's dict. Shape errors are BprInputError; semantic ones are the checker's job."""
+    version = require(d, "schema_version", "solution")
+    if version != SCHEMA_VERSION:
+        raise BprInputError(f"solution schema_version: expected {SCHEMA_VERSION}, got {version!r}")
+    placement = []
+    for j, p in enumerate(listing(require(d, "placement", "solution"), "placement")):
+        where = f"placement[{j}]"
+        num = integer(require(p, "num_blocks", where), f"{where}.num_blocks")
+        first = p.get("first_block")
+        placement.append(PlacementEntry(text(require(p, "server", where), f"{where}.server"),
+                                        None if first is None else integer(first, f"{where}.first_block"), num))
+    routes = []
+    for r, rd in enumerate(listing(require(d, "routes", "solution"), "routes")):
+        where = f"routes[{r}]"
+        servers = listing(require(rd, "servers", where), f"{where}.servers")
+        routes.append(Route(integer(require(rd, "request", where), f"{where}.request"),
+                            text(require(rd, "client", where), f"{where}.client"),
+                            tuple(text(s, f"{where}.servers[{i}]") for i, s in enumerate(servers))))
+    objective = d.get("objective")
+    runtime = d.get("runtime_s")
+    return Solution(instance=str(d.get("instance", "")), algorithm=str(d.get("algorithm", "")),
+                    status=str(d.get("status", "unchecked")), placement=tuple(placement), routes=tuple(routes),
+                    objective=None if objective is None else number(objective, "objective"),
+                    runtime_s=None if runtime is None else number(runtime, "runtime_s"),
+                    info={k: v for k, v in d.items() if k not in _CORE})
+
+
+def load(path: str | Path) -> Solution:
+    return from_dict(read_json(path, "solution"))

@@ -1,0 +1,138 @@
+"""The PETALS heuristics as the paper models them (SPEC 6), and the ablations opt-number and opt-order.
+
+Placement: PETALS sizes each server for a fixed cache pool, servers join one by one (seeded random order)
+and each takes the window whose sorted per-block throughputs are lexicographically smallest, leftmost on
+ties (as ``petals/server/block_selection.py::_choose_best_start``). Routing: min-latency Dijkstra over the
+hop graph, requests one by one, each consuming cache from the servers' pools, +penalty where a pool is short.
+
+Client legs are priced with t[c][j] / 2 instead of raw RTT / 2: every route has exactly one first and one
+last client leg, so a per-client constant overhead in t shifts all routes equally and leaves the choice
+unchanged (the instance file does not keep raw client RTTs).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bpr.errors import BprInputError
+from bpr.hop_graph import DST, SRC, cheapest_route, hop_graph
+from bpr.instance import Instance
+from bpr.perf import Placement, route_blocks
+from bpr.profiles import petals_constants
+from bpr.solution import Solution, build, no_solution
+from solvers import cg_bprr
+
+GIB = 1.073741824  # GB per GiB
+
+VARIANTS = ("petals", "petals-opt-number", "petals-opt-order")
+
+
+@dataclass(frozen=True, eq=False)
+class Sizing:
+    m: np.ndarray        # blocks per server
+    pool: np.ndarray     # cache pool per server in GB (what routing may consume)
+
+
+def cache_per_block(inst: Instance) -> float:
+    """c_p = 2 * d_model * attn_cache_tokens * 2 / g / 1e9 GB (4096 tokens, 16384 when g > 1)."""
+    k = petals_constants()
+    tokens = k.attn_cache_tokens if inst.model.kv_groups == 1 else k.attn_cache_tokens_grouped
+    return 2 * inst.model.d_model * tokens * 2 / inst.model.kv_groups / 1e9
+
+
+def petals_sizing(inst: Instance) -> Sizing:
+    """m_j = min(L, floor((M_j - A) / (s_m + c_p))), A = 2 GiB * d_model / 14336; pool = c_p * m_j."""
+    k = petals_constants()
+    reserved = k.reserved_gib_per_14336_dmodel * GIB * inst.model.d_model / 14336
+    c_p = cache_per_block(inst)
+    m = np.array([max(0, min(inst.L, cg_bprr.floor((s.M - reserved) / (inst.model.s_m + c_p))))
+                  for s in inst.servers], dtype=int)
+    return Sizing(m, c_p * m)
+
+
+def cg_sizing(inst: Instance) -> Sizing:
+    """opt-number: m_j from CG-BPRR step 1; the server keeps the rest of its memory for cache."""
+    m, _ = cg_bprr.conservative_sizing(inst, inst.R)
+    return Sizing(m, np.array([s.M for s in inst.servers]) - inst.model.s_m * m)
+
+
+def throughputs(inst: Instance, m: np.ndarray) -> np.ndarray:
+    """T_j = min(forward_rps * 2 / (m_j + 1), network_rps) (SPEC 6)."""
+    out = np.zeros(len(m))
+    for j, s in enumerate(inst.servers):
+        if s.forward_rps is None or s.network_rps is None:
+            raise BprInputError(f"servers[{j}] ({s.id}): PETALS needs forward_rps and network_rps")
+        out[j] = min(s.forward_rps * 2 / (m[j] + 1), s.network_rps)
+    return out
+
+
+def choose_blocks(L: int, m: np.ndarray, T: np.ndarray, order: list[int]) -> np.ndarray:
+    """Servers join in ``order``; each takes the lexicographically smallest sorted throughput window."""
+    block_tp = np.zeros(L)
+    a = np.zeros(len(m), dtype=int)
+    for j in order:
+        if m[j] == 0:
+            continue
+        width = int(m[j])
+        start = min(range(L - width + 1), key=lambda s: (tuple(np.sort(block_tp[s:s + width])), s))
+        a[j] = start + 1
+        block_tp[start:start + width] += T[j]
+    return a
+
+
+def join_order(inst: Instance, variant: str, m: np.ndarray, seed: int) -> list[int]:
+    """Seeded random order; opt-order joins in increasing tt_j (CG-BPRR's amortised time, with these m_j)."""
+    if variant == "petals-opt-order":
+        return cg_bprr.serving_order(cg_bprr.amortised_times(inst, m))
+    return [int(j) for j in np.random.default_rng(seed).permutation(inst.n_servers)]
+
+
+def route_requests(inst: Instance, pl: Placement, pool: np.ndarray) -> list[list[int]] | None:
+    """Min-latency routing of requests 0..R-1 in order; each consumes s_c * k_j from every pool it uses.
+    A hop into server j pays ``cache_penalty_s`` when j's free pool < s_c * m_j (its whole range)."""
+    k = petals_constants()
+    g = hop_graph(inst.L, pl)
+    free = pool.astype(float).copy()
+    tau = np.array([s.tau for s in inst.servers])
+    need = inst.s_c * pl.m
+    chains = []
+    for c in inst.request_clients():
+        def cost(u, v, blocks, c=c):
+            if v == DST:
+                return float(inst.t[c, u]) / 2
+            leg = float(inst.t[c, v]) / 2 if u == SRC else float(inst.rtt_ss[u, v]) / 2
+            return leg + k.hop_overhead_s + (k.cache_penalty_s if free[v] < need[v] else 0.0) + tau[v] * blocks
+
+        best = cheapest_route(g, cost)
+        if best is None:
+            return None
+        chain = best[1]
+        for j, kj in zip(chain, route_blocks(inst.L, pl, chain)):
+            free[j] -= inst.s_c * kj
+        chains.append(chain)
+    return chains
+
+
+def solve(inst: Instance, *, seed: int = 0, variant: str = "petals") -> Solution:
+    if variant not in VARIANTS:
+        raise BprInputError(f"unknown PETALS variant '{variant}'; known: {', '.join(VARIANTS)}")
+    start = time.perf_counter()
+    sizing = cg_sizing(inst) if variant == "petals-opt-number" else petals_sizing(inst)
+    order = join_order(inst, variant, sizing.m, seed)
+    pl = Placement(choose_blocks(inst.L, sizing.m, throughputs(inst, sizing.m), order), sizing.m)
+    chains = route_requests(inst, pl, sizing.pool)
+    runtime = time.perf_counter() - start
+    info = {"seed": seed, "join_order": [inst.servers[j].id for j in order]}
+    if chains is None:
+        covered = np.zeros(inst.L + 2, dtype=bool)
+        for j in np.flatnonzero(pl.m):
+            covered[pl.a[j]:pl.end[j]] = True
+        gaps = [b for b in range(1, inst.L + 1) if not covered[b]]
+        return no_solution(inst, variant, "infeasible",
+                           f"infeasible: the placement leaves {len(gaps)} of {inst.L} blocks on no server "
+                           f"(first {gaps[:1]}); sum m_j = {int(pl.m.sum())}", runtime, info)
+    return build(inst, variant, pl.a, pl.m, chains, runtime, info)
+
