@@ -40,7 +40,19 @@ def main(cfg: DictConfig) -> None:
     print(f"results: {out_dir / 'results.csv'} (and .parquet); solutions: {out_dir / 'solutions'}")
 
 
+def check_instance_args(argv: list[str]) -> None:
+    """Hydra's own message for an unknown ``instance=`` lists schema nodes too; name only real instances."""
+    known = sorted(p.stem for p in Path(CONF_DIR, "instance").glob("*.yaml"))
+    for arg in argv:
+        if arg.startswith("instance="):
+            for name in arg.split("=", 1)[1].split(","):
+                if name not in known:
+                    print(f"error: unknown instance '{name}'; known: {', '.join(known)}", file=sys.stderr)
+                    sys.exit(2)
+
+
 if __name__ == "__main__":
+    check_instance_args(sys.argv[1:])
     try:
         main()
     except SystemExit as exc:

@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from bpr.errors import BprInputError
 from bpr.fields import integer, listing, number, require, text
 
 SCHEMA_VERSION = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,16 @@ def from_dict(d: Any) -> Instance:
 
 def load(path: str | Path) -> Instance:
     """Read an instance file; a missing, unreadable or malformed file is a BprInputError naming it."""
-    return from_dict(read_json(path, "instance"))
+    return parse_file(path, "instance", from_dict)
+
+
+def parse_file(path: str | Path, what: str, parse: Callable[[Any], T]) -> T:
+    """Read a JSON file and parse it; errors name the file and then the field."""
+    data = read_json(path, what)
+    try:
+        return parse(data)
+    except BprInputError as err:
+        raise BprInputError(f"{what} file '{path}': {err}") from None
 
 
 def read_json(path: str | Path, what: str) -> Any:

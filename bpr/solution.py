@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from bpr.errors import BprInputError
 from bpr.fields import integer, listing, number, require, text
-from bpr.instance import SCHEMA_VERSION, Instance, read_json
+from bpr.instance import SCHEMA_VERSION, Instance, parse_file
 
 
 @dataclass(frozen=True)
@@ -116,4 +116,4 @@ def from_dict(d: Any) -> Solution:
 
 
 def load(path: str | Path) -> Solution:
-    return from_dict(read_json(path, "solution"))
+    return parse_file(path, "solution", from_dict)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from bpr.errors import BprInputError
 from bpr.instance import Instance
@@ -24,5 +26,11 @@ def get(name: str) -> Algorithm:
     return ALGORITHMS[name]
 
 
-def run(name: str, inst: Instance, seed: int = 0) -> Solution:
-    return get(name)(inst, seed=seed)
+def run(name: str, inst: Instance, seed: int = 0, **options: Any) -> Solution:
+    """Run an algorithm; ``options`` (e.g. time_limit) reach only the algorithms whose solve() takes them,
+    and the ones applied are recorded in the solution's ``settings``."""
+    fn = get(name)
+    accepted = inspect.signature(fn).parameters
+    applied = {k: v for k, v in options.items() if k in accepted and v is not None}
+    sol = fn(inst, seed=seed, **applied)
+    return dataclasses.replace(sol, info={**sol.info, "settings": {"seed": seed, **applied}})

@@ -130,9 +130,9 @@ def solve(inst: Instance, *, seed: int = 0, variant: str = "petals") -> Solution
         covered = np.zeros(inst.L + 2, dtype=bool)
         for j in np.flatnonzero(pl.m):
             covered[pl.a[j]:pl.end[j]] = True
-        gaps = [b for b in range(1, inst.L + 1) if not covered[b]]
+        uncovered = inst.L - int(covered[1:inst.L + 1].sum())
         return no_solution(inst, variant, "infeasible",
-                           f"infeasible: the placement leaves {len(gaps)} of {inst.L} blocks on no server "
-                           f"(first {gaps[:1]}); sum m_j = {int(pl.m.sum())}", runtime, info)
+                           f"infeasible: the placement leaves {uncovered} of {inst.L} blocks on no server "
+                           f"(sum m_j = {int(pl.m.sum())} < L = {inst.L})", runtime, info)
     return build(inst, variant, pl.a, pl.m, chains, runtime, info)
 

@@ -1,0 +1,5 @@
+import sys
+
+from bpr.cli import main
+
+sys.exit(main())
