@@ -63,6 +63,7 @@ def render(df: pd.DataFrame) -> str:
         "Thm 3.5 bound": df.bound_s.map(lambda x: "" if x is None or pd.isna(x) else f"{x:.4f}"),
         "blocks per GPU": df.blocks_per_gpu,
         "servers": df.servers_used,
+        "on routes": df.servers_routed,
         "runtime ms": df.runtime_s.map(lambda x: "-" if pd.isna(x) else f"{1e3 * x:.1f}"),
     })
     text = view.to_string(index=False)

@@ -1,0 +1,25 @@
+"""Speed of the heuristics on bellcanada (issue #2: each under 50 ms). Run with
+``.venv/bin/pytest bench/benchmarks`` (kept out of the plain test run)."""
+
+import pytest
+
+from solvers import cg_bprr, petals
+from solvers.design_load import make_instance
+
+
+@pytest.fixture(scope="module", params=[None, 88], ids=["R-spec-7.3", "R-88"])
+def bellcanada(request):
+    return make_instance("bellcanada", 0, {"workload.R": request.param})
+
+
+def test_cg_bprr_bellcanada(benchmark, bellcanada):
+    assert benchmark(cg_bprr.solve, bellcanada).has_solution
+
+
+@pytest.mark.parametrize("variant", petals.VARIANTS)
+def test_petals_bellcanada(benchmark, bellcanada, variant):
+    assert benchmark(petals.solve, bellcanada, variant=variant).has_solution
+
+
+def test_make_instance_bellcanada(benchmark):
+    assert benchmark(make_instance, "bellcanada", 0).n_servers == 26

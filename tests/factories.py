@@ -1,0 +1,29 @@
+"""Tiny hand-made instances for tests."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from bpr.instance import Client, Instance, Model, Server, Workload
+
+
+def tiny(L: int, M: Sequence[float], tau: Sequence[float], t: Sequence[Sequence[float]], *, R: int = 1,
+         s_m: float = 1.0, s_c: float = 0.1, l_out: int = 10, l_in: int = 5,
+         tau_in: Sequence[float] | None = None, t_in: Sequence[Sequence[float]] | None = None,
+         shares: Sequence[float] | None = None, initial_delay: float = 0.5,
+         rps: tuple[float, float] | None = (1000.0, 500.0), rtt_ss: Sequence[Sequence[float]] | None = None,
+         ) -> Instance:
+    n, c = len(M), len(t)
+    tau_in = tau_in if tau_in is not None else [10 * x for x in tau]
+    servers = tuple(Server(f"s{j}", f"n{j}", "gpu", M[j], tau[j], tau_in[j],
+                           forward_rps=rps and rps[0], inference_rps=rps and 1.0, network_rps=rps and rps[1])
+                    for j in range(n))
+    shares = shares or [1.0 / c] * c
+    clients = tuple(Client(f"c{k}", f"m{k}", shares[k]) for k in range(c))
+    return Instance(name="tiny", model=Model("toy", L, 16, 1, s_m), workload=Workload(l_in, l_out, R, 0.5, 10),
+                    s_c=s_c, initial_delay=initial_delay, servers=servers, clients=clients,
+                    t=np.array(t, dtype=float),
+                    t_in=np.array(t_in if t_in is not None else t, dtype=float),
+                    rtt_ss=np.array(rtt_ss if rtt_ss is not None else np.zeros((n, n)), dtype=float))

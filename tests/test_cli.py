@@ -1,0 +1,81 @@
+"""``python -m bpr`` as a script would use it: JSON on stdout and the SPEC 3 exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def bpr(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "bpr", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    out = bpr("instance", "abovenet", "--seed", 2, "--set", "workload.l_out=64", "--out", d / "i.json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["servers"] == 9
+    return d
+
+
+def test_solve_check_evaluate(files):
+    out = bpr("solve", files / "i.json", "--algorithm", "cg_bprr", "--out", files / "s.json")
+    assert out.returncode == 0, out.stderr
+    solved = json.loads(out.stdout)
+    assert solved["status"] == "feasible"
+    check = bpr("check", files / "i.json", files / "s.json")
+    assert check.returncode == 0 and json.loads(check.stdout) == {"feasible": True, "violations": []}
+    ev = bpr("evaluate", files / "i.json", files / "s.json")
+    assert ev.returncode == 0
+    assert json.loads(ev.stdout)["objective"] == pytest.approx(solved["objective"], rel=1e-12)
+    assert json.loads((files / "s.json").read_text())["algorithm"] == "cg_bprr"
+
+
+def test_infeasible_solution_exits_1(files):
+    assert bpr("solve", files / "i.json", "--algorithm", "cg_bprr", "--out", files / "ok.json").returncode == 0
+    sol = json.loads((files / "ok.json").read_text())
+    sol["routes"][0]["servers"] = sol["routes"][0]["servers"][:-1]
+    (files / "broken.json").write_text(json.dumps(sol))
+    out = bpr("check", files / "i.json", files / "broken.json")
+    assert out.returncode == 1
+    assert json.loads(out.stdout)["violations"][0]["kind"] == "coverage"
+    assert bpr("evaluate", files / "i.json", files / "broken.json").returncode == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (("instance", "nowhere", "--out", "x.json"), "unknown instance 'nowhere'; known:"),
+    (("instance", "abovenet", "--set", "servers=99", "--out", "x.json"), "at most 21 servers"),
+    (("instance", "abovenet", "--set", "servers", "--out", "x.json"), "--set expects key=value"),
+    (("solve", "missing.json", "--algorithm", "cg_bprr", "--out", "s.json"), "'missing.json' does not exist"),
+    (("solve", "{i}", "--algorithm", "simplex", "--out", "s.json"), "unknown algorithm 'simplex'"),
+    (("solve", "{i}", "--algorithm", "cg_bprr", "--time-limit", "-1", "--out", "s.json"), "--time-limit must be > 0"),
+    (("check", "{i}", "{bad}"), "placement[0].num_blocks: missing"),
+    (("check", "{i}"), "required: solution"),
+    (("frobnicate",), "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_line(files, args, message):
+    (files / "bad.json").write_text(json.dumps({"schema_version": 1, "placement": [{"server": "s0"}], "routes": []}))
+    args = [str(a).format(i=files / "i.json", bad=files / "bad.json") for a in args]
+    out = bpr(*args, cwd=files)
+    assert out.returncode == 2
+    assert out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_negative_memory_in_instance_file(files):
+    inst = json.loads((files / "i.json").read_text())
+    inst["servers"][0]["M"] = -1
+    (files / "neg.json").write_text(json.dumps(inst))
+    out = bpr("solve", files / "neg.json", "--algorithm", "petals", "--out", files / "p.json")
+    assert out.returncode == 2 and "servers[0].M: must be > 0, got -1" in out.stderr
+
+
+def test_petals_solution_with_memory_violations_exits_1_but_is_written(tmp_path):
+    assert bpr("instance", "abovenet", "--out", tmp_path / "i.json").returncode == 0
+    out = bpr("solve", tmp_path / "i.json", "--algorithm", "petals", "--out", tmp_path / "p.json")
+    result = json.loads(out.stdout)
+    assert out.returncode == (0 if result["status"] == "feasible" else 1)
+    assert result["status"] == "feasible" or all(v.startswith("memory") for v in result["violations"])
+    assert (tmp_path / "p.json").exists()

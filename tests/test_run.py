@@ -1,0 +1,81 @@
+"""The main job ``bench/run.py`` (Hydra): configs compose, the table and files appear, bad input exits 2."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from bench.schema import register
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "bench" / "run.py"
+
+
+def run(tmp_path, *overrides):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([sys.executable, str(RUN), f"hydra.run.dir={tmp_path}", *overrides],
+                          capture_output=True, text=True, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("option", ["abovenet", "bellcanada", "clustered", "topozoo", "file"])
+def test_every_instance_option_composes(option):
+    register()
+    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
+        cfg = compose("config", overrides=[f"instance={option}", "workload.l_out=64", "seed=3"])
+    assert cfg.instance.name == option and cfg.workload.l_out == 64 and cfg.seed == 3
+
+
+def test_main_job_writes_table_rows_and_solutions(tmp_path):
+    out = run(tmp_path, "instance=abovenet", "seed=1", "workload.l_out=64")
+    assert out.returncode == 0, out.stderr
+    df = pd.read_parquet(tmp_path / "results.parquet")
+    assert df.algorithm.tolist() == ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
+    assert (df.seed == 1).all() and (df.l_out == 64).all() and (df.n_servers == 9).all()
+    assert df.highspy.str.len().gt(0).all() and df.pyomo.str.len().gt(0).all()
+    assert pd.read_csv(tmp_path / "results.csv").shape == df.shape
+    cg = df.set_index("algorithm").loc["cg_bprr"]
+    assert cg.status == "feasible" and cg.per_token_s <= cg.bound_s * (1 + 1e-9)
+    petals = df.set_index("algorithm").loc["petals"]
+    assert cg.reduction_vs_petals == pytest.approx(1 - cg.per_token_s / petals.per_token_s)
+    assert "a100-80gb=53" in petals.blocks_per_gpu and "mig-1g.10gb=4" in petals.blocks_per_gpu
+    for alg in df.algorithm:
+        assert json.loads((tmp_path / "solutions" / f"{alg}.json").read_text())["algorithm"] == alg
+    assert json.loads((tmp_path / "instance.json").read_text())["name"] == "abovenet-s1"
+    assert "cg_bprr" in out.stdout and "vs petals" in out.stdout
+
+
+def test_model_that_does_not_fit_is_a_status_row(tmp_path):
+    out = run(tmp_path, "instance=abovenet", "instance.servers=3", "instance.a100_fraction=0",
+              "algorithms=[cg_bprr]")
+    assert out.returncode == 0, out.stderr
+    row = pd.read_csv(tmp_path / "results.csv").iloc[0]
+    assert row.status == "infeasible" and "short by 52 blocks" in row.message
+    assert "short by 52 blocks" in out.stdout
+
+
+def test_instance_file_option(tmp_path):
+    first = run(tmp_path / "a", "instance=clustered", "algorithms=[cg_bprr]")
+    assert first.returncode == 0, first.stderr
+    again = run(tmp_path / "b", "instance=file", f"instance.file={tmp_path / 'a' / 'instance.json'}",
+                "algorithms=[cg_bprr]")
+    assert again.returncode == 0, again.stderr
+    a, b = (pd.read_csv(tmp_path / d / "results.csv").iloc[0] for d in "ab")
+    assert a.per_token_s == b.per_token_s
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["instance=atlantis"], "unknown instance 'atlantis'; known: abovenet, bellcanada, clustered, file, topozoo"),
+    (["instance=abovenet", "instance.servers=40"], "at most 21 servers"),
+    (["instance=abovenet", "instance.severs=4"], "severs"),
+    (["instance=abovenet", "workload.l_out=many"], "l_out"),
+    (["algorithms=[cg_bprr,simplex]"], "unknown algorithm 'simplex'"),
+])
+def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
+    out = run(tmp_path, *overrides)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "results.csv").exists()

@@ -1,0 +1,99 @@
+"""Scenario generators (SPEC 1.2) and the design load (SPEC 7.3, eq. 19)."""
+
+import math
+
+import networkx as nx
+import pytest
+import topohub
+
+from bpr.errors import BprInputError
+from bpr.scenarios import generate
+from solvers.design_load import design_R, make_instance, r_max, single_request_time
+
+A100 = "a100-80gb"
+
+
+@pytest.mark.parametrize("name, servers, fast", [("bellcanada", 26, 5), ("abovenet", 9, 2), ("clustered", 9, 2)])
+def test_named_instances(name, servers, fast):
+    inst = make_instance(name, 0)
+    assert inst.n_servers == servers
+    assert sum(s.gpu == A100 for s in inst.servers) == fast
+
+
+def test_bloom_profile_numbers():
+    inst = generate("bellcanada", 0)
+    assert inst.model.s_m == pytest.approx(1.3234, abs=5e-5)
+    assert inst.s_c == pytest.approx(0.008486912, rel=1e-12)
+    assert generate("bellcanada", 0, {"workload.l_out": 64}).s_c == pytest.approx(0.004817, abs=5e-7)
+    a100 = next(s for s in inst.servers if s.gpu == A100)
+    assert a100.tau_in == pytest.approx(0.0743e-3 * 20 + 32.99e-3)
+
+
+def test_topozoo_rtts_follow_fiber_delay():
+    inst = generate("abovenet", 0)
+    g = nx.node_link_graph(topohub.get("topozoo/Abvt", use_names=True), edges="edges")
+    client = inst.clients[0].node
+    for j, s in enumerate(inst.servers):
+        km = nx.shortest_path_length(g, client, s.node, weight="dist")
+        raw = 2 * km / 200 / 1000
+        assert inst.t[0, j] == pytest.approx(raw + 0.100)
+        assert inst.t_in[0, j] == pytest.approx(raw + 0.7049e-3 * 20 + 0.067)
+    assert inst.initial_delay == 0.070
+    assert inst.clients[0].node not in {s.node for s in inst.servers}
+    assert len({s.node for s in inst.servers}) == inst.n_servers
+
+
+def test_clustered_rtts_and_overheads():
+    inst = generate("clustered", 0, {"client_cluster": 1})
+    # client in cluster 1 with the two A100s: 5 ms to them, 100 ms to the MIGs, + 50 ms overhead
+    assert inst.t[0].tolist() == pytest.approx([0.055] * 2 + [0.150] * 7)
+    assert inst.t_in[0].tolist() == pytest.approx([0.060] * 2 + [0.155] * 7)
+    assert inst.initial_delay == 0.100
+
+
+def test_same_seed_same_instance_other_seed_other_draw():
+    assert generate("bellcanada", 3).to_dict() == generate("bellcanada", 3).to_dict()
+    a, b = generate("bellcanada", 3), generate("bellcanada", 4)
+    assert [s.node for s in a.servers] != [s.node for s in b.servers]
+
+
+def test_overrides_servers_and_fraction():
+    inst = generate("abovenet", 1, {"servers": 12, "a100_fraction": 0.5})
+    assert inst.n_servers == 12 and sum(s.gpu == A100 for s in inst.servers) == 6
+
+
+def test_any_topohub_network():
+    inst = generate("topozoo", 0, {"topology": "Abilene"})
+    assert inst.extra["topology"] == "topozoo/Abilene" and inst.n_servers == 9
+
+
+@pytest.mark.parametrize("name, overrides, message", [
+    ("nowhere", {}, "unknown instance 'nowhere'; known: abovenet, bellcanada, clustered, topozoo"),
+    ("abovenet", {"servers": 40}, "topozoo/Abvt has 22 nodes, so at most 21 servers"),
+    ("abovenet", {"a100_fraction": 2}, "a100_fraction: expected a number in [0, 1]"),
+    ("abovenet", {"colour": 1}, "unknown parameter 'colour'"),
+    ("abovenet", {"model": "gpt-9"}, "unknown model 'gpt-9'; known: bloom-176b, llama-2-70b"),
+    ("topozoo", {"topology": "Atlantis"}, "no Topology Zoo network 'topozoo/Atlantis'"),
+])
+def test_bad_scenarios_name_the_problem(name, overrides, message):
+    with pytest.raises(BprInputError) as err:
+        generate(name, 0, overrides)
+    assert message in str(err.value)
+
+
+def test_r_max_eq_19_bellcanada():
+    # (5 * 86.13 + 21 * 9.1 - 1.3233977 * 96) / (0.008486912 * 96) = 607.2
+    assert r_max(generate("bellcanada", 0)) == 607
+
+
+def test_design_R_spec_7_3():
+    inst = generate("bellcanada", 0)
+    load = 0.5 * single_request_time(inst)
+    assert design_R(inst) == math.floor(load + math.sqrt(load) + 0.5)
+    assert make_instance("bellcanada", 0).R == design_R(inst)
+    assert make_instance("bellcanada", 0, {"workload.R": 88}).R == 88
+
+
+def test_design_R_is_capped_by_r_max():
+    inst = generate("bellcanada", 0, {"workload.arrival_rate": 1000.0})
+    assert design_R(inst) == r_max(inst)
