@@ -31,7 +31,7 @@ def blocks_per_gpu(inst: Instance, graded: Graded) -> str:
     return " ".join(parts)
 
 
-def row(inst: Instance, graded: Graded, seed: int, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def row(inst: Instance, graded: Graded, seed: int) -> dict[str, Any]:
     sol, ev = graded.solution, graded.evaluation
     routed = {s for r in sol.routes for s in r.servers}
     message = sol.info.get("message", "") if not sol.has_solution else (graded.report.summary() if graded.report
@@ -55,7 +55,7 @@ def row(inst: Instance, graded: Graded, seed: int, settings: dict[str, Any] | No
         "message": message,
         "highspy": package_version("highspy"),
         "pyomo": package_version("pyomo"),
-        "settings": json.dumps(settings or {}, sort_keys=True),
+        "settings": json.dumps(sol.info.get("settings", {}), sort_keys=True),
     }
 
 

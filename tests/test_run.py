@@ -36,6 +36,7 @@ def test_main_job_writes_table_rows_and_solutions(tmp_path):
     assert df.algorithm.tolist() == ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
     assert (df.seed == 1).all() and (df.l_out == 64).all() and (df.n_servers == 9).all()
     assert df.highspy.str.len().gt(0).all() and df.pyomo.str.len().gt(0).all()
+    assert all(json.loads(s)["seed"] == 1 for s in df.settings)
     assert pd.read_csv(tmp_path / "results.csv").shape == df.shape
     cg = df.set_index("algorithm").loc["cg_bprr"]
     assert cg.status == "feasible" and cg.per_token_s <= cg.bound_s * (1 + 1e-9)
