@@ -1,0 +1,88 @@
+"""Assemble the paper's MILP (SPEC 4), estimate its size first, map solutions in (warm start) and out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from bpr.instance import Instance
+from bpr.perf import Placement
+from solvers.milp.constraints import add_constraints
+from solvers.milp.objective import add_objective
+from solvers.milp.variables import Graph, add_variables
+
+
+@dataclass(frozen=True)
+class Size:
+    variables: int
+    constraints: int
+
+
+def estimate_size(n: int, R: int) -> Size:
+    """Counts of ``build`` without building: per request n(n-1) server-server edges carry f and four
+    products, the 2n client edges f and two products; three McCormick rows per product."""
+    ss, ends = n * (n - 1), 2 * n
+    per_request_vars = ss * 5 + ends * 3
+    per_request_rows = (n + 2) + ss * (2 + 12) + ends * (2 + 6)
+    return Size(2 * n + R * per_request_vars, 2 * n + R * per_request_rows)
+
+
+@dataclass
+class Built:
+    model: pyo.ConcreteModel
+    graph: Graph
+    owners: list[int]
+
+
+def build(inst: Instance) -> Built:
+    g = Graph.of(inst.n_servers)
+    owners = inst.request_clients()
+    m = pyo.ConcreteModel(name=f"bprr-{inst.name}")
+    add_variables(m, inst, g)
+    add_constraints(m, inst, g, owners)
+    add_objective(m, inst, g, owners)
+    return Built(m, g, owners)
+
+
+def set_values(b: Built, inst: Instance, pl: Placement, chains: list[list[int]]) -> None:
+    """Give every variable the value of a solution (for a MIP start). Idle servers get block 1 only,
+    since the paper's model has m_j >= 1; the start is then rejected by the solver if that breaks memory."""
+    m, g = b.model, b.graph
+    a = [int(pl.a[j]) if pl.m[j] > 0 else 1 for j in range(g.n)]
+    size = [int(pl.m[j]) if pl.m[j] > 0 else 1 for j in range(g.n)]
+    for j in range(g.n):
+        m.a[j].set_value(a[j])
+        m.m[j].set_value(size[j])
+    node_a = a + [0, inst.L + 1]
+    node_m = size + [1, 1]
+    for r in m.Rq:
+        path = [g.src, *chains[r], g.dst]
+        used = set(zip(path, path[1:]))
+        for (i, j) in m.E:
+            f = 1 if (i, j) in used else 0
+            m.f[r, i, j].set_value(f)
+            if j < g.n:
+                m.alpha[r, i, j].set_value(f * node_a[j])
+                m.gamma[r, i, j].set_value(f * node_m[j])
+            if i < g.n:
+                m.beta[r, i, j].set_value(f * node_a[i])
+                m.delta[r, i, j].set_value(f * node_m[i])
+
+
+def extract(b: Built, inst: Instance) -> tuple[Placement, list[list[int]]]:
+    """(a, m) and every request's chain from loaded variable values (f rounded at 0.5)."""
+    m, g = b.model, b.graph
+    pl = Placement.of([round(pyo.value(m.a[j])) for j in range(g.n)],
+                      [round(pyo.value(m.m[j])) for j in range(g.n)])
+    succ_by_r = []
+    for r in m.Rq:
+        succ = {i: j for (i, j) in m.E if pyo.value(m.f[r, i, j]) > 0.5}
+        chain, v = [], succ.get(g.src)
+        while v is not None and v != g.dst and len(chain) <= g.n:
+            chain.append(v)
+            v = succ.get(v)
+        succ_by_r.append(chain)
+    return pl, succ_by_r
+
+
