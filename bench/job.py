@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 import solvers
-from bench.rows import row, table
+from bench.rows import rows_for, table
 from bpr import instance as instance_io
 from bpr.errors import BprInputError
 from bpr.grading import grade
@@ -35,7 +35,7 @@ def resolve_instance(icfg: dict[str, Any], wcfg: dict[str, Any], seed: int) -> I
 
 
 def run_job(icfg: dict[str, Any], wcfg: dict[str, Any], algorithms: list[str], seed: int,
-            out_dir: Path) -> pd.DataFrame:
+            out_dir: Path, solver: dict[str, Any] | None = None) -> pd.DataFrame:
     """Everything written under ``out_dir``: instance.json, solutions/<algorithm>.json, results.csv/.parquet."""
     for name in algorithms:
         solvers.get(name)  # unknown names fail before any work is done
@@ -44,28 +44,43 @@ def run_job(icfg: dict[str, Any], wcfg: dict[str, Any], algorithms: list[str], s
     inst.save(out_dir / "instance.json")
     rows = []
     for name in algorithms:
-        graded = grade(inst, solvers.run(name, inst, seed=seed))
+        graded = grade(inst, solvers.run(name, inst, seed=seed, solver=solver))
         graded.solution.save(out_dir / "solutions" / f"{name}.json")
-        rows.append(row(inst, graded, seed))
+        rows.extend(rows_for(inst, graded, seed))
     df = table(rows)
     df.to_csv(out_dir / "results.csv", index=False)
     df.to_parquet(out_dir / "results.parquet", index=False)
     return df
 
 
+def _fmt(x: Any, spec: str, scale: float = 1.0) -> str:
+    return "" if x is None or pd.isna(x) else format(scale * x, spec)
+
+
 def render(df: pd.DataFrame) -> str:
-    """The console table: the columns a reader compares, times in ms, reduction in %."""
+    """The console table: what a reader compares; bound = Theorem 3.5 guarantee (cg_bprr), dual bound
+    (milp) or the lower bound itself; gap LB = gap to the best lower bound."""
+    col = lambda name: df[name] if name in df else pd.Series([None] * len(df))  # noqa: E731
+    solver_status = col("solver_status").map(lambda x: f" ({x})" if isinstance(x, str) else "")
+    bound = col("guarantee_s").combine_first(col("dual_bound_s")).combine_first(col("lower_bound_s"))
     view = pd.DataFrame({
         "algorithm": df.algorithm,
-        "status": df.status,
-        "per-token s": df.per_token_s.map(lambda x: "-" if pd.isna(x) else f"{x:.4f}"),
-        "vs petals": df.reduction_vs_petals.map(lambda x: "-" if pd.isna(x) else f"{100 * x:+.1f}%"),
-        "Thm 3.5 bound": df.bound_s.map(lambda x: "" if x is None or pd.isna(x) else f"{x:.4f}"),
-        "blocks per GPU": df.blocks_per_gpu,
-        "servers": df.servers_used,
-        "on routes": df.servers_routed,
-        "runtime ms": df.runtime_s.map(lambda x: "-" if pd.isna(x) else f"{1e3 * x:.1f}"),
+        "status": df.status + solver_status,
+        "per-token s": df.per_token_s.map(lambda x: _fmt(x, ".4f")),
+        "vs petals": df.reduction_vs_petals.map(lambda x: _fmt(x, "+.1f", 100) + ("%" if pd.notna(x) else "")),
+        "gap LB": df.gap_to_best_bound.map(lambda x: _fmt(x, ".1f", 100) + ("%" if pd.notna(x) else "")),
+        "bound": bound.map(lambda x: _fmt(x, ".4f")),
+        "blocks per GPU": col("blocks_per_gpu").fillna(""),
+        "servers": col("servers_used").map(lambda x: _fmt(x, ".0f")),
+        "on routes": col("servers_routed").map(lambda x: _fmt(x, ".0f")),
+        "runtime s": df.runtime_s.map(lambda x: _fmt(x, ".3f")),
     })
     text = view.to_string(index=False)
-    notes = [f"  {a}: {m}" for a, m in zip(df.algorithm, df.message) if m]
+    notes = [f"  {a}: {m}" for a, m in zip(df.algorithm, col("message")) if isinstance(m, str) and m]
+    if "variables" in df:
+        for _, r in df[df.variables.notna()].iterrows():
+            notes.append(f"  {r.algorithm}: {r.variables:.0f} variables, {r.constraints:.0f} constraints, build "
+                         f"{_fmt(r.get('build_s'), '.1f')} s + load {_fmt(r.get('load_s'), '.1f')} s, solve "
+                         f"{_fmt(r.get('solve_s'), '.1f')} s, {_fmt(r.get('nodes'), '.0f')} nodes, "
+                         f"gap {_fmt(r.get('gap'), '.3g')}")
     return text + ("\n" + "\n".join(notes) if notes else "")

@@ -30,7 +30,7 @@ def main(cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         df = run_job(OmegaConf.to_container(cfg.instance), OmegaConf.to_container(cfg.workload),
-                     list(cfg.algorithms), cfg.seed, out_dir)
+                     list(cfg.algorithms), cfg.seed, out_dir, OmegaConf.to_container(cfg.solver))
     except BprInputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

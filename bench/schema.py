@@ -7,6 +7,8 @@ from typing import Optional
 
 from hydra.core.config_store import ConfigStore
 
+from solvers.milp.backend import SolverSettings
+
 DEFAULT_ALGORITHMS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
 
 
@@ -38,6 +40,7 @@ class WorkloadConf:
 class RunConf:
     instance: InstanceConf = field(default_factory=InstanceConf)
     workload: WorkloadConf = field(default_factory=WorkloadConf)
+    solver: SolverSettings = field(default_factory=SolverSettings)
     seed: int = 0
     algorithms: list[str] = field(default_factory=lambda: list(DEFAULT_ALGORITHMS))
 
@@ -46,3 +49,4 @@ def register() -> None:
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=RunConf)
     cs.store(group="instance", name="base_instance", node=InstanceConf)
+    cs.store(group="solver", name="base_solver", node=SolverSettings)

@@ -10,13 +10,15 @@ from typing import Any, Callable
 from bpr.errors import BprInputError
 from bpr.instance import Instance
 from bpr.solution import Solution
-from solvers import cg_bprr, petals
+from solvers import bounds, cg_bprr, milp, petals
 
 Algorithm = Callable[..., Solution]
 
 ALGORITHMS: dict[str, Algorithm] = {
     cg_bprr.NAME: cg_bprr.solve,
     **{v: partial(petals.solve, variant=v) for v in petals.VARIANTS},
+    milp.NAME: milp.solve,
+    bounds.NAME: bounds.solve,
 }
 
 

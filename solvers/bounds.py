@@ -45,7 +45,7 @@ def per_request_bound(inst: Instance) -> float:
     return float(total / inst.R)
 
 
-def lp_relaxation_bound(inst: Instance, s: backend.SolverSettings) -> tuple[float | None, str]:
+def lp_relaxation_bound(inst: Instance, s: backend.SolverSettings, seed: int = 0) -> tuple[float | None, str]:
     """(bound, status) of the LP relaxation of (13); None with the reason when it could not be had."""
     size = estimate_size(inst.n_servers, inst.R)
     if size.variables > s.max_vars:
@@ -53,7 +53,7 @@ def lp_relaxation_bound(inst: Instance, s: backend.SolverSettings) -> tuple[floa
     backend.require_available(s.name)
     model = build_model(inst).model
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
-    out = backend.solve(model, s, warm=False)
+    out = backend.solve(model, s, warm=False, seed=seed)
     if out.status != "optimal" or out.incumbent is None:
         return None, out.status
     return out.incumbent / (inst.R * inst.workload.l_out), "optimal"
@@ -61,10 +61,10 @@ def lp_relaxation_bound(inst: Instance, s: backend.SolverSettings) -> tuple[floa
 
 def solve(inst: Instance, *, seed: int = 0, time_limit: float | None = None,
           solver: dict[str, Any] | None = None) -> Solution:
-    s = backend.SolverSettings.of(solver, seed=seed, time_limit=time_limit)
+    s = backend.SolverSettings.of(solver, time_limit=time_limit)
     start = time.perf_counter()
     bounds: dict[str, float | None] = {"per_request": per_request_bound(inst)}
-    bounds["lp_relaxation"], lp_status = lp_relaxation_bound(inst, s)
+    bounds["lp_relaxation"], lp_status = lp_relaxation_bound(inst, s, seed)
     finite = [b for b in bounds.values() if b is not None and np.isfinite(b)]
     info = {"lower_bounds": bounds, "lp_status": lp_status, "lower_bound_s": max(finite) if finite else None}
     return no_solution(inst, NAME, "bound", "lower bounds only", time.perf_counter() - start, info)

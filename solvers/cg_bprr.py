@@ -137,7 +137,7 @@ def solve(inst: Instance, *, seed: int = 0) -> Solution:
     p = plan(inst)
     runtime = time.perf_counter() - start
     bound = theorem_bound(inst, p.m, p.tt)
-    info = {"bound_s": bound if math.isfinite(bound) else None, "R": inst.R}
+    info = {"guarantee_s": bound if math.isfinite(bound) else None, "R": inst.R}
     if p.placement is None:
         return no_solution(inst, NAME, "infeasible", p.message, runtime, info)
     chains = [p.routes[c] for c in inst.request_clients()]

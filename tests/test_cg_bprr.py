@@ -57,7 +57,7 @@ def test_routing_takes_the_cheaper_chain(inst):
 
 def test_theorem_bound_hand_worked(inst):
     # prefix X(2), Z(1), Y(2) covers 4 blocks: 0.06*2 + 0.06*1 + 0.16*2 - 0.01*(5 - 4) = 0.49
-    assert cg_bprr.solve(inst).info["bound_s"] == pytest.approx(0.49)
+    assert cg_bprr.solve(inst).info["guarantee_s"] == pytest.approx(0.49)
 
 
 def test_lexicographic_rule_once_every_block_is_served():

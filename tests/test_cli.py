@@ -64,6 +64,16 @@ def test_bad_input_exits_2_with_one_line(files, args, message):
     assert message in out.stderr and "Traceback" not in out.stderr
 
 
+def test_solve_milp_with_time_limit(tmp_path):
+    assert bpr("instance", "clustered", "--set", "workload.R=2", "--out", tmp_path / "i.json").returncode == 0
+    out = bpr("solve", tmp_path / "i.json", "--algorithm", "milp", "--time-limit", "20", "--out", tmp_path / "m.json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "feasible"
+    sol = json.loads((tmp_path / "m.json").read_text())
+    assert sol["settings"]["time_limit"] == 20 and sol["solver_status"] in ("optimal", "time_limit")
+    assert bpr("check", tmp_path / "i.json", tmp_path / "m.json").returncode == 0
+
+
 def test_negative_memory_in_instance_file(files):
     inst = json.loads((files / "i.json").read_text())
     inst["servers"][0]["M"] = -1

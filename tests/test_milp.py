@@ -131,8 +131,7 @@ def test_warm_start_is_accepted_and_can_be_switched_off():
 
 def test_classic_pyomo_solver_interface_gives_the_same_optimum():
     inst = random_tiny(1)
-    classic = milp.solve(inst, solver={**EXACT, "name": "appsi_highs",
-                                       "option_names": {"time_limit": "time_limit", "rel_gap": "mip_rel_gap"}})
+    classic = milp.solve(inst, solver={**EXACT, "name": "appsi_highs"})
     assert classic.info["solver_status"] == "optimal"
     assert grade(inst, classic).evaluation.per_token_s == pytest.approx(optimum(inst), rel=1e-6)
 

@@ -21,12 +21,42 @@ def run(tmp_path, *overrides):
                           capture_output=True, text=True, cwd=tmp_path)
 
 
-@pytest.mark.parametrize("option", ["abovenet", "bellcanada", "clustered", "topozoo", "file"])
-def test_every_instance_option_composes(option):
+def compose_with(*overrides):
     register()
     with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
-        cfg = compose("config", overrides=[f"instance={option}", "workload.l_out=64", "seed=3"])
+        return compose("config", overrides=list(overrides))
+
+
+@pytest.mark.parametrize("option", ["abovenet", "bellcanada", "clustered", "topozoo", "file"])
+def test_every_instance_option_composes(option):
+    cfg = compose_with(f"instance={option}", "workload.l_out=64", "seed=3")
     assert cfg.instance.name == option and cfg.workload.l_out == 64 and cfg.seed == 3
+
+
+@pytest.mark.parametrize("option, name", [("highs", "highs"), ("cbc", "cbc"), ("glpk", "glpk"),
+                                          ("gurobi", "gurobi_direct")])
+def test_every_solver_option_composes(option, name):
+    cfg = compose_with(f"solver={option}", "solver.time_limit=5", "solver.warm_start=false")
+    assert cfg.solver.name == name and cfg.solver.time_limit == 5 and cfg.solver.warm_start is False
+
+
+def test_milp_and_lower_bound_rows(tmp_path):
+    out = run(tmp_path, "instance=abovenet", "workload.R=3", "algorithms=[cg_bprr,milp,lower_bounds]",
+              "solver.time_limit=5")
+    assert out.returncode == 0, out.stderr
+    df = pd.read_csv(tmp_path / "results.csv").set_index("algorithm")
+    assert {"milp", "lower_bounds:per_request", "lower_bounds:lp_relaxation", "lower_bounds:best"} <= set(df.index)
+    milp = df.loc["milp"]
+    assert milp.solver_status in ("optimal", "time_limit") and milp.status == "feasible"
+    assert milp.variables > 0 and milp.build_s >= 0 and milp.load_s > 0 and milp.solve_s > 0
+    best = df.loc["lower_bounds:best"].lower_bound_s
+    assert best == max(df.loc["lower_bounds:per_request"].lower_bound_s, df.loc["lower_bounds:lp_relaxation"].lower_bound_s,
+                       milp.dual_bound_s)
+    for alg in ("cg_bprr", "milp"):
+        row = df.loc[alg]
+        assert best <= row.per_token_s * (1 + 1e-9)
+        assert row.gap_to_best_bound == pytest.approx((row.per_token_s - best) / row.per_token_s)
+    assert json.loads(milp.settings)["solver"]["time_limit"] == 5
 
 
 def test_main_job_writes_table_rows_and_solutions(tmp_path):
@@ -39,7 +69,7 @@ def test_main_job_writes_table_rows_and_solutions(tmp_path):
     assert all(json.loads(s)["seed"] == 1 for s in df.settings)
     assert pd.read_csv(tmp_path / "results.csv").shape == df.shape
     cg = df.set_index("algorithm").loc["cg_bprr"]
-    assert cg.status == "feasible" and cg.per_token_s <= cg.bound_s * (1 + 1e-9)
+    assert cg.status == "feasible" and cg.per_token_s <= cg.guarantee_s * (1 + 1e-9)
     petals = df.set_index("algorithm").loc["petals"]
     assert cg.reduction_vs_petals == pytest.approx(1 - cg.per_token_s / petals.per_token_s)
     assert "a100-80gb=53" in petals.blocks_per_gpu and "mig-1g.10gb=4" in petals.blocks_per_gpu
@@ -74,6 +104,8 @@ def test_instance_file_option(tmp_path):
     (["instance=abovenet", "instance.severs=4"], "severs"),
     (["instance=abovenet", "workload.l_out=many"], "l_out"),
     (["algorithms=[cg_bprr,simplex]"], "unknown algorithm 'simplex'"),
+    (["algorithms=[milp]", "solver.name=nosuchsolver"], "solver 'nosuchsolver'"),
+    (["solver.time_limt=3"], "time_limt"),
 ])
 def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     out = run(tmp_path, *overrides)

@@ -22,7 +22,7 @@ NAME = "milp"
 
 def solve(inst: Instance, *, seed: int = 0, time_limit: float | None = None,
           solver: dict[str, Any] | None = None) -> Solution:
-    s = backend.SolverSettings.of(solver, seed=seed, time_limit=time_limit)
+    s = backend.SolverSettings.of(solver, time_limit=time_limit)
     size = estimate_size(inst.n_servers, inst.R)
     info: dict[str, Any] = {"solver": s.name, "variables": size.variables, "constraints": size.constraints}
     if size.variables > s.max_vars:
@@ -35,7 +35,7 @@ def solve(inst: Instance, *, seed: int = 0, time_limit: float | None = None,
     if s.export:
         backend.export(built.model, s.export)
     warm = s.warm_start and _warm_start(inst, built)
-    out = backend.solve(built.model, s, warm)
+    out = backend.solve(built.model, s, warm, seed)
     scale = inst.R * inst.workload.l_out
     info.update(solver_status=out.status, raw_status=out.raw_status, load_s=out.load_s, solve_s=out.solve_s,
                 nodes=out.nodes, warm_start=warm, warm_start_accepted=out.warm_start_accepted,

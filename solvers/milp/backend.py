@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyomo.environ as pyo
+import yaml
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribFactory
 from pyomo.contrib.solver.common.results import TerminationCondition as ContribTC
 from pyomo.opt import TerminationCondition as LegacyTC
@@ -31,16 +33,15 @@ LEGACY_STATUS = {LegacyTC.optimal: "optimal", LegacyTC.maxTimeLimit: "time_limit
 
 @dataclass
 class SolverSettings:
-    """Solver choice and limits; recorded with every result row. ``option_names`` maps time_limit,
-    rel_gap, threads and seed to a classic Pyomo solver's own option names (see conf/solver/*.yaml)."""
+    """Solver choice and limits (also the Hydra schema of ``conf/solver``); recorded with every result row.
+    ``option_names`` maps time_limit, rel_gap, threads and seed to a classic Pyomo solver's own option names (see conf/solver/*.yaml)."""
 
     name: str = "highs"
     time_limit: float = 60.0
     rel_gap: float = 1e-6
     threads: int = 1
-    seed: int = 0
     warm_start: bool = True
-    max_vars: int = 600_000
+    max_vars: int = 1_000_000   # ~10 KB per variable in Pyomo + HiGHS: ~11 GB, room left on a 24 GB machine
     export: str | None = None
     option_names: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
@@ -98,11 +99,11 @@ def export(model: pyo.ConcreteModel, path: str) -> None:
     model.write(path, io_options={"symbolic_solver_labels": True})  # Pyomo picks the format by suffix
 
 
-def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool) -> Outcome:
-    return _solve_contrib(model, s, warm) if is_contrib(s.name) else _solve_legacy(model, s, warm)
+def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int) -> Outcome:
+    return (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed)
 
 
-def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool) -> Outcome:
+def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int) -> Outcome:
     opt = ContribFactory(s.name)
     options = dict(s.options)
     if s.name == "highs":
@@ -110,7 +111,7 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool) -> O
 
         # threads are process-wide in HiGHS; a reused worker may have run with another count
         highspy.Highs.resetGlobalScheduler(True)
-        options.setdefault("random_seed", s.seed)
+        options.setdefault("random_seed", seed)
     tick = time.perf_counter()
     opt.set_instance(model)
     load_s = time.perf_counter() - tick
@@ -145,13 +146,20 @@ def _highs_start(opt, model: pyo.ConcreteModel) -> bool:
     return opt._solver_model.setSolution(start) == highspy.HighsStatus.kOk
 
 
-def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool) -> Outcome:
+@cache
+def _known_option_names() -> dict[str, dict[str, str]]:
+    with open(Path(__file__).with_name("option_names.yaml")) as fh:
+        return yaml.safe_load(fh)
+
+
+def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int) -> Outcome:
     opt = pyo.SolverFactory(s.name)
+    names = s.option_names or _known_option_names().get(s.name, {})
     options = dict(s.options)
     for ours, value in (("time_limit", s.time_limit), ("rel_gap", s.rel_gap), ("threads", s.threads),
-                        ("seed", s.seed)):
-        if ours in s.option_names:
-            options[s.option_names[ours]] = value
+                        ("seed", seed)):
+        if ours in names:
+            options[names[ours]] = value
     kwargs = {"warmstart": True} if warm and opt.warm_start_capable() else {}
     tick = time.perf_counter()
     try:
