@@ -23,3 +23,12 @@ def test_petals_bellcanada(benchmark, bellcanada, variant):
 
 def test_make_instance_bellcanada(benchmark):
     assert benchmark(make_instance, "bellcanada", 0).n_servers == 26
+
+
+def test_milp_build_abovenet(benchmark):
+    """Pyomo build of the paper's MILP (eq. 13) on abovenet at the SPEC 7.3 load (no solve)."""
+    from solvers.milp.model import build, estimate_size
+
+    inst = make_instance("abovenet", 0)
+    built = benchmark.pedantic(build, args=(inst,), rounds=3, iterations=1)
+    assert built.model.nvariables() == estimate_size(inst.n_servers, inst.R).variables

@@ -8,8 +8,8 @@ from bpr.instance import Instance
 from solvers.milp.variables import Graph, blocks
 
 
-def add_constraints(m: pyo.ConcreteModel, inst: Instance, g: Graph, owners: list[int]) -> None:
-    del owners  # every request has the same graph; its client only enters the costs
+def add_constraints(m: pyo.ConcreteModel, inst: Instance, g: Graph) -> None:
+    """Every request has the same graph; its client enters only the costs (objective.py)."""
     L, s_m, s_c = inst.L, inst.model.s_m, inst.s_c
     into = {j: g.into(j) for j in range(g.n)}
     out = {v: g.out(v) for v in range(g.n + 2)}

@@ -40,7 +40,7 @@ def build(inst: Instance) -> Built:
     owners = inst.request_clients()
     m = pyo.ConcreteModel(name=f"bprr-{inst.name}")
     add_variables(m, inst, g)
-    add_constraints(m, inst, g, owners)
+    add_constraints(m, inst, g)
     add_objective(m, inst, g, owners)
     return Built(m, g, owners)
 

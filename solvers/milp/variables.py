@@ -29,12 +29,10 @@ class Graph:
     @classmethod
     def of(cls, n: int) -> "Graph":
         src, dst = n, n + 1
-        servers = range(n)
-        into = [(src, j) for j in servers] + [(i, j) for i in servers for j in servers if i != j]
-        out = [(i, j) for i in servers for j in servers if i != j] + [(i, dst) for i in servers]
-        edges = [(src, j) for j in servers] + [(i, j) for i in servers for j in servers if i != j] + \
-                [(i, dst) for i in servers]
-        return cls(n, src, dst, edges, into, out)
+        first = [(src, j) for j in range(n)]
+        middle = [(i, j) for i in range(n) for j in range(n) if i != j]
+        last = [(i, dst) for i in range(n)]
+        return cls(n, src, dst, first + middle + last, first + middle, middle + last)
 
     def into(self, v: int) -> list[tuple[int, int]]:
         return [e for e in self.edges if e[1] == v]
