@@ -101,6 +101,7 @@ def test_time_limit_is_a_status_with_incumbent_and_bound():
     sol = milp.solve(inst, solver={"time_limit": 1.0, "rel_gap": 0.0})
     info = sol.info
     assert info["solver_status"] == "time_limit"
+    assert info["termination_condition"] == "maxTimeLimit" and info["raw_status"] == "Time limit reached"
     assert sol.has_solution and info["incumbent_s"] is not None and info["dual_bound_s"] is not None
     # the big-M relaxation is weak: early dual bounds may even be negative, so the gap may exceed 1
     assert info["dual_bound_s"] < info["incumbent_s"] and info["gap"] > 0

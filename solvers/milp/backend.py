@@ -64,6 +64,7 @@ class SolverSettings:
 @dataclass
 class Outcome:
     status: str                 # optimal / time_limit / infeasible / iteration_limit / error ...
+    termination: str            # Pyomo's termination condition
     raw_status: str             # the solver's own word
     has_solution: bool
     incumbent: float | None
@@ -121,11 +122,12 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
     has = res.incumbent_objective is not None
     if has:
         res.solution_loader.load_vars()
-    raw = str(res.termination_condition.name)
+    raw = res.termination_condition.name
     if s.name == "highs":
         h = opt._solver_model
         raw = h.modelStatusToString(h.getModelStatus())
-    return Outcome(CONTRIB_STATUS.get(res.termination_condition, res.termination_condition.name), raw, has,
+    tc = res.termination_condition
+    return Outcome(CONTRIB_STATUS.get(tc, tc.name), tc.name, raw, has,
                    res.incumbent_objective, res.objective_bound, load_s, res.timing_info.wall_time,
                    getattr(res.extra_info, "mip_node_count", None), accepted)
 
@@ -165,7 +167,8 @@ def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed:
     try:
         res = opt.solve(model, options=options, load_solutions=False, **kwargs)
     except Exception as err:  # a solver crash is a result, not a crash of the benchmark
-        return Outcome("error", str(err).splitlines()[0], False, None, None, 0.0, time.perf_counter() - tick, None)
+        return Outcome("error", "error", str(err).splitlines()[0], False, None, None, 0.0,
+                       time.perf_counter() - tick, None)
     solve_s = time.perf_counter() - tick
     tc = res.solver.termination_condition
     has = len(res.solution) > 0
@@ -173,5 +176,6 @@ def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed:
         model.solutions.load_from(res)
     upper, lower = res.problem.upper_bound, res.problem.lower_bound
     finite = lambda x: x is not None and abs(float(x)) < float("inf")  # noqa: E731
-    return Outcome(LEGACY_STATUS.get(tc, str(tc)), str(tc), has, pyo.value(model.cost) if has else None,
+    return Outcome(LEGACY_STATUS.get(tc, str(tc)), str(tc), str(res.solver.status), has,
+                   pyo.value(model.cost) if has else None,
                    float(lower) if finite(lower) else None, 0.0, solve_s, None, None)
