@@ -174,7 +174,7 @@ def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed:
     has = len(res.solution) > 0
     if has:
         model.solutions.load_from(res)
-    upper, lower = res.problem.upper_bound, res.problem.lower_bound
+    lower = res.problem.lower_bound
     finite = lambda x: x is not None and abs(float(x)) < float("inf")  # noqa: E731
     return Outcome(LEGACY_STATUS.get(tc, str(tc)), str(tc), str(res.solver.status), has,
                    pyo.value(model.cost) if has else None,
