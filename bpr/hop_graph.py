@@ -15,8 +15,8 @@ from bpr.perf import Placement, hop_blocks
 SRC: Hashable = "S"
 DST: Hashable = "D"
 
-# cost(u, v, k): u is SRC or a server index, v a server index or DST (k = 0 into DST).
-HopCost = Callable[[Hashable, Hashable, int], float]
+# cost(u, v, k): u is SRC or a server index, v a server index or DST (k = 0 into DST); None hides the hop.
+HopCost = Callable[[Hashable, Hashable, int], float | None]
 
 
 def hop_graph(L: int, pl: Placement) -> nx.DiGraph:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from bpr.errors import BprInputError
-from bpr.hop_graph import DST, SRC, cheapest_route, hop_graph
+from bpr.hop_graph import DST, SRC, HopCost, cheapest_route, hop_graph
 from bpr.instance import Instance
 from bpr.perf import Placement, route_blocks
 from bpr.profiles import petals_constants
@@ -90,23 +91,29 @@ def join_order(inst: Instance, variant: str, m: np.ndarray, seed: int) -> list[i
     return [int(j) for j in np.random.default_rng(seed).permutation(inst.n_servers)]
 
 
+def min_latency_cost(inst: Instance, c: int, short: Callable[[int], bool]) -> HopCost:
+    """PETALS hop prices for client c (SPEC 6): client legs t/2, server legs rtt_ss/2, + 0.018 s per hop
+    into a server, + penalty when that server's pool is ``short``, + tau per block."""
+    k = petals_constants()
+
+    def cost(u, v, blocks):
+        if v == DST:
+            return float(inst.t[c, u]) / 2
+        leg = float(inst.t[c, v]) / 2 if u == SRC else float(inst.rtt_ss[u, v]) / 2
+        return leg + k.hop_overhead_s + (k.cache_penalty_s if short(v) else 0.0) + inst.servers[v].tau * blocks
+
+    return cost
+
+
 def route_requests(inst: Instance, pl: Placement, pool: np.ndarray) -> list[list[int]] | None:
     """Min-latency routing of requests 0..R-1 in order; each consumes s_c * k_j from every pool it uses.
-    A hop into server j pays ``cache_penalty_s`` when j's free pool < s_c * m_j (its whole range)."""
-    k = petals_constants()
+    A hop into server j pays the penalty when j's free pool < s_c * m_j (its whole range)."""
     g = hop_graph(inst.L, pl)
     free = pool.astype(float).copy()
-    tau = np.array([s.tau for s in inst.servers])
     need = inst.s_c * pl.m
     chains = []
     for c in inst.request_clients():
-        def cost(u, v, blocks, c=c):
-            if v == DST:
-                return float(inst.t[c, u]) / 2
-            leg = float(inst.t[c, v]) / 2 if u == SRC else float(inst.rtt_ss[u, v]) / 2
-            return leg + k.hop_overhead_s + (k.cache_penalty_s if free[v] < need[v] else 0.0) + tau[v] * blocks
-
-        best = cheapest_route(g, cost)
+        best = cheapest_route(g, min_latency_cost(inst, c, lambda v: free[v] < need[v]))
         if best is None:
             return None
         chain = best[1]
@@ -116,13 +123,18 @@ def route_requests(inst: Instance, pl: Placement, pool: np.ndarray) -> list[list
     return chains
 
 
-def solve(inst: Instance, *, seed: int = 0, variant: str = "petals") -> Solution:
+def place(inst: Instance, variant: str, seed: int) -> tuple[Placement, Sizing, list[int]]:
+    """Placement of a PETALS variant, its sizing (cache pools) and the join order used."""
     if variant not in VARIANTS:
         raise BprInputError(f"unknown PETALS variant '{variant}'; known: {', '.join(VARIANTS)}")
-    start = time.perf_counter()
     sizing = cg_sizing(inst) if variant == "petals-opt-number" else petals_sizing(inst)
     order = join_order(inst, variant, sizing.m, seed)
-    pl = Placement(choose_blocks(inst.L, sizing.m, throughputs(inst, sizing.m), order), sizing.m)
+    return Placement(choose_blocks(inst.L, sizing.m, throughputs(inst, sizing.m), order), sizing.m), sizing, order
+
+
+def solve(inst: Instance, *, seed: int = 0, variant: str = "petals") -> Solution:
+    start = time.perf_counter()
+    pl, sizing, order = place(inst, variant, seed)
     chains = route_requests(inst, pl, sizing.pool)
     runtime = time.perf_counter() - start
     info = {"seed": seed, "join_order": [inst.servers[j].id for j in order]}

@@ -1,0 +1,116 @@
+"""The reservation-timeline simulator of SPEC 7.1.
+
+Requests are handled in arrival order; a routing policy picks a chain from the current state; the request
+reserves s_c * k_j on every server of its chain over [S_r, S_r + D_r), where S_r is the earliest time
+>= A_r from which every server of the chain has room at every later instant (moved to the next PETALS
+client retry instant when ``retry_backoff``). D_r is the full service time of eq. 1, or the offline
+service time for the offline check (all arrivals at 0, fixed routes: waits 0 and the evaluator's cost).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+import pandas as pd
+
+from bpr.hop_graph import hop_graph
+from bpr.instance import Instance
+from bpr.perf import Placement, first_token_time, full_time, offline_time, route_blocks
+from bpr.timeline import Timeline
+
+RETRY_CAP_S = 60.0  # PETALS client back-off: delays 1, 2, 4, ... s, at most 60 s
+
+
+@dataclass(frozen=True, eq=False)
+class Arrivals:
+    times: np.ndarray       # A_r, non-decreasing
+    clients: np.ndarray     # client index of each request
+
+
+def poisson_arrivals(inst: Instance, n: int, rate: float, seed: int) -> Arrivals:
+    """First arrival at t = 0, exponential gaps of mean 1/rate; clients drawn by share. Same seed, same
+    arrivals, whatever algorithm is simulated."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.exponential(1.0 / rate, size=n - 1)
+    shares = np.array([c.share for c in inst.clients])
+    clients = rng.choice(len(shares), size=n, p=shares / shares.sum())
+    return Arrivals(np.concatenate(([0.0], np.cumsum(gaps))), clients)
+
+
+def offline_arrivals(inst: Instance) -> Arrivals:
+    """The offline check: R requests at t = 0, clients by the largest-remainder split."""
+    return Arrivals(np.zeros(inst.R), np.array(inst.request_clients()))
+
+
+def retry_instant(arrival: float, ready: float) -> float:
+    """First of A, A+1, A+3, A+7, ... (delays doubling, capped at 60 s) that is >= ready."""
+    t, delay = arrival, 1.0
+    while t < ready - 1e-12:
+        t += delay
+        delay = min(2 * delay, RETRY_CAP_S)
+    return t
+
+
+class State:
+    """What a routing policy may look at: instance, placement, hop graph and the server timelines."""
+
+    def __init__(self, inst: Instance, pl: Placement, capacity: Sequence[float]):
+        self.inst, self.placement = inst, pl
+        self.graph = hop_graph(inst.L, pl)
+        self.timelines = [Timeline(c) for c in capacity]
+
+    def wait(self, j: int, k: int, now: float) -> float:
+        """tW: time from ``now`` until server j has room for k blocks of cache at every later instant."""
+        return self.timelines[j].earliest_fit(self.inst.s_c * k, now) - now
+
+    def free(self, j: int, now: float) -> float:
+        return self.timelines[j].capacity - self.timelines[j].usage(now)
+
+
+class RoutingPolicy(Protocol):
+    name: str
+
+    def route(self, state: State, request: int, client: int, now: float) -> list[int] | None: ...
+
+
+ServiceTime = Callable[[Instance, int, Sequence[int], Sequence[int]], float]
+SERVICE: dict[str, ServiceTime] = {"full": full_time, "offline": offline_time}
+
+
+def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: RoutingPolicy,
+             arrivals: Arrivals, service: str = "full", retry_backoff: bool = True,
+             progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """One row per request: arrival, start, wait, TTFT, service, completion, per-token time, route.
+    A request no chain can serve, or that cannot fit even alone, gets ``served`` False and NaN times."""
+    state = State(inst, pl, capacity)
+    service_time = SERVICE[service]
+    l_out = inst.workload.l_out
+    rows = []
+    for r, (arrival, c) in enumerate(zip(arrivals.times.tolist(), arrivals.clients.tolist())):
+        for tl in state.timelines:
+            tl.forget_before(arrival)
+        chain = policy.route(state, r, c, arrival)
+        ks = route_blocks(inst.L, pl, chain) if chain else None
+        ready = math.inf if ks is None else max(state.timelines[j].earliest_fit(inst.s_c * k, arrival)
+                                                for j, k in zip(chain, ks))
+        if math.isinf(ready):
+            rows.append({"request": r, "client": c, "arrival": arrival, "served": False})
+            continue
+        start = retry_instant(arrival, ready) if retry_backoff else ready
+        duration = service_time(inst, c, chain, ks)
+        for j, k in zip(chain, ks):
+            state.timelines[j].reserve(start, start + duration, inst.s_c * k)
+        first = first_token_time(inst, c, chain, ks)
+        rows.append({"request": r, "client": c, "arrival": arrival, "served": True, "start": start,
+                     "wait": start - arrival, "ttft": start - arrival + first, "service": duration,
+                     "completion": start + duration, "per_token": (start + duration - arrival) / l_out,
+                     "decode_per_token": (duration - first) / (l_out - 1) if l_out > 1 else 0.0,
+                     "route": " ".join(inst.servers[j].id for j in chain)})
+        if progress:
+            progress(r)
+    trace = pd.DataFrame(rows)
+    trace.attrs["peak_cache_gb"] = [tl.peak for tl in state.timelines]
+    return trace
