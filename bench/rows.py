@@ -36,12 +36,18 @@ def blocks_per_gpu(inst: Instance, graded: Graded) -> str:
     return " ".join(parts)
 
 
+def provenance(inst: Instance, seed: int) -> dict[str, Any]:
+    """Columns every row carries: what was run, on what, with which solver versions."""
+    w = inst.workload
+    return {"instance": inst.name, "seed": seed, "R": inst.R, "l_out": w.l_out, "arrival_rate": w.arrival_rate,
+            "n_requests": w.n_requests, "n_servers": inst.n_servers,
+            "highspy": package_version("highspy"), "pyomo": package_version("pyomo")}
+
+
 def _base(inst: Instance, graded: Graded, seed: int) -> dict[str, Any]:
     sol = graded.solution
-    return {"instance": inst.name, "algorithm": sol.algorithm, "seed": seed, "status": sol.status,
-            "R": inst.R, "l_out": inst.workload.l_out, "n_servers": inst.n_servers,
-            "runtime_s": sol.runtime_s, "highspy": package_version("highspy"), "pyomo": package_version("pyomo"),
-            "settings": json.dumps(sol.info.get("settings", {}), sort_keys=True)}
+    return {**provenance(inst, seed), "algorithm": sol.algorithm, "mode": "offline", "status": sol.status,
+            "runtime_s": sol.runtime_s, "settings": json.dumps(sol.info.get("settings", {}), sort_keys=True)}
 
 
 def _lp_note(info: dict[str, Any]) -> str:
@@ -96,6 +102,7 @@ def _best_rows(df: pd.DataFrame) -> pd.DataFrame:
         values = values[np.isfinite(values)]
         if len(values):
             source = group.iloc[0].to_dict()
-            out.append({k: source[k] for k in ("instance", "seed", "R", "l_out", "n_servers", "highspy", "pyomo")}
+            keep = ("instance", "seed", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "highspy", "pyomo", "mode")
+            out.append({k: source[k] for k in keep}
                        | {"algorithm": f"{LOWER_BOUNDS}:best", "status": "bound", "lower_bound_s": values.max()})
     return pd.DataFrame(out)

@@ -13,7 +13,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from bench.job import render, run_job
+from bench.job import run_config
 from bench.schema import register
 from bpr.errors import BprInputError
 
@@ -29,15 +29,17 @@ def main(cfg: DictConfig) -> None:
     _started = True
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        df = run_job(OmegaConf.to_container(cfg.instance), OmegaConf.to_container(cfg.workload),
-                     list(cfg.algorithms), cfg.seed, out_dir, OmegaConf.to_container(cfg.solver))
+        inst, _, text = run_config(OmegaConf.to_container(cfg), out_dir)
     except BprInputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
-    inst = df.iloc[0]
-    print(f"{inst.instance}: {inst.n_servers} servers, R = {inst.R}, l_out = {inst.l_out}, seed = {cfg.seed}")
-    print(render(df))
-    print(f"results: {out_dir / 'results.csv'} (and .parquet); solutions: {out_dir / 'solutions'}")
+    w = inst.workload
+    head = f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, l_out = {w.l_out}, seed = {cfg.seed}"
+    if cfg.mode == "online":
+        head += f", {w.n_requests} requests at {w.arrival_rate}/s, {cfg.runs} run(s)"
+    print(head)
+    print(text)
+    print(f"results: {out_dir / 'results.csv'} (and .parquet) in {out_dir}")
 
 
 def check_instance_args(argv: list[str]) -> None:

@@ -9,7 +9,6 @@ from hydra.core.config_store import ConfigStore
 
 from solvers.milp.backend import SolverSettings
 
-DEFAULT_ALGORITHMS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
 
 
 @dataclass
@@ -42,7 +41,10 @@ class RunConf:
     workload: WorkloadConf = field(default_factory=WorkloadConf)
     solver: SolverSettings = field(default_factory=SolverSettings)
     seed: int = 0
-    algorithms: list[str] = field(default_factory=lambda: list(DEFAULT_ALGORITHMS))
+    mode: str = "offline"                       # offline (SPEC 3) or online (SPEC 7 simulator)
+    algorithms: Optional[list[str]] = None      # null: every algorithm of the mode
+    runs: int = 1                               # online: Monte-Carlo repetitions (arrival seeds seed..seed+runs-1)
+    retry_backoff: bool = True                  # online: PETALS client retry instants (SPEC 7.1)
 
 
 def register() -> None:

@@ -62,7 +62,8 @@ def generate(name: str, seed: int = 0, overrides: dict[str, Any] | None = None, 
     p = scenario_params(name, overrides)
     generators = {"topozoo": _topozoo_nodes, "clustered": _clustered_nodes}
     nodes = generators[p["generator"]](p, np.random.default_rng(seed))
-    return _assemble(f"{name}-s{seed}", p, seed, R, *nodes)
+    label = f"{name}-c{p['client_cluster']}" if p["generator"] == "clustered" else name
+    return _assemble(f"{label}-s{seed}", p, seed, R, *nodes)
 
 
 def _count(p: dict[str, Any], key: str, lo: int = 0) -> int:

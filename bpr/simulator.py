@@ -10,6 +10,7 @@ service time for the offline check (all arrivals at 0, fixed routes: waits 0 and
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
@@ -83,7 +84,8 @@ SERVICE: dict[str, ServiceTime] = {"full": full_time, "offline": offline_time}
 def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: RoutingPolicy,
              arrivals: Arrivals, service: str = "full", retry_backoff: bool = True,
              progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """One row per request: arrival, start, wait, TTFT, service, completion, per-token time, route.
+    """One row per request: arrival, start, wait, TTFT, service, completion, per-token time, route and the
+    policy's routing time.
     A request no chain can serve, or that cannot fit even alone, gets ``served`` False and NaN times."""
     state = State(inst, pl, capacity)
     service_time = SERVICE[service]
@@ -92,12 +94,14 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
     for r, (arrival, c) in enumerate(zip(arrivals.times.tolist(), arrivals.clients.tolist())):
         for tl in state.timelines:
             tl.forget_before(arrival)
+        tick = time.perf_counter()
         chain = policy.route(state, r, c, arrival)
+        route_s = time.perf_counter() - tick
         ks = route_blocks(inst.L, pl, chain) if chain else None
         ready = math.inf if ks is None else max(state.timelines[j].earliest_fit(inst.s_c * k, arrival)
                                                 for j, k in zip(chain, ks))
         if math.isinf(ready):
-            rows.append({"request": r, "client": c, "arrival": arrival, "served": False})
+            rows.append({"request": r, "client": c, "arrival": arrival, "served": False, "route_s": route_s})
             continue
         start = retry_instant(arrival, ready) if retry_backoff else ready
         duration = service_time(inst, c, chain, ks)
@@ -108,7 +112,7 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
                      "wait": start - arrival, "ttft": start - arrival + first, "service": duration,
                      "completion": start + duration, "per_token": (start + duration - arrival) / l_out,
                      "decode_per_token": (duration - first) / (l_out - 1) if l_out > 1 else 0.0,
-                     "route": " ".join(inst.servers[j].id for j in chain)})
+                     "route": " ".join(inst.servers[j].id for j in chain), "route_s": route_s})
         if progress:
             progress(r)
     trace = pd.DataFrame(rows)

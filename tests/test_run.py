@@ -27,10 +27,16 @@ def compose_with(*overrides):
         return compose("config", overrides=list(overrides))
 
 
-@pytest.mark.parametrize("option", ["abovenet", "bellcanada", "clustered", "topozoo", "file"])
+@pytest.mark.parametrize("option", ["abovenet", "bellcanada", "clustered", "clustered_c1", "clustered_c2",
+                                    "topozoo", "file"])
 def test_every_instance_option_composes(option):
     cfg = compose_with(f"instance={option}", "workload.l_out=64", "seed=3")
-    assert cfg.instance.name == option and cfg.workload.l_out == 64 and cfg.seed == 3
+    assert cfg.instance.name == option.split("_")[0] and cfg.workload.l_out == 64 and cfg.seed == 3
+
+
+def test_paper_tables_experiment_composes():
+    cfg = compose_with("experiment=paper_tables")
+    assert cfg.mode == "online"
 
 
 @pytest.mark.parametrize("option, name", [("highs", "highs"), ("cbc", "cbc"), ("glpk", "glpk"),
@@ -99,11 +105,15 @@ def test_instance_file_option(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["instance=atlantis"], "unknown instance 'atlantis'; known: abovenet, bellcanada, clustered, file, topozoo"),
+    (["instance=atlantis"], "unknown instance 'atlantis'; known: abovenet, bellcanada, clustered, clustered_c1, "
+                            "clustered_c2, file, topozoo"),
+    (["mode=sideways"], "mode: expected offline or online"),
+    (["mode=online", "algorithms=[cg_bprr]"], "unknown online algorithm 'cg_bprr'"),
+    (["mode=online", "runs=0"], "runs: expected an integer >= 1"),
     (["instance=abovenet", "instance.servers=40"], "at most 21 servers"),
     (["instance=abovenet", "instance.severs=4"], "severs"),
     (["instance=abovenet", "workload.l_out=many"], "l_out"),
-    (["algorithms=[cg_bprr,simplex]"], "unknown algorithm 'simplex'"),
+    (["algorithms=[cg_bprr,simplex]"], "unknown offline algorithm 'simplex'"),
     (["algorithms=[milp]", "solver.name=nosuchsolver"], "solver 'nosuchsolver'"),
     (["solver.time_limt=3"], "time_limt"),
 ])
@@ -112,3 +122,20 @@ def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "results.csv").exists()
+
+
+def test_online_mode_rows_trace_and_figures(tmp_path):
+    out = run(tmp_path, "instance=clustered", "mode=online", "workload.n_requests=30", "runs=2", "seed=4")
+    assert out.returncode == 0, out.stderr
+    df = pd.read_parquet(tmp_path / "results.parquet").set_index("algorithm")
+    assert list(df.index) == ["proposed", "petals", "petals-opt-number", "petals-opt-order", "petals-opt-rr"]
+    assert (df["mode"] == "online").all() and (df.status == "ok").all()
+    assert json.loads(df.loc["petals"].settings)["arrival_seeds"] == [4, 5]
+    trace = pd.read_parquet(tmp_path / "trace.parquet")
+    assert len(trace) == 5 * 2 * 30
+    for alg, group in trace.groupby("algorithm"):
+        assert df.loc[alg].per_token_s == pytest.approx(group.groupby("run").per_token.mean().mean())
+        assert df.loc[alg].wait_s == pytest.approx(group.wait.mean())
+    assert df.loc["proposed"].reduction_vs_petals == pytest.approx(
+        1 - df.loc["proposed"].per_token_s / df.loc["petals"].per_token_s)
+    assert (tmp_path / "per_token_time.png").stat().st_size > 0 and (tmp_path / "ttft_decode.png").exists()

@@ -101,7 +101,8 @@ def test_same_seed_same_trace(algorithm):
     for _ in range(2):
         s = setup(algorithm, inst, 1)
         traces.append(simulate(inst, s.placement, s.capacity, s.policy, poisson_arrivals(inst, 30, 0.5, 7)))
-    assert traces[0].equals(traces[1])
+    timing = ["route_s"]  # wall-clock of the routing decision, the only column allowed to differ
+    assert traces[0].drop(columns=timing).equals(traces[1].drop(columns=timing))
     other = poisson_arrivals(inst, 30, 0.5, 8)
     assert not np.array_equal(other.times, poisson_arrivals(inst, 30, 0.5, 7).times)
 

@@ -1,0 +1,45 @@
+"""Figures (matplotlib, PNG) of an online run: per-token time by algorithm with error bars, and where
+the time of a request goes (waiting, first token, decoding)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path) -> None:
+    ok = df[df.per_token_s.notna()]
+    if ok.empty:
+        return
+    title = f"{ok.instance.iloc[0]}, lambda = {ok.arrival_rate.iloc[0]}/s, l_out = {ok.l_out.iloc[0]}"
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(ok.algorithm, ok.per_token_s, yerr=ok.per_token_std_s, capsize=4, color="tab:blue")
+    ax.set_ylabel("mean per-token time [s]")
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    fig.savefig(out_dir / "per_token_time.png", dpi=120)
+    plt.close(fig)
+
+    served = trace[trace.served]
+    parts = served.assign(first_token=served.ttft - served.wait, decode=served.completion - served.start
+                          - (served.ttft - served.wait)).groupby("algorithm", sort=False)[
+        ["wait", "first_token", "decode"]].mean().reindex(ok.algorithm)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    bottom = None
+    for name, color in (("wait", "tab:red"), ("first_token", "tab:orange"), ("decode", "tab:green")):
+        ax.bar(parts.index, parts[name], bottom=bottom, label=name.replace("_", " "), color=color)
+        bottom = parts[name] if bottom is None else bottom + parts[name]
+    ax.set_ylabel("mean time per request [s]")
+    ax.set_ylim(top=1.3 * float(bottom.max()))  # room for the legend above the bars
+    ax.set_title(f"TTFT vs decode: {title}")
+    ax.legend(ncol=3, loc="upper center")
+    ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    fig.savefig(out_dir / "ttft_decode.png", dpi=120)
+    plt.close(fig)
