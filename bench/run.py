@@ -39,7 +39,8 @@ def main(cfg: DictConfig) -> None:
         head += f", {w.n_requests} requests at {w.arrival_rate}/s, {cfg.runs} run(s)"
     print(head)
     print(text)
-    print(f"results: {out_dir / 'results.csv'} (and .parquet) in {out_dir}")
+    print(f"written to {out_dir}: results.csv, results.parquet, instance.json, "
+          + ("trace.parquet, figures" if cfg.mode == "online" else "solutions/"))
 
 
 def check_instance_args(argv: list[str]) -> None:
