@@ -89,7 +89,8 @@ def render(df: pd.DataFrame) -> str:
     """The offline console table. bound = Theorem 3.5 guarantee (cg_bprr), dual bound (milp) or the lower
     bound itself; gap LB = gap to the best lower bound."""
     col = lambda name: df[name] if name in df else pd.Series([None] * len(df))  # noqa: E731
-    solver_status = [f" ({x})" if isinstance(x, str) and x != st else "" for x, st in zip(col("solver_status"), df.status)]
+    solver_status = [f" ({x})" if isinstance(x, str) and x != st else ""
+                     for x, st in zip(col("solver_status"), df.status)]
     bound = col("guarantee_s").combine_first(col("dual_bound_s")).combine_first(col("lower_bound_s"))
     view = pd.DataFrame({
         "algorithm": df.algorithm,

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from bench.rows import provenance
 from bpr.instance import Instance
 from bpr.simulator import poisson_arrivals, simulate
-from solvers.online import setup
+from solvers.online import OnlineSetup, setup
 
 DEFAULT_ALGORITHMS = ["proposed", "petals", "petals-opt-number", "petals-opt-order", "petals-opt-rr"]
 
@@ -64,8 +64,10 @@ def run_online(inst: Instance, algorithms: list[str], seed: int, runs: int, out_
     return df, trace
 
 
-def _summary(inst: Instance, name: str, s, per_run: list, seed: int, runs: int, retry_backoff: bool) -> dict[str, Any]:
-    settings = {"seed": seed, "runs": runs, "retry_backoff": retry_backoff, "arrival_seeds": [seed + i for i in range(runs)]}
+def _summary(inst: Instance, name: str, s: OnlineSetup, per_run: list, seed: int, runs: int,
+             retry_backoff: bool) -> dict[str, Any]:
+    settings = {"seed": seed, "runs": runs, "retry_backoff": retry_backoff,
+                "arrival_seeds": [seed + i for i in range(runs)]}
     row = {**provenance(inst, seed), "algorithm": name, "mode": "online", "settings": json.dumps(settings),
            "place_runtime_s": s.place_runtime_s, "design_R": s.info.get("design_R")}
     if not per_run:

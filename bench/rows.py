@@ -97,12 +97,13 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _best_rows(df: pd.DataFrame) -> pd.DataFrame:
     out = []
-    for (inst, seed), group in df.groupby(["instance", "seed"], sort=False):
+    for _, group in df.groupby(["instance", "seed"], sort=False):
         values = pd.concat([group.lower_bound_s, group.dual_bound_s]).astype(float)
         values = values[np.isfinite(values)]
         if len(values):
             source = group.iloc[0].to_dict()
-            keep = ("instance", "seed", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "highspy", "pyomo", "mode")
+            keep = ("instance", "seed", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "highspy", "pyomo",
+                    "mode")
             out.append({k: source[k] for k in keep}
                        | {"algorithm": f"{LOWER_BOUNDS}:best", "status": "bound", "lower_bound_s": values.max()})
     return pd.DataFrame(out)

@@ -147,14 +147,16 @@ def _assemble(name: str, p: dict[str, Any], seed: int, R: int, server_nodes: lis
     l_in, l_out = _count(p, "workload.l_in"), _count(p, "workload.l_out", lo=1)
     design_R = R if p["workload.R"] is None else _count(p, "workload.R", lo=1)
     profiles: dict[str, GpuProfile] = {g: gpu_profile(g) for g in set(gpus)}
-    servers = tuple(_server(f"s{j}", node, profiles[gpu], l_in) for j, (node, gpu) in enumerate(zip(server_nodes, gpus)))
+    servers = tuple(_server(f"s{j}", node, profiles[gpu], l_in)
+                    for j, (node, gpu) in enumerate(zip(server_nodes, gpus)))
     clients = tuple(Client(f"c{k}", node, 1.0 / len(client_nodes)) for k, node in enumerate(client_nodes))
     raw_cs = np.array([[rtt(c.node, s.node) for s in servers] for c in clients])
     rtt_ss = np.array([[rtt(a.node, b.node) for b in servers] for a in servers])
     return Instance(
         name=name,
         model=Model(mp.name, mp.L, mp.d_model, mp.kv_groups, mp.s_m),
-        workload=Workload(l_in, l_out, design_R, float(p["workload.arrival_rate"]), _count(p, "workload.n_requests", 1)),
+        workload=Workload(l_in, l_out, design_R, float(p["workload.arrival_rate"]),
+                          _count(p, "workload.n_requests", 1)),
         s_c=mp.s_c(l_in, l_out),
         initial_delay=oh.initial_delay,
         servers=servers, clients=clients,

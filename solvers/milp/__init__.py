@@ -37,7 +37,8 @@ def solve(inst: Instance, *, seed: int = 0, time_limit: float | None = None,
     warm = s.warm_start and _warm_start(inst, built)
     out = backend.solve(built.model, s, warm, seed)
     scale = inst.R * inst.workload.l_out
-    info.update(solver_status=out.status, termination_condition=out.termination, raw_status=out.raw_status, load_s=out.load_s, solve_s=out.solve_s,
+    info.update(solver_status=out.status, termination_condition=out.termination, raw_status=out.raw_status,
+                load_s=out.load_s, solve_s=out.solve_s,
                 nodes=out.nodes, warm_start=warm, warm_start_accepted=out.warm_start_accepted,
                 incumbent_s=None if out.incumbent is None else out.incumbent / scale,
                 dual_bound_s=None if out.bound is None else out.bound / scale,

@@ -34,7 +34,8 @@ LEGACY_STATUS = {LegacyTC.optimal: "optimal", LegacyTC.maxTimeLimit: "time_limit
 @dataclass
 class SolverSettings:
     """Solver choice and limits (also the Hydra schema of ``conf/solver``); recorded with every result row.
-    ``option_names`` maps time_limit, rel_gap, threads and seed to a classic Pyomo solver's own option names (see conf/solver/*.yaml)."""
+    ``option_names`` maps time_limit, rel_gap, threads and seed to a classic Pyomo solver's own option names
+    (default: solvers/milp/option_names.yaml)."""
 
     name: str = "highs"
     time_limit: float = 60.0
