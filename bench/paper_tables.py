@@ -16,14 +16,10 @@ import pandas as pd
 import yaml
 from hydra.experimental.callback import Callback
 
+from bench.collect import gather
 from bpr.paths import DATA_DIR
 
 PUBLISHED = DATA_DIR / "published" / "paper_tables.yaml"
-
-
-def collect(sweep_dir: Path) -> pd.DataFrame:
-    files = sorted(Path(sweep_dir).glob("*/results.csv"))
-    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True) if files else pd.DataFrame()
 
 
 def scenario(instance: str) -> str:
@@ -52,7 +48,8 @@ def _pair(petals: float | None, proposed: float | None) -> tuple[str, str, str]:
 
 
 def write(sweep_dir: Path) -> Path:
-    df = collect(sweep_dir)
+    df = gather(sweep_dir)
+    df = df[df.status != "error"] if "status" in df else df
     published = yaml.safe_load(PUBLISHED.read_text())
     out = Path(sweep_dir) / "paper_tables.md"
     out.write_text("# Mean per-token time, PETALS vs proposed (SPEC 9)\n\n" + markdown(df, published))

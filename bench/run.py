@@ -1,18 +1,23 @@
-"""Main job: ``python bench/run.py instance=bellcanada`` (Hydra; see README for overrides).
+"""Main job: ``python bench/run.py instance=bellcanada`` (Hydra; see README for overrides and sweeps).
 
-Bad input exits with code 2 and one line on stderr that names the problem; Hydra's own config errors
-(unknown group option, misspelt key, wrong type) are bad input too.
+A single run with bad input exits with code 2 and one line on stderr that names the problem; Hydra's own
+config errors (unknown group option, misspelt key, wrong type) are bad input too. In a sweep (``-m``) a
+failing job writes its error to its ``result.json`` and the sweep goes on; ``resume=true`` skips jobs that
+already have a successful result.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from bench.collect import error_payload, finished, ok_payload, write_result
 from bench.job import run_config
 from bench.schema import register
 from bpr.errors import BprInputError
@@ -27,19 +32,35 @@ register()
 def main(cfg: DictConfig) -> None:
     global _started
     _started = True
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    hc = HydraConfig.get()
+    out_dir = Path(hc.runtime.output_dir)
+    sweeping = hc.mode == RunMode.MULTIRUN
+    job = {"num": hc.job.num if sweeping else 0, "overrides": list(hc.overrides.task)}
+    if cfg.resume and finished(out_dir):
+        print(f"skipped (resume): {out_dir} already has a result")
+        return
     try:
-        inst, _, text = run_config(OmegaConf.to_container(cfg), out_dir)
+        inst, df, text = run_config(OmegaConf.to_container(cfg), out_dir)
     except BprInputError as err:
+        write_result(out_dir, error_payload(job, str(err)))
         print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        if not sweeping:
+            sys.exit(2)
+        return
+    except Exception as err:  # a crash in one job of a sweep is that job's row; alone it is a crash
+        write_result(out_dir, error_payload(job, "".join(traceback.format_exception_only(err)).strip()))
+        if not sweeping:
+            raise
+        print(f"job {job['num']} failed: {err}", file=sys.stderr)
+        return
+    write_result(out_dir, ok_payload(job, df))
     w = inst.workload
     head = f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, l_out = {w.l_out}, seed = {cfg.seed}"
     if cfg.mode == "online":
         head += f", {w.n_requests} requests at {w.arrival_rate}/s, {cfg.runs} run(s)"
     print(head)
     print(text)
-    print(f"written to {out_dir}: results.csv, results.parquet, instance.json, "
+    print(f"written to {out_dir}: result.json, results.csv, results.parquet, instance.json, "
           + ("trace.parquet, figures" if cfg.mode == "online" else "solutions/"))
 
 

@@ -45,6 +45,7 @@ class RunConf:
     algorithms: Optional[list[str]] = None      # null: every algorithm of the mode
     runs: int = 1                               # online: Monte-Carlo repetitions (arrival seeds seed..seed+runs-1)
     retry_backoff: bool = True                  # online: PETALS client retry instants (SPEC 7.1)
+    resume: bool = False                        # skip a job whose directory already has a successful result
 
 
 def register() -> None:

@@ -1,0 +1,73 @@
+"""Sweeps: one results table per sweep (failed jobs kept), the joblib launcher, resume after a kill."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from bench.collect import collect, finished
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "bench" / "run.py"
+
+
+def sweep(sweep_dir, *overrides):
+    return subprocess.run([sys.executable, str(RUN), "-m", f"hydra.sweep.dir={sweep_dir}", *overrides],
+                          capture_output=True, text=True, cwd=sweep_dir.parent)
+
+
+def test_grid_with_a_failing_job_gives_one_table(tmp_path):
+    out = sweep(tmp_path / "s", "instance=abovenet", "instance.servers=5,40", "seed=0,1", "algorithms=[cg_bprr,petals]")
+    assert out.returncode == 0, out.stderr
+    df = pd.read_parquet(tmp_path / "s" / "results.parquet")
+    ok, failed = df[df.status != "error"], df[df.status == "error"]
+    assert len(ok) == 2 * 2 and set(ok.seed) == {0, 1} and set(ok.algorithm) == {"cg_bprr", "petals"}
+    assert len(failed) == 2 and failed.message.str.contains("at most 21 servers").all()
+    assert failed.overrides.str.contains("instance.servers=40").all()
+    assert pd.read_csv(tmp_path / "s" / "results.csv").shape == df.shape
+
+
+def test_basic_and_joblib_launchers_give_the_same_table(tmp_path):
+    args = ("instance=clustered,abovenet", "seed=3", "algorithms=[cg_bprr,petals]")
+    assert sweep(tmp_path / "basic", *args).returncode == 0
+    out = sweep(tmp_path / "joblib", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *args)
+    assert out.returncode == 0, out.stderr
+    assert "Joblib" in out.stdout + out.stderr
+    cols = ["instance", "algorithm", "seed", "per_token_s"]
+    a, b = (pd.read_parquet(tmp_path / d / "results.parquet")[cols].sort_values(cols[:3]).reset_index(drop=True)
+            for d in ("basic", "joblib"))
+    assert len(a) == 4 and a.equals(b)
+
+
+def test_resume_after_a_kill_redoes_only_unfinished_jobs(tmp_path):
+    root = tmp_path / "s"
+    args = ("instance=abovenet", "seed=0,1,2", "algorithms=[cg_bprr]")
+    assert sweep(root, *args).returncode == 0
+    # a kill leaves job 1 without result.json (writes are atomic: at most a stray temporary file)
+    (root / "1" / "result.json").unlink()
+    (root / "1" / ".result.json.tmp").write_text('{"status": "ok", "rows": [')
+    before = {j: (root / j / "result.json").stat().st_mtime_ns for j in ("0", "2")}
+    out = sweep(root, "resume=true", *args)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("skipped (resume)") == 2
+    assert {j: (root / j / "result.json").stat().st_mtime_ns for j in ("0", "2")} == before
+    assert finished(root / "1")
+    assert sorted(pd.read_parquet(root / "results.parquet").seed) == [0, 1, 2]
+
+
+def test_collect_regathers_a_sweep_directory(tmp_path):
+    for num, status in ((0, "ok"), (1, "error")):
+        d = tmp_path / str(num)
+        d.mkdir()
+        payload = {"status": status, "job": {"num": num, "overrides": [f"seed={num}"]}}
+        payload.update({"rows": [{"algorithm": "cg_bprr", "per_token_s": 0.5, "status": "feasible"}]}
+                       if status == "ok" else {"error": "boom"})
+        (d / "result.json").write_text(json.dumps(payload))
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "collect.py"), str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    df = pd.read_csv(tmp_path / "results.csv")
+    assert df.status.tolist() == ["feasible", "error"] and df.message.tolist()[1] == "boom"
+    assert collect(tmp_path).shape == df.shape
