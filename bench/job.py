@@ -28,7 +28,8 @@ def scenario_overrides(icfg: dict[str, Any], wcfg: dict[str, Any]) -> dict[str, 
     return out
 
 
-def resolve_instance(icfg: dict[str, Any], wcfg: dict[str, Any], seed: int) -> Instance:
+def resolve_instance(icfg: dict[str, Any], wcfg: dict[str, Any], seed: int, model: str | None = None) -> Instance:
+    """A frozen instance file (its own model and workload; only R may change) or a generated scenario."""
     if icfg.get("file"):
         inst = instance_io.load(icfg["file"])
         extra = {k: v for k, v in wcfg.items() if v is not None and k != "R"}
@@ -36,7 +37,7 @@ def resolve_instance(icfg: dict[str, Any], wcfg: dict[str, Any], seed: int) -> I
             raise BprInputError(f"workload.{next(iter(extra))}: an instance file fixes its workload "
                                 "(only workload.R may be overridden)")
         return with_R(inst, wcfg["R"]) if wcfg.get("R") else inst
-    return make_instance(icfg["name"], seed, scenario_overrides(icfg, wcfg))
+    return make_instance(icfg["name"], seed, scenario_overrides(icfg, wcfg) | ({"model": model} if model else {}))
 
 
 def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFrame, str]:
@@ -52,7 +53,7 @@ def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFra
     for name in algorithms:
         if name not in known:
             raise BprInputError(f"unknown {mode} algorithm '{name}'; known: {', '.join(known)}")
-    inst = resolve_instance(cfg["instance"], cfg["workload"], cfg["seed"])
+    inst = resolve_instance(cfg["instance"], cfg["workload"], cfg["seed"], cfg["model"]["name"])
     out_dir.mkdir(parents=True, exist_ok=True)
     inst.save(out_dir / "instance.json")
     if mode == "online":

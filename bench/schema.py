@@ -21,7 +21,13 @@ class InstanceConf:
     servers: Optional[int] = None
     a100_fraction: Optional[float] = None
     client_cluster: Optional[int] = None
-    model: Optional[str] = None
+
+
+@dataclass
+class ModelConf:
+    """A model profile of instances/profiles/models.yaml (for generated instances)."""
+
+    name: str = "bloom-176b"
 
 
 @dataclass
@@ -38,6 +44,7 @@ class WorkloadConf:
 @dataclass
 class RunConf:
     instance: InstanceConf = field(default_factory=InstanceConf)
+    model: ModelConf = field(default_factory=ModelConf)
     workload: WorkloadConf = field(default_factory=WorkloadConf)
     solver: SolverSettings = field(default_factory=SolverSettings)
     seed: int = 0
@@ -53,3 +60,5 @@ def register() -> None:
     cs.store(name="base_config", node=RunConf)
     cs.store(group="instance", name="base_instance", node=InstanceConf)
     cs.store(group="solver", name="base_solver", node=SolverSettings)
+    cs.store(group="model", name="base_model", node=ModelConf)
+    cs.store(group="workload", name="base_workload", node=WorkloadConf)

@@ -34,9 +34,37 @@ def test_every_instance_option_composes(option):
     assert cfg.instance.name == option.split("_")[0] and cfg.workload.l_out == 64 and cfg.seed == 3
 
 
-def test_paper_tables_experiment_composes():
-    cfg = compose_with("experiment=paper_tables")
-    assert cfg.mode == "online"
+CONF = ROOT / "conf"
+
+
+@pytest.mark.parametrize("group", ["model", "workload", "algorithm", "experiment", "hydra/launcher"])
+def test_every_option_of_every_group_composes(group):
+    for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
+        cfg = compose_with(f"{group}={option}")
+        if group == "model":
+            assert cfg.model.name == option
+        if group == "experiment":
+            assert cfg.mode == "online"
+        if group == "algorithm":
+            assert len(cfg.algorithms) >= 3
+
+
+def test_experiments_sweep_the_paper_axes():
+    register()
+    axes = {"paper_tables": "instance", "vary_lambda": "workload.arrival_rate", "vary_lout": "workload.l_out",
+            "vary_servers": "instance.servers", "vary_a100_fraction": "instance.a100_fraction"}
+    for name, key in axes.items():
+        with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
+            cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)
+        assert key in cfg.hydra.sweeper.params
+
+
+def test_structured_config_rejects_misspelt_keys_and_wrong_types():
+    from hydra.errors import ConfigCompositionException
+
+    for bad in ("model.nmae=x", "workload.l_out=many", "solver.threads=two", "runs=lots"):
+        with pytest.raises(ConfigCompositionException):
+            compose_with(bad)
 
 
 @pytest.mark.parametrize("option, name", [("highs", "highs"), ("cbc", "cbc"), ("glpk", "glpk"),
@@ -139,3 +167,10 @@ def test_online_mode_rows_trace_and_figures(tmp_path):
     assert df.loc["proposed"].reduction_vs_petals == pytest.approx(
         1 - df.loc["proposed"].per_token_s / df.loc["petals"].per_token_s)
     assert (tmp_path / "per_token_time.png").stat().st_size > 0 and (tmp_path / "ttft_decode.png").exists()
+
+
+def test_model_group_reaches_the_instance(tmp_path):
+    out = run(tmp_path, "instance=abovenet", "model=llama-2-70b", "algorithms=[cg_bprr]")
+    assert out.returncode == 0, out.stderr
+    model = json.loads((tmp_path / "instance.json").read_text())["model"]
+    assert (model["name"], model["L"], model["kv_groups"]) == ("llama-2-70b", 80, 8)
