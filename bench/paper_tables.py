@@ -27,17 +27,19 @@ def scenario(instance: str) -> str:
 
 
 def markdown(df: pd.DataFrame, published: dict[str, Any]) -> str:
-    """One line per scenario and cell: measured and published per-token times and ratios."""
-    lines = ["| scenario | lambda/s | l_out | measured petals -> proposed [s] | ratio | reduction | "
-             "published petals -> proposed [s] | ratio | reduction |", "|---|---|---|---|---|---|---|---|---|"]
+    """One line per scenario and cell: measured (mean over seeds, i.e. instance draws) and published
+    per-token times and ratios."""
+    lines = ["| scenario | lambda/s | l_out | seeds | measured petals -> proposed [s] | ratio | reduction | "
+             "published petals -> proposed [s] | ratio | reduction |", "|---|---|---|---|---|---|---|---|---|---|"]
     df = df.assign(scenario=df.instance.map(scenario))
     for (name, rate, l_out), cell in df.groupby(["scenario", "arrival_rate", "l_out"]):
-        cost = cell.set_index("algorithm").per_token_s
+        cost = cell.groupby("algorithm").per_token_s.mean()
         pet, pro = cost.get("petals"), cost.get("proposed")
         pub = published.get(name, {}).get(f"{rate:g}/{l_out}")
         measured = _pair(pet, pro)
         paper = _pair(*pub) if pub else ("–", "–", "–")
-        lines.append(f"| {name} | {rate:g} | {l_out} | {' | '.join(measured)} | {' | '.join(paper)} |")
+        lines.append(f"| {name} | {rate:g} | {l_out} | {cell.seed.nunique()} | {' | '.join(measured)} | "
+                     f"{' | '.join(paper)} |")
     return "\n".join(lines) + "\n"
 
 

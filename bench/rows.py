@@ -39,8 +39,10 @@ def blocks_per_gpu(inst: Instance, graded: Graded) -> str:
 def provenance(inst: Instance, seed: int) -> dict[str, Any]:
     """Columns every row carries: what was run, on what, with which solver versions."""
     w = inst.workload
+    memory = [s.M for s in inst.servers]
     return {"instance": inst.name, "seed": seed, "R": inst.R, "l_out": w.l_out, "arrival_rate": w.arrival_rate,
             "n_requests": w.n_requests, "n_servers": inst.n_servers,
+            "fast_server_share": sum(m == max(memory) for m in memory) / len(memory),
             "highspy": package_version("highspy"), "pyomo": package_version("pyomo")}
 
 
@@ -102,8 +104,8 @@ def _best_rows(df: pd.DataFrame) -> pd.DataFrame:
         values = values[np.isfinite(values)]
         if len(values):
             source = group.iloc[0].to_dict()
-            keep = ("instance", "seed", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "highspy", "pyomo",
-                    "mode")
+            keep = ("instance", "seed", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "fast_server_share",
+                    "highspy", "pyomo", "mode")
             out.append({k: source[k] for k in keep}
                        | {"algorithm": f"{LOWER_BOUNDS}:best", "status": "bound", "lower_bound_s": values.max()})
     return pd.DataFrame(out)

@@ -71,3 +71,55 @@ def test_collect_regathers_a_sweep_directory(tmp_path):
     df = pd.read_csv(tmp_path / "results.csv")
     assert df.status.tolist() == ["feasible", "error"] and df.message.tolist()[1] == "boom"
     assert collect(tmp_path).shape == df.shape
+
+
+def test_a_really_killed_sweep_resumes(tmp_path):
+    """SIGKILL a sweep once its first job has a result; the rerun skips it and finishes the rest."""
+    import signal
+    import time
+
+    root = tmp_path / "s"
+    args = ["instance=bellcanada", "mode=online", "workload.n_requests=1500", "seed=0,1,2",
+            f"hydra.sweep.dir={root}"]
+    proc = subprocess.Popen([sys.executable, str(RUN), "-m", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=tmp_path)
+    deadline = time.time() + 120
+    while not (root / "0" / "result.json").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = {j for j in "012" if (root / j / "result.json").exists()}
+    assert "0" in done and len(done) < 3, "the kill came too late to test anything"
+    stamps = {j: (root / j / "result.json").stat().st_mtime_ns for j in done}
+    out = subprocess.run([sys.executable, str(RUN), "-m", "resume=true", *args], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("skipped (resume)") == len(done)
+    assert {j: (root / j / "result.json").stat().st_mtime_ns for j in done} == stamps
+    assert all(finished(root / j) for j in "012")
+    assert sorted(pd.read_parquet(root / "results.parquet").seed.unique()) == [0, 1, 2]
+
+
+def test_report_from_a_sweep(tmp_path):
+    root = tmp_path / "s"
+    out = sweep(root, "instance=abovenet", "mode=online", "workload.n_requests=20", "seed=0,1",
+                "workload.arrival_rate=0.1,0.5", "algorithms=[proposed,petals]")
+    assert out.returncode == 0, out.stderr
+    rep = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(root)], capture_output=True, text=True)
+    assert rep.returncode == 0, rep.stderr
+    text = (root / "report.md").read_text()
+    assert "## Winner per instance cell" in text and "shift 10 s" in text
+    assert (root / "figures" / "per_token_vs_arrival_rate.png").exists()
+    assert (root / "figures" / "per_token_by_instance.png").exists()
+    df = pd.read_parquet(root / "results.parquet")
+    cell = df[(df.algorithm == "petals") & (df.arrival_rate == 0.5)].per_token_s.mean()
+    assert f"{cell:.4g}" in text
+
+
+def test_shifted_geometric_mean_counts_time_outs_at_the_limit():
+    from bench.report import _counted_runtime, shifted_geometric_mean
+
+    assert abs(shifted_geometric_mean(pd.Series([0.0, 0.0]))) < 1e-12
+    assert abs(shifted_geometric_mean(pd.Series([10.0, 30.0])) - ((20 * 40) ** 0.5 - 10)) < 1e-12
+    row = pd.Series({"solver_status": "time_limit", "runtime_s": 612.3, "settings": '{"solver": {"time_limit": 600}}'})
+    assert _counted_runtime(row) == 600.0
