@@ -141,7 +141,7 @@ def report(run_dir: Path) -> Path:
         raise SystemExit(f"error: no results in {run_dir}")
     table = summary(df)
     errors = df[df.status == "error"] if "status" in df else df.iloc[0:0]
-    sgm = df[df.algorithm.notna()].groupby("algorithm").runtime_counted_s.apply(shifted_geometric_mean)
+    sgm = df[df.algorithm.notna()].groupby("algorithm").runtime_counted_s.apply(shifted_geometric_mean).dropna()
     figs = figures(df, table, run_dir / "figures")
     parts = [f"# BPR-Bench report: {run_dir}", "",
              f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s).", "",
