@@ -12,6 +12,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
+def save(fig: plt.Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path) -> None:
     ok = df[df.per_token_s.notna()]
     if ok.empty:
@@ -22,9 +29,7 @@ def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path) -> None:
     ax.set_ylabel("mean per-token time [s]")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=20)
-    fig.tight_layout()
-    fig.savefig(out_dir / "per_token_time.png", dpi=120)
-    plt.close(fig)
+    save(fig, out_dir / "per_token_time.png")
 
     served = trace[trace.served]
     parts = served.assign(first_token=served.ttft - served.wait, decode=served.completion - served.start
@@ -40,6 +45,4 @@ def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path) -> None:
     ax.set_title(f"TTFT vs decode: {title}")
     ax.legend(ncol=3, loc="upper center")
     ax.tick_params(axis="x", rotation=20)
-    fig.tight_layout()
-    fig.savefig(out_dir / "ttft_decode.png", dpi=120)
-    plt.close(fig)
+    save(fig, out_dir / "ttft_decode.png")

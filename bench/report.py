@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
+from bench.figures import save  # noqa: E402
 
 SHIFT_S = 10.0
 CELL = ["mode", "scenario", "arrival_rate", "l_out", "n_servers", "fast_server_share"]
@@ -102,10 +103,7 @@ def _by_instance(table: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("mean per-token time [s]")
     ax.set_xlabel("")
     ax.legend(fontsize=7)
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)
-    return path
+    return save(ax.figure, path)
 
 
 def _milp_gap(milp: pd.DataFrame, path: Path) -> Path:
@@ -115,10 +113,7 @@ def _milp_gap(milp: pd.DataFrame, path: Path) -> Path:
     ax.set_xlabel("MILP solve time [s]")
     ax.set_ylabel("gap to best lower bound [%]")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def _sweep(table: pd.DataFrame, axis: str, label: str, path: Path) -> Path:
@@ -129,10 +124,7 @@ def _sweep(table: pd.DataFrame, axis: str, label: str, path: Path) -> Path:
     ax.set_xlabel(label)
     ax.set_ylabel("mean per-token time [s]")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def report(run_dir: Path) -> Path:
