@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -46,21 +47,17 @@ def proposed(inst: Instance, seed: int) -> OnlineSetup:
     return OnlineSetup("proposed", p.placement, capacity, WsRR(), runtime, {"design_R": R}, p.message)
 
 
-def petals_variant(inst: Instance, seed: int, variant: str, policy: RoutingPolicy, name: str) -> OnlineSetup:
+def petals_variant(inst: Instance, seed: int, *, variant: str, policy: type, name: str) -> OnlineSetup:
     start = time.perf_counter()
     pl, sizing, _ = petals.place(inst, variant, seed)
     runtime = time.perf_counter() - start
-    return OnlineSetup(name, pl, sizing.pool, policy, runtime, {})
+    return OnlineSetup(name, pl, sizing.pool, policy(), runtime, {})
 
 
 ONLINE_ALGORITHMS = {
     "proposed": proposed,
-    "petals": lambda inst, seed: petals_variant(inst, seed, "petals", PetalsMinLatency(), "petals"),
-    "petals-opt-number": lambda inst, seed: petals_variant(inst, seed, "petals-opt-number", PetalsMinLatency(),
-                                                           "petals-opt-number"),
-    "petals-opt-order": lambda inst, seed: petals_variant(inst, seed, "petals-opt-order", PetalsMinLatency(),
-                                                          "petals-opt-order"),
-    "petals-opt-rr": lambda inst, seed: petals_variant(inst, seed, "petals", MyopicOptimal(), "petals-opt-rr"),
+    **{v: partial(petals_variant, variant=v, policy=PetalsMinLatency, name=v) for v in petals.VARIANTS},
+    "petals-opt-rr": partial(petals_variant, variant="petals", policy=MyopicOptimal, name="petals-opt-rr"),
 }
 
 
