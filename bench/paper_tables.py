@@ -7,7 +7,6 @@ numbers, with the ratio proposed / petals for both.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,10 @@ import yaml
 from hydra.experimental.callback import Callback
 
 from bench.collect import gather
+from bench.rows import scenario
 from bpr.paths import DATA_DIR
 
 PUBLISHED = DATA_DIR / "published" / "paper_tables.yaml"
-
-
-def scenario(instance: str) -> str:
-    return re.sub(r"-s\d+$", "", instance)
 
 
 def markdown(df: pd.DataFrame, published: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ for the MILP, and per-token time along every swept axis (lambda, l_out, servers,
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pandas as pd  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
+from bench.rows import scenario  # noqa: E402
 
 SHIFT_S = 10.0
 CELL = ["mode", "scenario", "arrival_rate", "l_out", "n_servers", "fast_server_share"]
@@ -35,7 +35,7 @@ def load(run_dir: Path) -> pd.DataFrame:
     if df.empty:
         return df
     df = df.copy()
-    df["scenario"] = df.instance.fillna("").map(lambda s: re.sub(r"-s\d+$", "", s))
+    df["scenario"] = df.instance.fillna("").map(scenario)
     df["mode"] = df.get("mode", pd.Series("offline", index=df.index)).fillna("offline")
     df["runtime_counted_s"] = [_counted_runtime(r) for _, r in df.iterrows()]
     return df

@@ -4,6 +4,7 @@ versions, settings), the reduction against PETALS and the gap to the best lower 
 from __future__ import annotations
 
 import json
+import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -17,6 +18,11 @@ REFERENCE = "petals"
 LOWER_BOUNDS = "lower_bounds"
 MILP_KEYS = ("solver_status", "dual_bound_s", "gap", "nodes", "build_s", "load_s", "solve_s", "variables",
              "constraints")
+
+
+def scenario(instance: str) -> str:
+    """The scenario of an instance name: ``abovenet-s3`` -> ``abovenet``, ``clustered-c1-s0`` -> ``clustered-c1``."""
+    return re.sub(r"-s\d+$", "", instance)
 
 
 def package_version(name: str) -> str:

@@ -20,7 +20,7 @@ from bpr.solution import Solution, no_solution
 from solvers import cg_bprr
 from solvers.milp import backend
 from solvers.milp.model import build as build_model
-from solvers.milp.model import estimate_size
+from solvers.milp.model import too_large
 
 NAME = "lower_bounds"
 
@@ -47,9 +47,9 @@ def per_request_bound(inst: Instance) -> float:
 
 def lp_relaxation_bound(inst: Instance, s: backend.SolverSettings, seed: int = 0) -> tuple[float | None, str]:
     """(bound, status) of the LP relaxation of (13); None with the reason when it could not be had."""
-    size = estimate_size(inst.n_servers, inst.R)
-    if size.variables > s.max_vars:
-        return None, f"skipped: too large ({size.variables} variables > limit {s.max_vars})"
+    skip = too_large(inst, s.max_vars)
+    if skip:
+        return None, skip
     backend.require_available(s.name)
     model = build_model(inst).model
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)

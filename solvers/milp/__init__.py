@@ -15,7 +15,7 @@ from bpr.solution import Solution, build, no_solution
 from solvers import cg_bprr
 from solvers.milp import backend
 from solvers.milp.model import build as build_model
-from solvers.milp.model import estimate_size, extract, set_values
+from solvers.milp.model import estimate_size, extract, set_values, too_large
 
 NAME = "milp"
 
@@ -25,9 +25,9 @@ def solve(inst: Instance, *, seed: int = 0, time_limit: float | None = None,
     s = backend.SolverSettings.of(solver, time_limit=time_limit)
     size = estimate_size(inst.n_servers, inst.R)
     info: dict[str, Any] = {"solver": s.name, "variables": size.variables, "constraints": size.constraints}
-    if size.variables > s.max_vars:
-        return no_solution(inst, NAME, "skipped",
-                           f"skipped: too large ({size.variables} variables > limit {s.max_vars})", 0.0, info)
+    skip = too_large(inst, s.max_vars)
+    if skip:
+        return no_solution(inst, NAME, "skipped", skip, 0.0, info)
     backend.require_available(s.name)
     start = time.perf_counter()
     built = build_model(inst)

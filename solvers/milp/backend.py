@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
 import yaml
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribFactory
@@ -136,7 +137,6 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
 def _highs_start(opt, model: pyo.ConcreteModel) -> bool:
     """MIP start: the variables' current values, in HiGHS column order (persistent interface map)."""
     import highspy
-    import numpy as np
 
     index = opt._pyomo_var_to_solver_var_map
     values = np.zeros(len(index))

@@ -28,6 +28,12 @@ def estimate_size(n: int, R: int) -> Size:
     return Size(2 * n + R * per_request_vars, 2 * n + R * per_request_rows)
 
 
+def too_large(inst: Instance, max_vars: int) -> str | None:
+    """The size guard of milp and of its LP relaxation: a message when (13) would exceed ``max_vars``."""
+    n = estimate_size(inst.n_servers, inst.R).variables
+    return f"skipped: too large ({n} variables > limit {max_vars})" if n > max_vars else None
+
+
 @dataclass
 class Built:
     model: pyo.ConcreteModel
