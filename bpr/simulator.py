@@ -89,7 +89,6 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
     A request no chain can serve, or that cannot fit even alone, gets ``served`` False and NaN times."""
     state = State(inst, pl, capacity)
     service_time = SERVICE[service]
-    l_out = inst.workload.l_out
     rows = []
     for r, (arrival, c) in enumerate(zip(arrivals.times.tolist(), arrivals.clients.tolist())):
         for tl in state.timelines:
@@ -102,19 +101,26 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
                                                 for j, k in zip(chain, ks))
         if math.isinf(ready):
             rows.append({"request": r, "client": c, "arrival": arrival, "served": False, "route_s": route_s})
-            continue
-        start = retry_instant(arrival, ready) if retry_backoff else ready
-        duration = service_time(inst, c, chain, ks)
-        for j, k in zip(chain, ks):
-            state.timelines[j].reserve(start, start + duration, inst.s_c * k)
-        first = first_token_time(inst, c, chain, ks)
-        rows.append({"request": r, "client": c, "arrival": arrival, "served": True, "start": start,
-                     "wait": start - arrival, "ttft": start - arrival + first, "service": duration,
-                     "completion": start + duration, "per_token": (start + duration - arrival) / l_out,
-                     "decode_per_token": (duration - first) / (l_out - 1) if l_out > 1 else 0.0,
-                     "route": " ".join(inst.servers[j].id for j in chain), "route_s": route_s})
+        else:
+            rows.append(_admit(state, r, c, arrival, ready, chain, ks, service_time, retry_backoff, route_s))
         if progress:
             progress(r)
     trace = pd.DataFrame(rows)
     trace.attrs["peak_cache_gb"] = [tl.peak for tl in state.timelines]
     return trace
+
+
+def _admit(state: State, r: int, c: int, arrival: float, ready: float, chain: list[int], ks: list[int],
+           service_time: ServiceTime, retry_backoff: bool, route_s: float) -> dict:
+    """Reserve the request's cache on its chain from its start time and return its trace row."""
+    inst, l_out = state.inst, state.inst.workload.l_out
+    start = retry_instant(arrival, ready) if retry_backoff else ready
+    duration = service_time(inst, c, chain, ks)
+    for j, k in zip(chain, ks):
+        state.timelines[j].reserve(start, start + duration, inst.s_c * k)
+    first = first_token_time(inst, c, chain, ks)
+    return {"request": r, "client": c, "arrival": arrival, "served": True, "start": start,
+            "wait": start - arrival, "ttft": start - arrival + first, "service": duration,
+            "completion": start + duration, "per_token": (start + duration - arrival) / l_out,
+            "decode_per_token": (duration - first) / (l_out - 1) if l_out > 1 else 0.0,
+            "route": " ".join(inst.servers[j].id for j in chain), "route_s": route_s}

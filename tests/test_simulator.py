@@ -154,3 +154,10 @@ def test_myopic_optimal_matches_enumeration(ranges, reservations, t):
         k = hop_blocks(e, a[j], m[j])
         wait, cost, e = max(wait, state.wait(j, k, 0.0)), cost + link_cost(inst, 0, j, k), e + k
     assert wait + inst.workload.l_out * cost == pytest.approx(expected, rel=1e-12)
+
+
+def test_progress_counts_unserved_requests_too(three):
+    inst, pl, arrivals = three
+    seen = []
+    trace = simulate(inst, pl, [0.1], FixedRoutes([[0]] * 3), arrivals, progress=seen.append)
+    assert not trace.served.any() and seen == [0, 1, 2]
