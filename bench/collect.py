@@ -5,7 +5,7 @@ either a whole result or none. At the end of a sweep (Hydra callback) or by hand
 
     python bench/collect.py SWEEP_DIR     # (re)writes SWEEP_DIR/results.parquet and results.csv
 
-gathers every job's rows; a failed job is one row with status ``error`` and its message.
+gathers every job's rows (schema: bench/results.py); a failed job is one row with status ``error``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from typing import Any
 
 import pandas as pd
 from hydra.experimental.callback import Callback
+
+from bench import provenance
+from bench.results import error_row, ordered, write_table
 
 RESULT = "result.json"
 
@@ -58,25 +61,27 @@ def gather(sweep_dir: Path) -> pd.DataFrame:
         if payload.get("status") == "ok":
             frames.append(pd.DataFrame(payload["rows"]).assign(**tags))
         else:
-            frames.append(pd.DataFrame([{"status": "error", "message": payload.get("error", ""), **tags}]))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            frames.append(pd.DataFrame([{**error_row(payload.get("error", "")), **tags}]))
+    return ordered(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
 
 
 def collect(sweep_dir: Path) -> pd.DataFrame:
     df = gather(sweep_dir)
     if not df.empty:
-        df.to_parquet(Path(sweep_dir) / "results.parquet", index=False)
-        df.to_csv(Path(sweep_dir) / "results.csv", index=False)
+        write_table(df, Path(sweep_dir))
     return df
 
 
 class CollectCallback(Callback):
-    """Gathers the sweep's results when a multirun ends (the failed jobs included)."""
+    """Writes the sweep's provenance.json when a multirun starts and gathers its results when it ends."""
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        provenance.write(Path(config.hydra.sweep.dir))
 
     def on_multirun_end(self, config, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         df = collect(sweep_dir)
-        errors = int((df.status == "error").sum()) if not df.empty else 0
+        errors = int((df.solver_status == "error").sum()) if not df.empty else 0
         print(f"gathered {len(df)} rows ({errors} failed jobs) into {sweep_dir / 'results.parquet'}")
 
 

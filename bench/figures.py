@@ -19,13 +19,14 @@ def save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
-def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path) -> None:
-    ok = df[df.per_token_s.notna()]
+def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path, title: str) -> None:
+    """``df``: one line per algorithm (bench.online.summary); error bars only where runs > 1."""
+    ok = df[df.per_token_s.notna()] if "per_token_s" in df else df.iloc[0:0]
     if ok.empty:
         return
-    title = f"{ok.instance.iloc[0]}, lambda = {ok.arrival_rate.iloc[0]}/s, l_out = {ok.l_out.iloc[0]}"
+    spread = ok.per_token_std_s if ok.per_token_std_s.notna().any() else None
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.bar(ok.algorithm, ok.per_token_s, yerr=ok.per_token_std_s, capsize=4, color="tab:blue")
+    ax.bar(ok.algorithm, ok.per_token_s, yerr=spread, capsize=4, color="tab:blue")
     ax.set_ylabel("mean per-token time [s]")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=20)

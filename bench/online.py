@@ -1,23 +1,25 @@
-"""Online mode of the main job (SPEC 7): simulate every algorithm on the same seeded arrivals, ``runs``
-Monte-Carlo repetitions, and summarise per algorithm."""
+"""Online mode of the main job (docs/simulator.md): simulate every algorithm on the same seeded arrivals,
+``runs`` Monte-Carlo repetitions (arrival seed = seed + run), one result row per algorithm and run."""
 
 from __future__ import annotations
 
-import json
+import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from bench.rows import provenance
+from bench.results import reduction_vs_reference, sim_status
 from bpr.instance import Instance
 from bpr.simulator import poisson_arrivals, simulate
-from solvers.online import OnlineSetup, setup
+from bpr.status import SolverStatus
+from solvers.online import OnlineSetup
 
-DEFAULT_ALGORITHMS = ["proposed", "petals", "petals-opt-number", "petals-opt-order", "petals-opt-rr"]
+log = logging.getLogger(__name__)
+MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "wait_s", "runtime_s",
+            "route_ms_per_request"]
 
 
 def peak_concurrency(trace: pd.DataFrame) -> int:
@@ -31,62 +33,68 @@ def peak_concurrency(trace: pd.DataFrame) -> int:
     return peak
 
 
-def run_online(inst: Instance, algorithms: list[str], seed: int, runs: int, out_dir: Path,
-               retry_backoff: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summary rows (one per algorithm) and the per-request trace; both written under ``out_dir``."""
-    w = inst.workload
-    arrivals = [poisson_arrivals(inst, w.n_requests, w.arrival_rate, seed + i) for i in range(runs)]
-    rows, traces = [], []
-    for name in algorithms:
-        s = setup(name, inst, seed)
-        per_run = []
-        for i, arr in enumerate(arrivals):
-            if s.placement is None:
-                break
-            with tqdm(total=w.n_requests, desc=f"{name} run {i + 1}/{runs}", leave=False, disable=None) as bar:
-                tick = time.perf_counter()
-                trace = simulate(inst, s.placement, s.capacity, s.policy, arr, retry_backoff=retry_backoff,
-                                 progress=lambda _: bar.update())
-                sim_s = time.perf_counter() - tick
-            trace.insert(0, "algorithm", name)
-            trace.insert(1, "run", i)
-            per_run.append((trace, sim_s))
-            traces.append(trace)
-        rows.append(_summary(inst, name, s, per_run, seed, runs, retry_backoff))
-    df = pd.DataFrame(rows)
-    ref = df.set_index("algorithm").per_token_s.get("petals", np.nan)
-    df["reduction_vs_petals"] = 1.0 - df.per_token_s / ref
-    trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out_dir / "results.csv", index=False)
-    df.to_parquet(out_dir / "results.parquet", index=False)
-    trace.to_parquet(out_dir / "trace.parquet", index=False)
-    return df, trace
+def simulate_runs(inst: Instance, setup: OnlineSetup, seed: int, runs: int, retry_backoff: bool
+                  ) -> list[tuple[int, pd.DataFrame | None, float]]:
+    """(run, trace, simulation seconds) per run; the trace is None when there is no placement."""
+    w, out = inst.workload, []
+    for i in range(runs):
+        if setup.placement is None:
+            out.append((i, None, 0.0))
+            continue
+        arrivals = poisson_arrivals(inst, w.n_requests, w.arrival_rate, seed + i)
+        with tqdm(total=w.n_requests, desc=f"{setup.algorithm} run {i + 1}/{runs}", leave=False,
+                  disable=None) as bar:
+            tick = time.perf_counter()
+            trace = simulate(inst, setup.placement, setup.capacity, setup.policy, arrivals,
+                             retry_backoff=retry_backoff, progress=lambda _: bar.update())
+            sim_s = time.perf_counter() - tick
+        log.info("%s run %d: %d of %d requests served in %.2f s of simulation", setup.algorithm, i,
+                 int(trace.served.sum()), len(trace), sim_s)
+        out.append((i, trace.assign(algorithm=setup.algorithm, run=i), sim_s))
+    return out
 
 
-def _summary(inst: Instance, name: str, s: OnlineSetup, per_run: list, seed: int, runs: int,
-             retry_backoff: bool) -> dict[str, Any]:
-    settings = {"seed": seed, "runs": runs, "retry_backoff": retry_backoff,
-                "arrival_seeds": [seed + i for i in range(runs)]}
-    row = {**provenance(inst, seed), "algorithm": name, "mode": "online", "settings": json.dumps(settings),
-           "place_runtime_s": s.place_runtime_s, "design_R": s.info.get("design_R")}
-    if not per_run:
-        return {**row, "status": "infeasible", "message": s.message}
-    all_req = pd.concat([t for t, _ in per_run])
-    served = all_req[all_req.served]
-    run_means = [t[t.served].per_token.mean() for t, _ in per_run]
-    peak_mem = np.max([t.attrs["peak_cache_gb"] for t, _ in per_run], axis=0) + inst.model.s_m * s.placement.m
+def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None, sim_s: float,
+                 columns: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Statuses and measures of one run (per-token times in s; docs/simulator.md §1); ``columns`` are the
+    algorithm's declared extras."""
+    status = SolverStatus.SOLVED if setup.placement is not None else SolverStatus.INFEASIBLE
+    row: dict[str, Any] = {"solver_status": str(status), "check_status": None, "runtime_s": setup.runtime_s,
+                           "message": setup.message, **{c: setup.info.get(c) for c in columns}}
+    if trace is None:
+        return {**row, "sim_status": sim_status(0, 0)}
+    served = trace[trace.served]
+    peak_mem = np.asarray(trace.attrs["peak_cache_gb"]) + inst.model.s_m * setup.placement.m
+    memory = np.array([s.M for s in inst.servers])
     row.update({
-        "status": "ok" if len(served) == len(all_req) else f"{len(all_req) - len(served)} unserved",
-        "per_token_s": float(np.mean(run_means)),
-        "per_token_std_s": float(np.std(run_means, ddof=1)) if runs > 1 else 0.0,
-        "ttft_s": served.ttft.mean(), "decode_per_token_s": served.decode_per_token.mean(),
-        "p50_per_token_s": served.per_token.quantile(0.5), "p95_per_token_s": served.per_token.quantile(0.95),
-        "p99_per_token_s": served.per_token.quantile(0.99), "wait_s": served.wait.mean(),
-        "peak_concurrent": max(peak_concurrency(t) for t, _ in per_run),
-        "route_ms_per_request": 1e3 * all_req.route_s.mean(),
-        "simulate_s_per_run": float(np.mean([sim for _, sim in per_run])),
-        "peak_memory_gb": json.dumps([round(float(x), 4) for x in peak_mem]),
-        "message": "",
+        "sim_status": sim_status(len(served), len(trace)), "served": len(served), "unserved": len(trace) - len(served),
+        "per_token_s": served.per_token.mean() if len(served) else None,
+        "ttft_s": served.ttft.mean() if len(served) else None,
+        "decode_per_token_s": served.decode_per_token.mean() if len(served) else None,
+        "p50_per_token_s": served.per_token.quantile(0.5) if len(served) else None,
+        "p95_per_token_s": served.per_token.quantile(0.95) if len(served) else None,
+        "p99_per_token_s": served.per_token.quantile(0.99) if len(served) else None,
+        "wait_s": served.wait.mean() if len(served) else None,
+        "peak_concurrent": peak_concurrency(trace),
+        "peak_memory_share": float(np.max(peak_mem / memory)),
+        "route_ms_per_request": 1e3 * trace.route_s.mean(),
+        "simulate_s": sim_s,
     })
     return row
+
+
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    """One line per algorithm for the console: means over runs, the spread of per-token time over runs
+    (sample std; NaN with one run), the largest peak concurrency and the reduction of the means against
+    PETALS."""
+    aggs: dict[str, tuple[str, Any]] = {m: (m, "mean") for m in MEASURES if m in df}
+    if "per_token_s" in df:
+        aggs["per_token_std_s"] = ("per_token_s", "std")
+    if "peak_concurrent" in df:
+        aggs["peak_concurrent"] = ("peak_concurrent", "max")
+    agg = df.groupby("algorithm", sort=False).agg(
+        runs=("run", "nunique"), sim_status=("sim_status", lambda s: ",".join(sorted(set(map(str, s))))),
+        message=("message", "first"), **aggs).reset_index()
+    if "per_token_s" in agg:
+        agg["reduction_vs_petals"] = reduction_vs_reference(agg, [])
+    return agg

@@ -1,4 +1,4 @@
-"""The paper's tables (SPEC 9) from an online sweep: measured PETALS -> proposed beside the published
+"""The paper's tables (docs/published.md) from an online sweep: measured PETALS -> proposed beside the published
 numbers, with the ratio proposed / petals for both.
 
     python bench/run.py -m experiment=paper_tables      # writes paper_tables.md at the end of the sweep
@@ -16,18 +16,16 @@ import yaml
 from hydra.experimental.callback import Callback
 
 from bench.collect import gather
-from bench.rows import scenario
 from bpr.paths import DATA_DIR
 
 PUBLISHED = DATA_DIR / "published" / "paper_tables.yaml"
 
 
 def markdown(df: pd.DataFrame, published: dict[str, Any]) -> str:
-    """One line per scenario and cell: measured (mean over seeds, i.e. instance draws) and published
-    per-token times and ratios."""
+    """One line per scenario and cell: measured (mean over seeds, i.e. instance draws, and their runs)
+    and published per-token times and ratios."""
     lines = ["| scenario | lambda/s | l_out | seeds | measured petals -> proposed [s] | ratio | reduction | "
              "published petals -> proposed [s] | ratio | reduction |", "|---|---|---|---|---|---|---|---|---|---|"]
-    df = df.assign(scenario=df.instance.map(scenario))
     for (name, rate, l_out), cell in df.groupby(["scenario", "arrival_rate", "l_out"]):
         cost = cell.groupby("algorithm").per_token_s.mean()
         pet, pro = cost.get("petals"), cost.get("proposed")
@@ -47,10 +45,10 @@ def _pair(petals: float | None, proposed: float | None) -> tuple[str, str, str]:
 
 def write(sweep_dir: Path) -> Path:
     df = gather(sweep_dir)
-    df = df[df.status != "error"] if "status" in df else df
+    df = df[df.solver_status != "error"] if "solver_status" in df else df
     published = yaml.safe_load(PUBLISHED.read_text())
     out = Path(sweep_dir) / "paper_tables.md"
-    out.write_text("# Mean per-token time, PETALS vs proposed (SPEC 9)\n\n" + markdown(df, published))
+    out.write_text("# Mean per-token time, PETALS vs proposed (docs/published.md)\n\n" + markdown(df, published))
     return out
 
 

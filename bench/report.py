@@ -1,14 +1,14 @@
 """``python bench/report.py DIR`` writes DIR/report.md and DIR/figures/*.png from a run or sweep directory.
 
-Contents: the results table (per-token time, gap to the best lower bound, runtime; mean over seeds),
-the winner of every instance cell, the shifted geometric mean of runtimes (shift 10 s; a solver that hit
-its time limit counts at the limit), and figures: per-token time by algorithm and instance, gap vs time
-for the MILP, and per-token time along every swept axis (lambda, l_out, servers, fast-server share).
+Contents: the results table (per-token time, gap to the best lower bound, runtime; mean over seeds and
+runs), the winner of every instance cell, the shifted geometric mean of runtimes (shift 10 s; a solver that
+hit its time limit counts at the limit), and figures: per-token time by algorithm and instance, gap vs time
+for the MILP, and per-token time along every swept axis. A swept axis is any numeric setting column
+(``p_*``, docs/results.md) that takes several values, so a new instance family or option needs nothing here.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -21,12 +21,18 @@ import pandas as pd  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
-from bench.rows import scenario  # noqa: E402
 
 SHIFT_S = 10.0
-CELL = ["mode", "scenario", "arrival_rate", "l_out", "n_servers", "fast_server_share"]
-AXES = {"arrival_rate": "arrival rate lambda [1/s]", "l_out": "l_out [tokens]", "n_servers": "servers",
-        "fast_server_share": "share of fast (A100) servers"}
+NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
+LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
+          "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
+
+
+def swept_axes(df: pd.DataFrame) -> list[str]:
+    """Numeric setting columns that take more than one value in the table."""
+    return [c for c in df if c.startswith("p_") and c not in NOT_AXES
+            and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+            and df[c].nunique(dropna=True) > 1]
 
 
 def load(run_dir: Path) -> pd.DataFrame:
@@ -35,21 +41,16 @@ def load(run_dir: Path) -> pd.DataFrame:
     if df.empty:
         return df
     df = df.copy()
-    df["scenario"] = df.instance.fillna("").map(scenario)
-    df["mode"] = df.get("mode", pd.Series("offline", index=df.index)).fillna("offline")
     df["runtime_counted_s"] = [_counted_runtime(r) for _, r in df.iterrows()]
     return df
 
 
 def _counted_runtime(row: pd.Series) -> float:
     """Runtime for the shifted geometric mean: a time-limited solve counts at its limit."""
-    if row.get("solver_status") == "time_limit":
-        limit = json.loads(row.get("settings") or "{}").get("solver", {}).get("time_limit")
-        if limit:
-            return float(limit)
+    limit = row.get("p_solver_time_limit")
+    if row.get("solver_status") == "time_limit" and limit is not None and pd.notna(limit):
+        return float(limit)
     runtime = row.get("runtime_s")
-    if runtime is None or pd.isna(runtime):
-        runtime = row.get("place_runtime_s")
     return float(runtime) if runtime is not None and pd.notna(runtime) else np.nan
 
 
@@ -58,19 +59,24 @@ def shifted_geometric_mean(values: pd.Series, shift: float = SHIFT_S) -> float:
     return float(np.exp(np.mean(np.log(v + shift))) - shift) if len(v) else np.nan
 
 
+def cell_columns(df: pd.DataFrame) -> list[str]:
+    """What tells two cells apart: mode, scenario and every swept axis."""
+    return ["mode", "scenario"] + swept_axes(df)
+
+
 def summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean over seeds per cell and algorithm (solutions and online rows; bound rows left out)."""
+    """Mean over seeds and runs per cell and algorithm (solutions and online rows; bound rows left out)."""
     rows = df[df.per_token_s.notna()] if "per_token_s" in df else df.iloc[0:0]
     cols = {"per_token_s": ("per_token_s", "mean"), "per_token_sd": ("per_token_s", "std"),
             "seeds": ("seed", "nunique"), "runtime_s": ("runtime_counted_s", "mean")}
     if "gap_to_best_bound" in rows:
         cols["gap_to_best_bound"] = ("gap_to_best_bound", "mean")
-    return rows.groupby(CELL + ["algorithm"], dropna=False, sort=True).agg(**cols).reset_index()
+    return rows.groupby(cell_columns(df) + ["algorithm"], dropna=False, sort=True).agg(**cols).reset_index()
 
 
-def winners(table: pd.DataFrame) -> pd.DataFrame:
-    best = table.loc[table.groupby(CELL, dropna=False).per_token_s.idxmin()]
-    return best[CELL + ["algorithm", "per_token_s"]]
+def winners(table: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
+    best = table.loc[table.groupby(cell, dropna=False).per_token_s.idxmin()]
+    return best[cell + ["algorithm", "per_token_s"]]
 
 
 def markdown(df: pd.DataFrame, floats: str = "{:.4g}") -> str:
@@ -90,9 +96,9 @@ def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path) -> list[Path]:
         if "solve_s" in df else df.iloc[0:0]
     if not milp.empty:
         out.append(_milp_gap(milp, fig_dir / "milp_gap_vs_time.png"))
-    for axis, label in AXES.items():
-        if table[axis].nunique() > 1:
-            out.append(_sweep(table, axis, label, fig_dir / f"per_token_vs_{axis}.png"))
+    for axis in swept_axes(df):
+        label = LABELS.get(axis, axis.removeprefix("p_").replace("_", " "))
+        out.append(_sweep(table, axis, label, fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
     return out
 
 
@@ -132,13 +138,13 @@ def report(run_dir: Path) -> Path:
     if df.empty:
         raise SystemExit(f"error: no results in {run_dir}")
     table = summary(df)
-    errors = df[df.status == "error"] if "status" in df else df.iloc[0:0]
+    errors = df[df.solver_status == "error"] if "solver_status" in df else df.iloc[0:0]
     sgm = df[df.algorithm.notna()].groupby("algorithm").runtime_counted_s.apply(shifted_geometric_mean).dropna()
     figs = figures(df, table, run_dir / "figures")
     parts = [f"# BPR-Bench report: {run_dir}", "",
              f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s).", "",
              "## Results (mean over seeds)", "", markdown(table), "",
-             "## Winner per instance cell", "", markdown(winners(table)), "",
+             "## Winner per instance cell", "", markdown(winners(table, cell_columns(df))), "",
              f"## Shifted geometric mean of runtimes (shift {SHIFT_S:g} s, time-outs at the limit)", "",
              markdown(sgm.rename("sgm_runtime_s").reset_index()), ""]
     if len(errors):

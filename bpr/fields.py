@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, Mapping
 
-from bpr.errors import BprInputError
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from bpr.errors import BprInputError, unknown
 
 
 def require(d: Any, key: str, where: str) -> Any:
@@ -47,3 +51,15 @@ def listing(value: Any, where: str) -> list:
     if not isinstance(value, list):
         raise BprInputError(f"{where}: expected a list, got {type(value).__name__}")
     return value
+
+
+def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:
+    """``cls`` from ``values``: an unknown key (``unknown <kind> 'key'``) or a wrong type is bad input."""
+    known = [f.name for f in dataclasses.fields(cls)]
+    for key in values:
+        if key not in known:
+            raise unknown(kind, key, known or ["(none)"])
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(values)))
+    except OmegaConfBaseException as err:
+        raise BprInputError(f"{where}: {str(err).splitlines()[0]}") from None

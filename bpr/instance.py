@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -92,6 +93,10 @@ class Instance:
     @property
     def n_servers(self) -> int:
         return len(self.servers)
+
+    def with_R(self, R: int) -> "Instance":
+        """The same instance for another design concurrency R."""
+        return dataclasses.replace(self, workload=dataclasses.replace(self.workload, R=R))
 
     def server_index(self) -> dict[str, int]:
         return {s.id: j for j, s in enumerate(self.servers)}

@@ -1,8 +1,9 @@
-"""Where the project's data lives (``instances/`` at the repository root)."""
+"""Where the project's data lives: ``instances/`` (profiles, published numbers) and ``conf/`` (Hydra configs,
+named instances). Both ship as data packages, so an installed wheel finds them as a checkout does."""
 
+from importlib.resources import files
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO_ROOT / "instances"
+DATA_DIR = Path(str(files("instances")))
+CONF_DIR = Path(str(files("conf")))
 PROFILES_DIR = DATA_DIR / "profiles"
-SCENARIOS_DIR = DATA_DIR / "scenarios"

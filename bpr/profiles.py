@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bpr.errors import BprInputError
+from bpr.errors import unknown
 from bpr.paths import PROFILES_DIR
 
 

@@ -1,151 +1,200 @@
-"""Instance generators of SPEC 1.2: any Topology Zoo network (topohub) and the clustered scenario.
+"""Instance families (docs/model.md §1.2): one generator function per family, its parameters typed by one
+dataclass. A named instance is one ``conf/instance/<name>.yaml`` whose ``_target_`` names the generator
+and whose other keys are the family's parameters (``instantiate`` below builds it).
 
-Parameters come from ``instances/scenarios/defaults.yaml`` overlaid by ``instances/scenarios/<name>.yaml``
-and by user overrides (``servers``, ``a100_fraction``, ``workload.l_out``, ...). Every random choice
-draws from one ``numpy.random.default_rng(seed)``.
+A generator is ``fn(p: Params, seed: int, workload: WorkloadParams, model: str) -> Instance``; every
+random choice draws from one ``numpy.random.default_rng(seed)``. With ``workload.R`` None the instance
+gets R = 1 and ``extra["R_rule"] = "spec-7.3"``: the caller chooses R by the design rule of §7.3.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import inspect
 import math
+import typing
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional
 
 import networkx as nx
 import numpy as np
-import yaml
 
 from bpr.errors import BprInputError
+from bpr.fields import typed
 from bpr.instance import Client, Instance, Model, Server, Workload
-from bpr.paths import SCENARIOS_DIR
 from bpr.profiles import GpuProfile, gpu_profile, model_profile, overheads
 
-DEFAULTS = "defaults"
+TOPOHUB_FAMILIES = ("topozoo", "gabriel", "sndlib", "backbone", "caida")
 
 
-def scenario_names() -> list[str]:
-    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml") if p.stem != DEFAULTS)
+@dataclass
+class WorkloadParams:
+    """Workload defaults of §1.2; R None: chosen by §7.3 (robust design load)."""
+
+    l_in: int = 20
+    l_out: int = 128
+    arrival_rate: float = 0.5
+    n_requests: int = 100
+    R: Optional[int] = None
 
 
-def _yaml(name: str) -> dict[str, Any]:
-    with open(SCENARIOS_DIR / f"{name}.yaml") as fh:
-        return yaml.safe_load(fh) or {}
+@dataclass
+class ScenarioParams:
+    """Parameters every family has."""
+
+    name: str = "scenario"
+    fast_gpu: str = "a100-80gb"
+    slow_gpu: str = "mig-1g.10gb"
+    overheads: str = "geo"           # instances/profiles/overheads.yaml
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
+@dataclass
+class TopologyParams(ScenarioParams):
+    """Any topohub network (§1.2): ``topology`` is ``family/name`` (``topozoo/Abvt``, ``gabriel/25/0``,
+    ``sndlib/polska``, ``backbone/africa``); a bare name means ``topozoo/<name>``."""
+
+    topology: str = ""
+    servers: int = 9
+    a100_fraction: float = 0.2
+    clients: int = 1
+    fiber_km_per_ms: float = 200.0   # light in fiber
 
 
-def scenario_params(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Flat parameters (``workload.l_out`` style keys) of a named scenario with overrides applied.
-    An unknown scenario or key is a BprInputError that lists the known ones."""
-    if name not in scenario_names():
-        raise BprInputError(f"unknown instance '{name}'; known: {', '.join(scenario_names())}")
-    params = _flatten(_yaml(DEFAULTS)) | _flatten(_yaml(name))
-    for key, value in (overrides or {}).items():
-        if key not in params:
-            raise BprInputError(f"unknown parameter '{key}' for instance '{name}'; known: {', '.join(sorted(params))}")
-        if value is not None:
-            params[key] = value
-    return params
+@dataclass
+class ClusteredParams(ScenarioParams):
+    """Three clusters (§1.2): fast servers in cluster 1, slow ones in cluster 2, clients in ``client_cluster``."""
+
+    a100_servers: int = 2
+    mig_servers: int = 7
+    client_cluster: int = 0
+    rtt_intra_s: float = 0.005
+    rtt_inter_s: float = 0.100
+    overheads: str = "clustered"
 
 
-def generate(name: str, seed: int = 0, overrides: dict[str, Any] | None = None, R: int = 1) -> Instance:
-    """Build the named scenario. ``R`` is used when ``workload.R`` is not set (the caller may then choose
-    the design load by SPEC 7.3, see ``solvers.design_load``)."""
-    p = scenario_params(name, overrides)
-    generators = {"topozoo": _topozoo_nodes, "clustered": _clustered_nodes}
-    nodes = generators[p["generator"]](p, np.random.default_rng(seed))
-    label = f"{name}-c{p['client_cluster']}" if p["generator"] == "clustered" else name
-    return _assemble(f"{label}-s{seed}", p, seed, R, *nodes)
+Generator = Callable[..., Instance]
 
 
-def _count(p: dict[str, Any], key: str, lo: int = 0) -> int:
-    v = p[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < lo:
-        raise BprInputError(f"{key}: expected an integer >= {lo}, got {v!r}")
-    return int(v)
+def params_class(fn: Generator) -> type:
+    """The dataclass of a generator's first parameter (its family's parameters)."""
+    first = next(iter(inspect.signature(fn).parameters))
+    cls = typing.get_type_hints(fn).get(first)
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise BprInputError(f"instance generator {fn.__module__}.{fn.__qualname__}: its first parameter must "
+                            "be annotated with the family's parameter dataclass")
+    return cls
 
 
-def _fraction(p: dict[str, Any], key: str) -> float:
-    v = p[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
-        raise BprInputError(f"{key}: expected a number in [0, 1], got {v!r}")
-    return float(v)
+def instantiate(spec: Mapping[str, Any], seed: int, workload: WorkloadParams, model: str) -> Instance:
+    """Build the instance a ``conf/instance`` entry describes: ``_target_`` names the generator."""
+    spec = dict(spec)
+    target = spec.pop("_target_", None)
+    if not target:
+        raise BprInputError(f"instance '{spec.get('name', '?')}': no _target_ names its generator")
+    module, _, attr = str(target).rpartition(".")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError):
+        raise BprInputError(f"instance _target_: cannot import '{target}'") from None
+    params = typed(params_class(fn), spec, "instance parameter", f"instance '{spec.get('name', target)}'")
+    return fn(params, seed, workload, model)
+
+
+def _count(value: Any, key: str, lo: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < lo:
+        raise BprInputError(f"{key}: expected an integer >= {lo}, got {value!r}")
+    return int(value)
+
+
+def _fraction(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise BprInputError(f"{key}: expected a number in [0, 1], got {value!r}")
+    return float(value)
 
 
 @cache
-def _topology(name: str) -> nx.Graph:
+def topohub_keys() -> frozenset[str]:
+    """Every topology shipped inside the topohub package (``family/.../name``); nothing else is read."""
     import topohub
 
-    try:
-        topo = topohub.get(f"topozoo/{name}")
-    except KeyError:
-        raise BprInputError(f"topohub has no Topology Zoo network 'topozoo/{name}'") from None
-    g = nx.node_link_graph(topo, edges="edges")
+    root = Path(topohub.__file__).parent / "data"
+    return frozenset(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.json"))
+
+
+def topology_key(name: str) -> str:
+    key = name if "/" in name else f"topozoo/{name}"
+    if key not in topohub_keys():
+        raise BprInputError(f"topohub has no topology '{key}' (families: "
+                            f"{', '.join(f + '/' for f in TOPOHUB_FAMILIES)}; e.g. topozoo/Abilene, gabriel/25/0)")
+    return key
+
+
+@cache
+def _topology(key: str) -> nx.Graph:
+    import topohub
+
+    g = nx.node_link_graph(topohub.get(key), edges="edges")
     names = [g.nodes[n].get("name") or str(n) for n in g.nodes]
-    # Some networks repeat a city name; the node id keeps labels unique.
+    # Some networks repeat a city name (and backbone nodes have none); the node id keeps labels unique.
     labels = {n: (lbl if names.count(lbl) == 1 else f"{lbl} ({n})") for n, lbl in zip(g.nodes, names)}
     return nx.relabel_nodes(g, labels)
 
 
-def _topozoo_nodes(p: dict[str, Any], rng: np.random.Generator):
-    """SPEC 1.2: client node uniform, C servers uniform among the other nodes, round(eta*C) of them fast."""
-    if not p.get("topology"):
-        raise BprInputError("topology: name a topohub Topology Zoo network, e.g. topology=Abilene")
-    g = _topology(str(p["topology"]))
-    n_servers = _count(p, "servers", lo=1)
-    eta = _fraction(p, "a100_fraction")
+def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str) -> Instance:
+    """§1.2: K client nodes drawn uniformly one by one (equal shares), C servers uniform among the other
+    nodes, round(eta*C) of them fast; RTT = 2 x shortest-path fiber delay (link dist read as km)."""
+    if not p.topology:
+        raise BprInputError("topology: name a topohub network, e.g. topology=topozoo/Abilene or gabriel/25/0")
+    key = topology_key(p.topology)
+    g = _topology(key)
+    n_servers = _count(p.servers, "servers", lo=1)
+    n_clients = _count(p.clients, "clients", lo=1)
+    eta = _fraction(p.a100_fraction, "a100_fraction")
+    if not p.fiber_km_per_ms > 0:
+        raise BprInputError(f"fiber_km_per_ms: must be > 0, got {p.fiber_km_per_ms}")
     nodes = list(g.nodes)
-    if n_servers > len(nodes) - 1:
-        raise BprInputError(f"servers: topozoo/{p['topology']} has {len(nodes)} nodes, so at most "
-                            f"{len(nodes) - 1} servers besides the client node; asked for {n_servers}")
-    client = nodes[int(rng.integers(len(nodes)))]
-    others = [n for n in nodes if n != client]
+    if n_servers + n_clients > len(nodes):
+        raise BprInputError(f"servers: {key} has {len(nodes)} nodes, so at most {len(nodes) - n_clients} "
+                            f"servers besides {n_clients} client node(s); asked for {n_servers}")
+    rng = np.random.default_rng(seed)
+    others, clients = list(nodes), []
+    for _ in range(n_clients):
+        clients.append(others.pop(int(rng.integers(len(others)))))
     picked = [others[i] for i in rng.choice(len(others), size=n_servers, replace=False)]
     n_fast = math.floor(eta * n_servers + 0.5)
     fast = set(int(i) for i in rng.choice(n_servers, size=n_fast, replace=False))
-    gpus = [p["fast_gpu"] if i in fast else p["slow_gpu"] for i in range(n_servers)]
-    km_per_ms = float(p["fiber_km_per_ms"])
-    delay = dict(nx.all_pairs_dijkstra_path_length(g, weight=lambda u, v, d: d["dist"] / km_per_ms / 1e3))
-
-    def rtt(u: str, v: str) -> float:
-        return 2.0 * delay[u][v]
-
-    return picked, gpus, [client], rtt, {"topology": f"topozoo/{p['topology']}"}
+    gpus = [p.fast_gpu if i in fast else p.slow_gpu for i in range(n_servers)]
+    delay = dict(nx.all_pairs_dijkstra_path_length(
+        g, weight=lambda u, v, d: d["dist"] / p.fiber_km_per_ms / 1e3))
+    return _assemble(f"{p.name}-s{seed}", p, seed, workload, model, picked, gpus, clients,
+                     lambda u, v: 2.0 * delay[u][v], {"generator": "topology", "topology": key})
 
 
-def _clustered_nodes(p: dict[str, Any], rng: np.random.Generator):
-    """SPEC 1.2: fast servers in cluster 1, slow ones in cluster 2, the client in ``client_cluster``."""
-    del rng  # the clustered scenario is deterministic
-    n_fast, n_slow = _count(p, "a100_servers"), _count(p, "mig_servers")
+def clustered(p: ClusteredParams, seed: int, workload: WorkloadParams, model: str) -> Instance:
+    """§1.2: deterministic; 5 ms RTT inside a cluster, 100 ms between clusters (by default)."""
+    n_fast, n_slow = _count(p.a100_servers, "a100_servers"), _count(p.mig_servers, "mig_servers")
     if n_fast + n_slow == 0:
         raise BprInputError("a100_servers, mig_servers: at least one server is needed")
-    cluster = _count(p, "client_cluster")
+    cluster = _count(p.client_cluster, "client_cluster")
     if cluster > 2:
         raise BprInputError(f"client_cluster: expected 0, 1 or 2, got {cluster}")
-    intra, inter = float(p["rtt_intra_s"]), float(p["rtt_inter_s"])
     nodes = ["cluster1"] * n_fast + ["cluster2"] * n_slow
-    gpus = [p["fast_gpu"]] * n_fast + [p["slow_gpu"]] * n_slow
-
-    def rtt(u: str, v: str) -> float:
-        return intra if u == v else inter
-
-    return nodes, gpus, [f"cluster{cluster}"], rtt, {"client_cluster": cluster}
+    gpus = [p.fast_gpu] * n_fast + [p.slow_gpu] * n_slow
+    return _assemble(f"{p.name}-c{cluster}-s{seed}", p, seed, workload, model, nodes, gpus, [f"cluster{cluster}"],
+                     lambda u, v: p.rtt_intra_s if u == v else p.rtt_inter_s,
+                     {"generator": "clustered", "client_cluster": cluster})
 
 
-def _assemble(name: str, p: dict[str, Any], seed: int, R: int, server_nodes: list[str], gpus: list[str],
-              client_nodes: list[str], rtt, provenance: dict[str, Any]) -> Instance:
-    mp = model_profile(str(p["model"]))
-    oh = overheads(str(p["overheads"]))
-    l_in, l_out = _count(p, "workload.l_in"), _count(p, "workload.l_out", lo=1)
-    design_R = R if p["workload.R"] is None else _count(p, "workload.R", lo=1)
+def _assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: str, server_nodes: list[str],
+              gpus: list[str], client_nodes: list[str], rtt: Callable[[str, str], float],
+              provenance: dict[str, Any]) -> Instance:
+    mp = model_profile(model)
+    oh = overheads(p.overheads)
+    l_in, l_out = _count(w.l_in, "workload.l_in"), _count(w.l_out, "workload.l_out", lo=1)
+    design_R = 1 if w.R is None else _count(w.R, "workload.R", lo=1)
     profiles: dict[str, GpuProfile] = {g: gpu_profile(g) for g in set(gpus)}
     servers = tuple(_server(f"s{j}", node, profiles[gpu], l_in)
                     for j, (node, gpu) in enumerate(zip(server_nodes, gpus)))
@@ -155,14 +204,12 @@ def _assemble(name: str, p: dict[str, Any], seed: int, R: int, server_nodes: lis
     return Instance(
         name=name,
         model=Model(mp.name, mp.L, mp.d_model, mp.kv_groups, mp.s_m),
-        workload=Workload(l_in, l_out, design_R, float(p["workload.arrival_rate"]),
-                          _count(p, "workload.n_requests", 1)),
+        workload=Workload(l_in, l_out, design_R, float(w.arrival_rate), _count(w.n_requests, "workload.n_requests", 1)),
         s_c=mp.s_c(l_in, l_out),
         initial_delay=oh.initial_delay,
         servers=servers, clients=clients,
         t=raw_cs + oh.t, t_in=raw_cs + oh.t_in(l_in), rtt_ss=rtt_ss,
-        extra={"generator": p["generator"], "seed": seed, **provenance,
-               "R_rule": "given" if p["workload.R"] is not None else "spec-7.3"},
+        extra={**provenance, "seed": seed, "R_rule": "given" if w.R is not None else "spec-7.3"},
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from bpr.errors import BprInputError
 from bpr.fields import integer, listing, number, require, text
 from bpr.instance import SCHEMA_VERSION, Instance, parse_file
+from bpr.status import SolverStatus
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,11 @@ class Route:
 
 @dataclass(frozen=True)
 class Solution:
-    """What an algorithm returns. ``status`` is the checked status once graded (``feasible`` /
-    ``infeasible``), or the algorithm's own word when it has no solution (e.g. ``infeasible``).
-    ``info`` holds algorithm extras (bounds, sizes) written next to the SPEC fields."""
+    """What an algorithm returns (file format: docs/formats.md). ``status`` is the checked status once
+    graded (``feasible`` / ``infeasible``), or the solver's status when there is no solution.
+    ``solver_status`` is what the algorithm says of its own run (``bpr.status.SolverStatus``).
+    ``runtime_s`` is set by the runner that timed the call. ``info`` holds algorithm extras (bounds,
+    sizes) written next to the format's fields."""
 
     instance: str
     algorithm: str
@@ -42,6 +45,7 @@ class Solution:
     objective: float | None = None
     runtime_s: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    solver_status: str = SolverStatus.SOLVED
 
     @property
     def has_solution(self) -> bool:
@@ -58,6 +62,7 @@ class Solution:
             "routes": [{"request": r.request, "client": r.client, "servers": list(r.servers)} for r in self.routes],
             "objective": self.objective,
             "runtime_s": self.runtime_s,
+            "solver_status": str(self.solver_status),
             **self.info,
         }
 
@@ -67,7 +72,8 @@ class Solution:
 
 
 def build(inst: Instance, algorithm: str, first: Sequence[int], num: Sequence[int],
-          routes: Sequence[Sequence[int]], runtime_s: float, info: dict[str, Any] | None = None) -> Solution:
+          routes: Sequence[Sequence[int]], info: dict[str, Any] | None = None,
+          solver_status: str = SolverStatus.SOLVED) -> Solution:
     """A Solution from 0-based server indices: ``first[j]``/``num[j]`` per server, one index chain per request.
     The status stays ``unchecked`` until the checker grades it (no algorithm grades itself)."""
     placement = tuple(PlacementEntry(s.id, int(first[j]) if num[j] > 0 else None, int(num[j]))
@@ -75,16 +81,19 @@ def build(inst: Instance, algorithm: str, first: Sequence[int], num: Sequence[in
     owners = inst.request_clients()
     route_list = tuple(Route(r, inst.clients[owners[r]].id, tuple(inst.servers[j].id for j in chain))
                        for r, chain in enumerate(routes))
-    return Solution(inst.name, algorithm, "unchecked", placement, route_list, None, runtime_s, info or {})
+    return Solution(inst.name, algorithm, "unchecked", placement, route_list, None, None, info or {},
+                    solver_status)
 
 
-def no_solution(inst: Instance, algorithm: str, status: str, message: str, runtime_s: float,
+def no_solution(inst: Instance, algorithm: str, solver_status: str, message: str,
                 info: dict[str, Any] | None = None) -> Solution:
     """An algorithm's result without a solution (a status and the reason, never an exception)."""
-    return Solution(inst.name, algorithm, status, runtime_s=runtime_s, info={"message": message, **(info or {})})
+    return Solution(inst.name, algorithm, str(solver_status), info={"message": message, **(info or {})},
+                    solver_status=solver_status)
 
 
-_CORE = {"schema_version", "instance", "algorithm", "status", "placement", "routes", "objective", "runtime_s"}
+_CORE = {"schema_version", "instance", "algorithm", "status", "placement", "routes", "objective", "runtime_s",
+         "solver_status"}
 
 
 def from_dict(d: Any) -> Solution:
@@ -108,11 +117,13 @@ def from_dict(d: Any) -> Solution:
                             tuple(text(s, f"{where}.servers[{i}]") for i, s in enumerate(servers))))
     objective = d.get("objective")
     runtime = d.get("runtime_s")
+    status = str(d.get("status", "unchecked"))
     return Solution(instance=str(d.get("instance", "")), algorithm=str(d.get("algorithm", "")),
-                    status=str(d.get("status", "unchecked")), placement=tuple(placement), routes=tuple(routes),
+                    status=status, placement=tuple(placement), routes=tuple(routes),
                     objective=None if objective is None else number(objective, "objective"),
                     runtime_s=None if runtime is None else number(runtime, "runtime_s"),
-                    info={k: v for k, v in d.items() if k not in _CORE})
+                    info={k: v for k, v in d.items() if k not in _CORE},
+                    solver_status=str(d.get("solver_status", SolverStatus.SOLVED if placement else status)))
 
 
 def load(path: str | Path) -> Solution:

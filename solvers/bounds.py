@@ -9,24 +9,31 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
 from bpr.instance import Instance
+from bpr.numeric import floor
 from bpr.solution import Solution, no_solution
-from solvers import cg_bprr
+from bpr.status import SolverStatus
 from solvers.milp import backend
 from solvers.milp.model import build as build_model
 from solvers.milp.model import too_large
+from solvers.registry import Context, Kind, algorithm
+from solvers.settings import SolverSettings
 
 NAME = "lower_bounds"
 
 
+@dataclass
+class Options:
+    lp_relaxation: bool = True     # also solve the LP relaxation of (13) (weak and slow on large instances)
+
+
 def segment_caps(inst: Instance) -> np.ndarray:
-    return np.array([min(inst.L, cg_bprr.floor(s.M / (inst.model.s_m + inst.s_c))) for s in inst.servers])
+    return np.array([min(inst.L, floor(s.M / (inst.model.s_m + inst.s_c))) for s in inst.servers])
 
 
 def per_request_bound(inst: Instance) -> float:
@@ -45,7 +52,7 @@ def per_request_bound(inst: Instance) -> float:
     return float(total / inst.R)
 
 
-def lp_relaxation_bound(inst: Instance, s: backend.SolverSettings, seed: int = 0) -> tuple[float | None, str]:
+def lp_relaxation_bound(inst: Instance, s: SolverSettings, ctx: Context = Context()) -> tuple[float | None, str]:
     """(bound, status) of the LP relaxation of (13); None with the reason when it could not be had."""
     skip = too_large(inst, s.max_vars)
     if skip:
@@ -53,18 +60,20 @@ def lp_relaxation_bound(inst: Instance, s: backend.SolverSettings, seed: int = 0
     backend.require_available(s.name)
     model = build_model(inst).model
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
-    out = backend.solve(model, s, warm=False, seed=seed)
-    if out.status != "optimal" or out.incumbent is None:
+    out = backend.solve(model, s, warm=False, seed=ctx.seed, log=backend.log_path(ctx, f"{NAME}-lp"))
+    if out.status != SolverStatus.OPTIMAL or out.incumbent is None:
         return None, out.status
-    return out.incumbent / (inst.R * inst.workload.l_out), "optimal"
+    return out.incumbent / (inst.R * inst.workload.l_out), SolverStatus.OPTIMAL
 
 
-def solve(inst: Instance, *, seed: int = 0, time_limit: float | None = None,
-          solver: dict[str, Any] | None = None) -> Solution:
-    s = backend.SolverSettings.of(solver, time_limit=time_limit)
-    start = time.perf_counter()
+@algorithm(NAME, Kind.BOUND, options=Options, columns=("lower_bound_s", "lp_status"), uses_solver=True)
+def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
+    """Lower bounds on the offline optimum: per-request relaxation and the LP relaxation of (13)."""
     bounds: dict[str, float | None] = {"per_request": per_request_bound(inst)}
-    bounds["lp_relaxation"], lp_status = lp_relaxation_bound(inst, s, seed)
+    lp_status = SolverStatus.SKIPPED
+    if opts.lp_relaxation:
+        bounds["lp_relaxation"], lp_status = lp_relaxation_bound(inst, ctx.solver, ctx)
     finite = [b for b in bounds.values() if b is not None and np.isfinite(b)]
-    info = {"lower_bounds": bounds, "lp_status": lp_status, "lower_bound_s": max(finite) if finite else None}
-    return no_solution(inst, NAME, "bound", "lower bounds only", time.perf_counter() - start, info)
+    info = {"lower_bounds": bounds, "lp_status": str(lp_status), "lower_bound_s": max(finite) if finite else None}
+    status = SolverStatus.TIME_LIMIT if lp_status == SolverStatus.TIME_LIMIT else SolverStatus.SOLVED
+    return no_solution(inst, NAME, status, "lower bounds only", info)

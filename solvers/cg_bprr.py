@@ -7,24 +7,22 @@ tolerance (smallest start wins) so that equal windows summed in a different orde
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
+from bpr.errors import BprInputError
 from bpr.hop_graph import DST, cheapest_route, hop_graph
 from bpr.instance import Instance
+from bpr.numeric import floor
 from bpr.perf import Placement, link_cost
 from bpr.solution import Solution, build, no_solution
+from bpr.status import SolverStatus
+from solvers.registry import Context, Kind, algorithm
 
 NAME = "cg_bprr"
-# floor() of a ratio that is an integer in exact arithmetic must not drop by one through rounding.
-FLOOR_EPS = 1e-9
 TIE_RTOL = 1e-12
-
-
-def floor(x: float) -> int:
-    return math.floor(x + FLOOR_EPS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,17 +128,24 @@ def _shortfall(inst: Instance, R: int, m: np.ndarray) -> str:
             f"the model needs at least {inst.L * per_block:.2f} GB, the servers have {total:.2f} GB")
 
 
-def solve(inst: Instance, *, seed: int = 0) -> Solution:
-    """CG-BPRR for the instance's R. Deterministic: ``seed`` is accepted for a uniform interface only."""
-    del seed
-    start = time.perf_counter()
-    p = plan(inst)
-    runtime = time.perf_counter() - start
+@dataclass
+class Options:
+    design_R: Optional[int] = None    # R that steps 1-2 size and place for; None: the instance's R
+
+
+@algorithm(NAME, Kind.SOLUTION, options=Options, columns=("guarantee_s", "design_R"))
+def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
+    """CG-BPRR (Algorithm 1): conservative sizing, greedy placement, shortest-path routing; deterministic."""
+    R = inst.R if opts.design_R is None else opts.design_R
+    if R < 1:
+        raise BprInputError(f"algorithm.{NAME}.design_R: expected an integer >= 1, got {R}")
+    p = plan(inst, R)
     bound = theorem_bound(inst, p.m, p.tt)
-    info = {"guarantee_s": bound if math.isfinite(bound) else None, "R": inst.R}
+    info = {"guarantee_s": bound if math.isfinite(bound) else None, "design_R": R}
     if p.placement is None:
-        return no_solution(inst, NAME, "infeasible", p.message, runtime, info)
+        return no_solution(inst, NAME, SolverStatus.INFEASIBLE, p.message, info)
     chains = [p.routes[c] for c in inst.request_clients()]
     if any(ch is None for ch in chains):
-        return no_solution(inst, NAME, "infeasible", "placement leaves some client without a route", runtime, info)
-    return build(inst, NAME, p.placement.a, p.placement.m, chains, runtime, info)
+        return no_solution(inst, NAME, SolverStatus.INFEASIBLE, "placement leaves some client without a route",
+                           info)
+    return build(inst, NAME, p.placement.a, p.placement.m, chains, info)

@@ -12,23 +12,33 @@ unchanged (the instance file does not keep raw client RTTs).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Callable
+from functools import partial
+from typing import Callable, Optional
 
 import numpy as np
 
-from bpr.errors import BprInputError
+from bpr.errors import BprInputError, unknown
 from bpr.hop_graph import DST, SRC, HopCost, cheapest_route, hop_graph
 from bpr.instance import Instance
+from bpr.numeric import floor
 from bpr.perf import Placement, route_blocks
 from bpr.profiles import petals_constants
 from bpr.solution import Solution, build, no_solution
+from bpr.status import SolverStatus
 from solvers import cg_bprr
+from solvers.registry import Algorithm, Context, Kind, register
 
 GIB = 1.073741824  # GB per GiB
 
 VARIANTS = ("petals", "petals-opt-number", "petals-opt-order")
+
+
+@dataclass
+class Options:
+    """Shared by the offline and online PETALS variants."""
+
+    attn_cache_tokens: Optional[int] = None   # cache pool per block in tokens; None: instances/profiles/petals.yaml
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,19 +47,22 @@ class Sizing:
     pool: np.ndarray     # cache pool per server in GB (what routing may consume)
 
 
-def cache_per_block(inst: Instance) -> float:
+def cache_per_block(inst: Instance, tokens: int | None = None) -> float:
     """c_p = 2 * d_model * attn_cache_tokens * 2 / g / 1e9 GB (4096 tokens, 16384 when g > 1)."""
     k = petals_constants()
-    tokens = k.attn_cache_tokens if inst.model.kv_groups == 1 else k.attn_cache_tokens_grouped
+    if tokens is None:
+        tokens = k.attn_cache_tokens if inst.model.kv_groups == 1 else k.attn_cache_tokens_grouped
+    if tokens < 1:
+        raise BprInputError(f"attn_cache_tokens: expected an integer >= 1, got {tokens}")
     return 2 * inst.model.d_model * tokens * 2 / inst.model.kv_groups / 1e9
 
 
-def petals_sizing(inst: Instance) -> Sizing:
+def petals_sizing(inst: Instance, tokens: int | None = None) -> Sizing:
     """m_j = min(L, floor((M_j - A) / (s_m + c_p))), A = 2 GiB * d_model / 14336; pool = c_p * m_j."""
     k = petals_constants()
     reserved = k.reserved_gib_per_14336_dmodel * GIB * inst.model.d_model / 14336
-    c_p = cache_per_block(inst)
-    m = np.array([max(0, min(inst.L, cg_bprr.floor((s.M - reserved) / (inst.model.s_m + c_p))))
+    c_p = cache_per_block(inst, tokens)
+    m = np.array([max(0, min(inst.L, floor((s.M - reserved) / (inst.model.s_m + c_p))))
                   for s in inst.servers], dtype=int)
     return Sizing(m, c_p * m)
 
@@ -123,28 +136,34 @@ def route_requests(inst: Instance, pl: Placement, pool: np.ndarray) -> list[list
     return chains
 
 
-def place(inst: Instance, variant: str, seed: int) -> tuple[Placement, Sizing, list[int]]:
+def place(inst: Instance, variant: str, seed: int, opts: Options = Options()
+          ) -> tuple[Placement, Sizing, list[int]]:
     """Placement of a PETALS variant, its sizing (cache pools) and the join order used."""
     if variant not in VARIANTS:
-        raise BprInputError(f"unknown PETALS variant '{variant}'; known: {', '.join(VARIANTS)}")
-    sizing = cg_sizing(inst) if variant == "petals-opt-number" else petals_sizing(inst)
+        raise unknown("PETALS variant", variant, VARIANTS)
+    sizing = cg_sizing(inst) if variant == "petals-opt-number" else petals_sizing(inst, opts.attn_cache_tokens)
     order = join_order(inst, variant, sizing.m, seed)
     return Placement(choose_blocks(inst.L, sizing.m, throughputs(inst, sizing.m), order), sizing.m), sizing, order
 
 
-def solve(inst: Instance, *, seed: int = 0, variant: str = "petals") -> Solution:
-    start = time.perf_counter()
-    pl, sizing, order = place(inst, variant, seed)
+def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context(), *,
+          variant: str = "petals") -> Solution:
+    """PETALS placement (seeded join order) and min-latency routing with the cache penalty."""
+    pl, sizing, order = place(inst, variant, ctx.seed, opts)
     chains = route_requests(inst, pl, sizing.pool)
-    runtime = time.perf_counter() - start
-    info = {"seed": seed, "join_order": [inst.servers[j].id for j in order]}
+    info = {"join_order": [inst.servers[j].id for j in order]}
     if chains is None:
         covered = np.zeros(inst.L + 2, dtype=bool)
         for j in np.flatnonzero(pl.m):
             covered[pl.a[j]:pl.end[j]] = True
         uncovered = inst.L - int(covered[1:inst.L + 1].sum())
-        return no_solution(inst, variant, "infeasible",
+        return no_solution(inst, variant, SolverStatus.INFEASIBLE,
                            f"infeasible: the placement leaves {uncovered} of {inst.L} blocks on no server "
-                           f"(sum m_j = {int(pl.m.sum())} < L = {inst.L})", runtime, info)
-    return build(inst, variant, pl.a, pl.m, chains, runtime, info)
+                           f"(sum m_j = {int(pl.m.sum())} < L = {inst.L})", info)
+    return build(inst, variant, pl.a, pl.m, chains, info)
+
+
+for _variant in VARIANTS:
+    register(Algorithm(_variant, Kind.SOLUTION, partial(solve, variant=_variant), Options,
+                       summary=f"PETALS as the paper models it, variant {_variant} (docs/model.md §6)"))
 

@@ -7,6 +7,8 @@ from typing import Sequence
 import numpy as np
 
 from bpr.instance import Client, Instance, Model, Server, Workload
+from solvers.registry import Context
+from solvers.settings import SolverSettings
 
 
 def tiny(L: int, M: Sequence[float], tau: Sequence[float], t: Sequence[Sequence[float]], *, R: int = 1,
@@ -27,3 +29,8 @@ def tiny(L: int, M: Sequence[float], tau: Sequence[float], t: Sequence[Sequence[
                     t=np.array(t, dtype=float),
                     t_in=np.array(t_in if t_in is not None else t, dtype=float),
                     rtt_ss=np.array(rtt_ss if rtt_ss is not None else np.zeros((n, n)), dtype=float))
+
+
+def solver_ctx(seed: int = 0, **solver) -> Context:
+    """A run context with the given solver settings (what the harness passes to exact algorithms)."""
+    return Context(seed=seed, solver=SolverSettings.of(solver))

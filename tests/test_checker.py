@@ -20,7 +20,7 @@ def inst():
 
 
 def solution(inst, first=(1, 3, 2), num=(2, 2, 3), routes=((A, B), (A, C))):
-    return build(inst, "test", first=first, num=num, routes=routes, runtime_s=0.0)
+    return build(inst, "test", first=first, num=num, routes=routes)
 
 
 def kinds(inst, sol):

@@ -1,4 +1,4 @@
-"""``python -m bpr`` as a script would use it: JSON on stdout and the SPEC 3 exit codes."""
+"""``python -m bpr`` as a script would use it: JSON on stdout and the exit codes of docs/formats.md §3."""
 
 import json
 import subprocess
@@ -49,7 +49,12 @@ def test_infeasible_solution_exits_1(files):
     (("instance", "abovenet", "--set", "servers=99", "--out", "x.json"), "at most 21 servers"),
     (("instance", "abovenet", "--set", "servers", "--out", "x.json"), "--set expects key=value"),
     (("solve", "missing.json", "--algorithm", "cg_bprr", "--out", "s.json"), "'missing.json' does not exist"),
-    (("solve", "{i}", "--algorithm", "simplex", "--out", "s.json"), "unknown algorithm 'simplex'"),
+    (("solve", "{i}", "--algorithm", "simplex", "--out", "s.json"), "unknown offline algorithm 'simplex'; known: "),
+    (("solve", "{i}", "--algorithm", "cg_bprr", "--option", "colour=1", "--out", "s.json"),
+     "unknown cg_bprr option 'colour'; known: design_R"),
+    (("solve", "{i}", "--algorithm", "cg_bprr", "--option", "design_R=many", "--out", "s.json"),
+     "algorithm.cg_bprr: Value 'many' of type 'str' could not be converted to Integer"),
+    (("solve", "{i}", "--algorithm", "milp", "--solver", "gap=1", "--out", "s.json"), "unknown solver setting 'gap'"),
     (("solve", "{i}", "--algorithm", "cg_bprr", "--time-limit", "-1", "--out", "s.json"), "--time-limit must be > 0"),
     (("check", "{i}", "{bad}"), "placement[0].num_blocks: missing"),
     (("check", "{i}"), "required: solution"),
@@ -70,7 +75,7 @@ def test_solve_milp_with_time_limit(tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["status"] == "feasible"
     sol = json.loads((tmp_path / "m.json").read_text())
-    assert sol["settings"]["time_limit"] == 20 and sol["solver_status"] in ("optimal", "time_limit")
+    assert sol["settings"]["solver"]["time_limit"] == 20 and sol["solver_status"] in ("optimal", "time_limit")
     assert bpr("check", tmp_path / "i.json", tmp_path / "m.json").returncode == 0
 
 
@@ -89,3 +94,30 @@ def test_petals_solution_with_memory_violations_exits_1_but_is_written(tmp_path)
     assert out.returncode == (0 if result["status"] == "feasible" else 1)
     assert result["status"] == "feasible" or all(v.startswith("memory") for v in result["violations"])
     assert (tmp_path / "p.json").exists()
+
+
+def test_algorithm_options_reach_the_algorithm(files):
+    """A larger design load sizes servers more conservatively (fewer blocks per A100): docs/model.md §5."""
+    out = bpr("solve", files / "i.json", "--algorithm", "cg_bprr", "--option", "design_R=100", "--out", files / "o.json")
+    assert out.returncode == 0, out.stderr
+    sol = json.loads((files / "o.json").read_text())
+    assert sol["settings"] == {"seed": 0, "design_R": 100} and sol["design_R"] == 100
+    # A100: floor(86.13 / (1.3234 + 0.004817 * 100)) = 47 blocks instead of 53 at the instance's own R
+    assert max(p["num_blocks"] for p in sol["placement"]) == 47
+
+
+def test_lower_bounds_exit_0_and_print_the_bound(files):
+    out = bpr("solve", files / "i.json", "--algorithm", "lower_bounds", "--option", "lp_relaxation=false",
+              "--out", files / "lb.json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["lower_bound_s"] == result["lower_bounds"]["per_request"] > 0
+
+
+def test_algorithms_lists_the_registry():
+    out = bpr("algorithms")
+    listing = json.loads(out.stdout)
+    offline = {a["name"]: a for a in listing["offline"]}
+    assert {"cg_bprr", "petals", "milp", "lower_bounds"} <= set(offline)
+    assert offline["cg_bprr"]["options"] == {"design_R": None} and "guarantee_s" in offline["cg_bprr"]["columns"]
+    assert [a["name"] for a in listing["online"]][:2] == ["proposed", "petals"]

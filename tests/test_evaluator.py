@@ -17,7 +17,7 @@ A, B, C = 0, 1, 2
 def case():
     inst = tiny(4, M=[10, 10, 10], tau=[0.01, 0.02, 0.03], tau_in=[0.1, 0.2, 0.3], t=[[0.1, 0.2, 0.3]],
                 t_in=[[1.0, 2.0, 3.0]], R=2, l_out=10, initial_delay=0.5)
-    sol = build(inst, "hand", first=[1, 3, 2], num=[2, 2, 3], routes=[[A, B], [A, C]], runtime_s=0.0)
+    sol = build(inst, "hand", first=[1, 3, 2], num=[2, 2, 3], routes=[[A, B], [A, C]])
     return inst, sol
 
 

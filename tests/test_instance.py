@@ -7,7 +7,7 @@ from factories import tiny
 
 from bpr import instance as instance_io
 from bpr.errors import BprInputError
-from solvers.design_load import make_instance
+from bench.instance_builder import make_instance
 
 
 @pytest.fixture(scope="module")

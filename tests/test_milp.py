@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from factories import tiny
+from factories import solver_ctx, tiny
 from oracle import optimum
 
 from bpr.errors import BprInputError
 from bpr.evaluator import evaluate
 from bpr.grading import grade
 from solvers import bounds, cg_bprr, milp
-from solvers.design_load import make_instance
+from bench.instance_builder import make_instance
 from solvers.milp.model import build, estimate_size
+from solvers.settings import SolverSettings
 
 EXACT = {"rel_gap": 0.0, "time_limit": 60}
 
@@ -39,8 +40,8 @@ def solved():
     out = {}
     for seed in SEEDS:
         inst = random_tiny(seed)
-        lp, _ = bounds.lp_relaxation_bound(inst, milp.backend.SolverSettings.of(EXACT))
-        out[seed] = (inst, optimum(inst), grade(inst, milp.solve(inst, solver=EXACT)),
+        lp, _ = bounds.lp_relaxation_bound(inst, SolverSettings.of(EXACT))
+        out[seed] = (inst, optimum(inst), grade(inst, milp.solve(inst, ctx=solver_ctx(**EXACT))),
                      grade(inst, cg_bprr.solve(inst)), bounds.per_request_bound(inst), lp)
     return out
 
@@ -49,9 +50,9 @@ def solved():
 def test_milp_optimum_equals_brute_force(solved, seed):
     inst, opt, g, _, _, _ = solved[seed]
     if opt is None:
-        assert g.solution.status == "infeasible" and g.solution.info["solver_status"] == "infeasible"
+        assert g.solution.status == "infeasible" and g.solution.solver_status == "infeasible"
         return
-    assert g.solution.info["solver_status"] == "optimal" and g.solution.status == "feasible"
+    assert g.solution.solver_status == "optimal" and g.solution.status == "feasible"
     assert g.evaluation.per_token_s == pytest.approx(opt, rel=1e-6)
 
 
@@ -98,10 +99,13 @@ def test_per_request_bound_hand_worked():
 
 def test_time_limit_is_a_status_with_incumbent_and_bound():
     inst = make_instance("abovenet", 0, {"workload.R": 6})
-    sol = milp.solve(inst, solver={"time_limit": 1.0, "rel_gap": 0.0})
+    sol = milp.solve(inst, ctx=solver_ctx(**{"time_limit": 1.0, "rel_gap": 0.0}))
     info = sol.info
-    assert info["solver_status"] == "time_limit"
-    assert info["termination_condition"] == "maxTimeLimit" and info["raw_status"] == "Time limit reached"
+    assert sol.solver_status == "time_limit" and info["raw_status"] == "Time limit reached"
+    # progress from HiGHS's MIP log callback: elapsed time grows, the bound never passes the incumbent
+    times = [t for t, _, _ in info["progress"]]
+    assert len(times) >= 2 and times == sorted(times) and times[-1] <= 1.0 + 0.5
+    assert all(p is None or b is None or b <= p + 1e-9 for _, p, b in info["progress"])
     assert sol.has_solution and info["incumbent_s"] is not None and info["dual_bound_s"] is not None
     # the big-M relaxation is weak: early dual bounds may even be negative, so the gap may exceed 1
     assert info["dual_bound_s"] < info["incumbent_s"] and info["gap"] > 0
@@ -112,40 +116,40 @@ def test_time_limit_is_a_status_with_incumbent_and_bound():
 
 def test_too_large_is_skipped_with_a_count():
     inst = make_instance("bellcanada", 0)
-    sol = milp.solve(inst, solver={"max_vars": 1000})
+    sol = milp.solve(inst, ctx=solver_ctx(**{"max_vars": 1000}))
     n = estimate_size(26, inst.R).variables
     assert sol.status == "skipped" and sol.info["message"] == f"skipped: too large ({n} variables > limit 1000)"
 
 
 def test_infeasible_instance_is_a_status():
     inst = tiny(4, M=[0.5, 0.5], tau=[0.01, 0.01], t=[[0.1, 0.1]])  # not even one block fits
-    sol = milp.solve(inst, solver=EXACT)
+    sol = milp.solve(inst, ctx=solver_ctx(**EXACT))
     assert sol.status == "infeasible" and not sol.has_solution
 
 
 def test_warm_start_is_accepted_and_can_be_switched_off():
     inst = random_tiny(1)
-    assert milp.solve(inst, solver=EXACT).info["warm_start_accepted"] is True
-    cold = milp.solve(inst, solver={**EXACT, "warm_start": False}).info
-    assert cold["warm_start"] is False and cold["warm_start_accepted"] is None
+    assert milp.solve(inst, ctx=solver_ctx(**EXACT)).info["warm_start_accepted"] is True
+    cold = milp.solve(inst, ctx=solver_ctx(**{**EXACT, "warm_start": False})).info
+    assert cold["warm_start_accepted"] is None
 
 
 def test_classic_pyomo_solver_interface_gives_the_same_optimum():
     inst = random_tiny(1)
-    classic = milp.solve(inst, solver={**EXACT, "name": "appsi_highs"})
-    assert classic.info["solver_status"] == "optimal"
+    classic = milp.solve(inst, ctx=solver_ctx(**{**EXACT, "name": "appsi_highs"}))
+    assert classic.solver_status == "optimal"
     assert grade(inst, classic).evaluation.per_token_s == pytest.approx(optimum(inst), rel=1e-6)
 
 
 def test_missing_solver_is_one_clear_message():
     with pytest.raises(BprInputError, match="solver 'nosuchsolver'"):
-        milp.solve(random_tiny(1), solver={"name": "nosuchsolver"})
+        milp.solve(random_tiny(1), ctx=solver_ctx(**{"name": "nosuchsolver"}))
 
 
 @pytest.mark.parametrize("suffix", [".lp", ".mps"])
 def test_export(tmp_path, suffix):
     path = tmp_path / f"model{suffix}"
-    milp.solve(random_tiny(1), solver={**EXACT, "export": str(path)})
+    milp.solve(random_tiny(1), ctx=solver_ctx(**{**EXACT, "export": str(path)}))
     text = path.read_text()
     if suffix == ".lp":
         assert "\nmin \ncost:" in text and "\ns.t.\n" in text and "memory(0)" in text
@@ -155,4 +159,26 @@ def test_export(tmp_path, suffix):
 
 def test_unknown_setting_is_named():
     with pytest.raises(BprInputError, match="unknown solver setting 'timelimit'"):
-        milp.solve(random_tiny(1), solver={"timelimit": 3})
+        milp.solve(random_tiny(1), ctx=solver_ctx(**{"timelimit": 3}))
+
+
+def test_highs_internals_are_the_solver_and_its_column_map():
+    """The one function that reads private attributes of Pyomo's HiGHS interface still finds them."""
+    import highspy
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    built = build(random_tiny(1))
+    opt = SolverFactory("highs")
+    opt.set_instance(built.model)
+    h, columns = milp.backend.highs_internals(opt)
+    assert isinstance(h, highspy.Highs) and len(columns) == h.getNumCol() == built.model.nvariables()
+    assert sorted(columns.values()) == list(range(h.getNumCol()))
+
+
+def test_solver_log_is_written_into_the_job_directory(tmp_path):
+    from solvers.registry import Context
+
+    ctx = Context(solver=SolverSettings.of(EXACT), log_dir=tmp_path)
+    milp.solve(random_tiny(1), ctx=ctx)
+    text = (tmp_path / "solver_logs" / "milp.log").read_text()
+    assert "HiGHS" in text and "Solving report" in text

@@ -7,7 +7,7 @@ from factories import tiny
 from bpr.grading import grade
 from bpr.perf import Placement
 from solvers import petals
-from solvers.design_load import make_instance
+from bench.instance_builder import make_instance
 
 A100, MIG = "a100-80gb", "mig-1g.10gb"
 

@@ -13,6 +13,7 @@ from bpr.checker import check
 from bpr.evaluator import evaluate
 from bpr.perf import Placement, hop_blocks, link_cost
 from solvers import cg_bprr, petals
+from solvers.registry import Context
 
 
 @st.composite
@@ -86,11 +87,11 @@ def _positions(pl: Placement, chain: list[int]) -> list[int]:
 @FAST
 @given(instances(), st.integers(0, 3), st.sampled_from(petals.VARIANTS))
 def test_petals_output_is_sound_or_an_infeasible_status(inst, seed, variant):
-    sol = petals.solve(inst, seed=seed, variant=variant)
+    sol = petals.solve(inst, ctx=Context(seed=seed), variant=variant)
     if not sol.has_solution:
         assert sol.status == "infeasible"
         return
     report = check(inst, sol)
     assert report.structural, report.summary()   # only memory may be violated
-    again = petals.solve(inst, seed=seed, variant=variant)
+    again = petals.solve(inst, ctx=Context(seed=seed), variant=variant)
     assert again.placement == sol.placement and again.routes == sol.routes

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from bench.schema import register
+from bench.config import register
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "bench" / "run.py"
@@ -81,7 +81,7 @@ def test_milp_and_lower_bound_rows(tmp_path):
     df = pd.read_csv(tmp_path / "results.csv").set_index("algorithm")
     assert {"milp", "lower_bounds:per_request", "lower_bounds:lp_relaxation", "lower_bounds:best"} <= set(df.index)
     milp = df.loc["milp"]
-    assert milp.solver_status in ("optimal", "time_limit") and milp.status == "feasible"
+    assert milp.solver_status in ("optimal", "time_limit") and milp.check_status == "feasible"
     assert milp.variables > 0 and milp.build_s >= 0 and milp.load_s > 0 and milp.solve_s > 0
     best = df.loc["lower_bounds:best"].lower_bound_s
     bounds = df.loc[["lower_bounds:per_request", "lower_bounds:lp_relaxation"]].lower_bound_s.tolist()
@@ -90,7 +90,9 @@ def test_milp_and_lower_bound_rows(tmp_path):
         row = df.loc[alg]
         assert best <= row.per_token_s * (1 + 1e-9)
         assert row.gap_to_best_bound == pytest.approx((row.per_token_s - best) / row.per_token_s)
-    assert json.loads(milp.settings)["solver"]["time_limit"] == 5
+    assert milp.p_solver_time_limit == 5 and milp.kind == "solution"
+    assert (tmp_path / "solver_logs" / "milp.log").stat().st_size > 0
+    assert (tmp_path / "solver_logs" / "lower_bounds-lp.log").stat().st_size > 0
 
 
 def test_main_job_writes_table_rows_and_solutions(tmp_path):
@@ -100,10 +102,14 @@ def test_main_job_writes_table_rows_and_solutions(tmp_path):
     assert df.algorithm.tolist() == ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
     assert (df.seed == 1).all() and (df.l_out == 64).all() and (df.n_servers == 9).all()
     assert df.highspy.str.len().gt(0).all() and df.pyomo.str.len().gt(0).all()
-    assert all(json.loads(s)["seed"] == 1 for s in df.settings)
+    assert df.git_commit.str.fullmatch("[0-9a-f]{40}").all() and df.cpu.str.len().gt(0).all()
+    assert (df.cpu_count >= 1).all() and df.host.str.len().gt(0).all() and df.hydra_core.str.len().gt(0).all()
+    assert (df.p_workload_l_out == 64).all() and (df.p_instance_name == "abovenet").all()
+    assert list(df.columns[:9]) == ["instance", "scenario", "seed", "algorithm", "kind", "run", "solver_status",
+                                    "check_status", "sim_status"]
     assert pd.read_csv(tmp_path / "results.csv").shape == df.shape
     cg = df.set_index("algorithm").loc["cg_bprr"]
-    assert cg.status == "feasible" and cg.per_token_s <= cg.guarantee_s * (1 + 1e-9)
+    assert cg.check_status == "feasible" and cg.per_token_s <= cg.guarantee_s * (1 + 1e-9)
     petals = df.set_index("algorithm").loc["petals"]
     assert cg.reduction_vs_petals == pytest.approx(1 - cg.per_token_s / petals.per_token_s)
     assert "a100-80gb=53" in petals.blocks_per_gpu and "mig-1g.10gb=4" in petals.blocks_per_gpu
@@ -111,14 +117,28 @@ def test_main_job_writes_table_rows_and_solutions(tmp_path):
         assert json.loads((tmp_path / "solutions" / f"{alg}.json").read_text())["algorithm"] == alg
     assert json.loads((tmp_path / "instance.json").read_text())["name"] == "abovenet-s1"
     assert "cg_bprr" in out.stdout and "vs petals" in out.stdout
+    log = (tmp_path / "run.log").read_text()
+    assert "instance abovenet-s1: 9 servers" in log and "petals-opt-order: solved / feasible" in log
+    prov = json.loads((tmp_path / "provenance.json").read_text())
+    assert prov["git_commit"] == df.git_commit.iloc[0] and prov["cpu_count"] >= 1 and "numpy" in prov
 
+
+def test_algorithm_options_from_the_command_line(tmp_path):
+    out = run(tmp_path, "instance=abovenet", "algorithms=[cg_bprr,petals]", "algorithm.cg_bprr.design_R=100",
+              "algorithm.petals.attn_cache_tokens=2048")
+    assert out.returncode == 0, out.stderr
+    df = pd.read_parquet(tmp_path / "results.parquet").set_index("algorithm")
+    assert df.loc["cg_bprr"].p_design_R == 100 and df.loc["cg_bprr"].design_R == 100
+    assert "a100-80gb=39" in df.loc["cg_bprr"].blocks_per_gpu   # floor(86.13 / (1.3234 + 0.008487 * 100))
+    # a 2048-token pool per block: floor((86.13 - 2.147) / (1.3234 + 0.1174)) = 58 blocks, capped at L = 70
+    assert df.loc["petals"].p_attn_cache_tokens == 2048 and "a100-80gb=58" in df.loc["petals"].blocks_per_gpu
 
 def test_model_that_does_not_fit_is_a_status_row(tmp_path):
     out = run(tmp_path, "instance=abovenet", "instance.servers=3", "instance.a100_fraction=0",
               "algorithms=[cg_bprr]")
     assert out.returncode == 0, out.stderr
     row = pd.read_csv(tmp_path / "results.csv").iloc[0]
-    assert row.status == "infeasible" and "short by 52 blocks" in row.message
+    assert row.solver_status == "infeasible" and row.check_status == "none" and "short by 52 blocks" in row.message
     assert "short by 52 blocks" in out.stdout
 
 
@@ -144,6 +164,9 @@ def test_instance_file_option(tmp_path):
     (["algorithms=[cg_bprr,simplex]"], "unknown offline algorithm 'simplex'"),
     (["algorithms=[milp]", "solver.name=nosuchsolver"], "solver 'nosuchsolver'"),
     (["solver.time_limt=3"], "time_limt"),
+    (["algorithm.cg_bprr.colour=1"], "colour"),
+    (["algorithm.petals.attn_cache_tokens=many"], "attn_cache_tokens"),
+    (["instance=abovenet", "instance.clients=0"], "clients: expected an integer >= 1"),
 ])
 def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     out = run(tmp_path, *overrides)
@@ -155,17 +178,20 @@ def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
 def test_online_mode_rows_trace_and_figures(tmp_path):
     out = run(tmp_path, "instance=clustered", "mode=online", "workload.n_requests=30", "runs=2", "seed=4")
     assert out.returncode == 0, out.stderr
-    df = pd.read_parquet(tmp_path / "results.parquet").set_index("algorithm")
-    assert list(df.index) == ["proposed", "petals", "petals-opt-number", "petals-opt-order", "petals-opt-rr"]
-    assert (df["mode"] == "online").all() and (df.status == "ok").all()
-    assert json.loads(df.loc["petals"].settings)["arrival_seeds"] == [4, 5]
+    df = pd.read_parquet(tmp_path / "results.parquet")
+    names = ["proposed", "petals", "petals-opt-number", "petals-opt-order", "petals-opt-rr"]
+    assert df.algorithm.tolist() == [n for n in names for _ in range(2)] and df.run.tolist() == [0, 1] * 5
+    assert (df["mode"] == "online").all() and (df.kind == "online").all() and (df.sim_status == "served").all()
+    assert df.p_arrival_seed.tolist() == [4, 5] * 5 and (df.p_runs == 2).all()
     trace = pd.read_parquet(tmp_path / "trace.parquet")
     assert len(trace) == 5 * 2 * 30
-    for alg, group in trace.groupby("algorithm"):
-        assert df.loc[alg].per_token_s == pytest.approx(group.groupby("run").per_token.mean().mean())
-        assert df.loc[alg].wait_s == pytest.approx(group.wait.mean())
-    assert df.loc["proposed"].reduction_vs_petals == pytest.approx(
-        1 - df.loc["proposed"].per_token_s / df.loc["petals"].per_token_s)
+    rows = df.set_index(["algorithm", "run"])
+    for (alg, r), group in trace.groupby(["algorithm", "run"]):
+        assert rows.loc[(alg, r)].per_token_s == pytest.approx(group.per_token.mean())
+        assert rows.loc[(alg, r)].wait_s == pytest.approx(group.wait.mean())
+    for r in (0, 1):
+        assert rows.loc[("proposed", r)].reduction_vs_petals == pytest.approx(
+            1 - rows.loc[("proposed", r)].per_token_s / rows.loc[("petals", r)].per_token_s)
     assert (tmp_path / "per_token_time.png").stat().st_size > 0 and (tmp_path / "ttft_decode.png").exists()
 
 

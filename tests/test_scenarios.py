@@ -1,4 +1,4 @@
-"""Scenario generators (SPEC 1.2) and the design load (SPEC 7.3, eq. 19)."""
+"""Instance families (docs/model.md §1.2) and the design load (§7.3, eq. 19)."""
 
 import math
 
@@ -7,8 +7,8 @@ import pytest
 import topohub
 
 from bpr.errors import BprInputError
-from bpr.scenarios import generate
-from solvers.design_load import design_R, make_instance, r_max, single_request_time
+from bench.instance_builder import generate, make_instance
+from solvers.design_load import design_R, r_max, single_request_time
 
 A100 = "a100-80gb"
 
@@ -67,13 +67,39 @@ def test_any_topohub_network():
     assert inst.extra["topology"] == "topozoo/Abilene" and inst.n_servers == 9
 
 
+@pytest.mark.parametrize("key, servers", [("gabriel/25/0", 9), ("gabriel/500/3", 40), ("sndlib/polska", 9),
+                                          ("backbone/africa", 12)])
+def test_every_topohub_family(key, servers):
+    """gabriel/<n>/<i>, sndlib/, backbone/ work like topozoo/: RTT = 2 x shortest fiber delay of ``dist``."""
+    inst = generate("topozoo", 1, {"topology": key, "servers": servers})
+    assert inst.extra["topology"] == key and inst.n_servers == servers
+    g = nx.node_link_graph(topohub.get(key), edges="edges")
+    names = {g.nodes[n].get("name") or str(n): n for n in g.nodes}
+    c, s = inst.clients[0].node, inst.servers[0].node
+    km = nx.shortest_path_length(g, names.get(c, c), names.get(s, s), weight="dist")
+    assert inst.t[0, 0] == pytest.approx(2 * km / 200 / 1000 + 0.100)
+
+
+def test_several_clients_are_distinct_with_equal_shares_and_one_client_keeps_the_draw():
+    inst = generate("abovenet", 2, {"clients": 3})
+    nodes = [c.node for c in inst.clients]
+    assert len(set(nodes)) == 3 and not set(nodes) & {s.node for s in inst.servers}
+    assert [c.share for c in inst.clients] == pytest.approx([1 / 3] * 3) and inst.t.shape == (3, 9)
+    assert generate("abovenet", 2, {"clients": 1}).to_dict() == generate("abovenet", 2).to_dict()
+
+
 @pytest.mark.parametrize("name, overrides, message", [
-    ("nowhere", {}, "unknown instance 'nowhere'; known: abovenet, bellcanada, clustered, topozoo"),
+    ("nowhere", {}, "unknown instance 'nowhere'; known: abovenet, bellcanada, clustered, clustered_c1, "
+                    "clustered_c2, file, topozoo"),
     ("abovenet", {"servers": 40}, "topozoo/Abvt has 22 nodes, so at most 21 servers"),
     ("abovenet", {"a100_fraction": 2}, "a100_fraction: expected a number in [0, 1]"),
-    ("abovenet", {"colour": 1}, "unknown parameter 'colour'"),
+    ("abovenet", {"colour": 1}, "unknown instance parameter 'colour'; known: name, fast_gpu"),
+    ("abovenet", {"servers": "many"}, "instance 'abovenet': Value 'many' of type 'str' could not be converted"),
     ("abovenet", {"model": "gpt-9"}, "unknown model 'gpt-9'; known: bloom-176b, llama-2-70b"),
-    ("topozoo", {"topology": "Atlantis"}, "no Topology Zoo network 'topozoo/Atlantis'"),
+    ("abovenet", {"workload.l_outt": 3}, "unknown workload setting 'l_outt'; known: l_in, l_out"),
+    ("topozoo", {"topology": "Atlantis"}, "topohub has no topology 'topozoo/Atlantis'"),
+    ("topozoo", {"topology": "../../tmp/evil"}, "topohub has no topology '../../tmp/evil'"),
+    ("clustered", {"topology": "x"}, "unknown instance parameter 'topology'; known: name,"),
 ])
 def test_bad_scenarios_name_the_problem(name, overrides, message):
     with pytest.raises(BprInputError) as err:

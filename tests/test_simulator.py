@@ -17,8 +17,8 @@ from bpr.perf import Placement, hop_blocks, link_cost
 from bpr.simulator import Arrivals, State, offline_arrivals, poisson_arrivals, retry_instant, simulate
 from bpr.timeline import Timeline
 from solvers import cg_bprr
-from solvers.design_load import make_instance
-from solvers.online import ONLINE_ALGORITHMS, setup
+from bench.instance_builder import make_instance
+from solvers import registry
 from solvers.routing import FixedRoutes, MyopicOptimal, WsRR
 
 
@@ -94,12 +94,12 @@ def test_offline_check_reproduces_the_evaluator(name):
     assert trace.per_token.mean() == pytest.approx(evaluate(inst, sol).per_token_s, rel=1e-12)
 
 
-@pytest.mark.parametrize("algorithm", list(ONLINE_ALGORITHMS))
+@pytest.mark.parametrize("algorithm", list(registry.algorithms("online")))
 def test_same_seed_same_trace(algorithm):
     inst = make_instance("abovenet", 1)
     traces = []
     for _ in range(2):
-        s = setup(algorithm, inst, 1)
+        s = registry.call(algorithm, inst, "online", seed=1)
         traces.append(simulate(inst, s.placement, s.capacity, s.policy, poisson_arrivals(inst, 30, 0.5, 7)))
     timing = ["route_s"]  # wall-clock of the routing decision, the only column allowed to differ
     assert traces[0].drop(columns=timing).equals(traces[1].drop(columns=timing))

@@ -22,11 +22,12 @@ def test_grid_with_a_failing_job_gives_one_table(tmp_path):
     out = sweep(tmp_path / "s", "instance=abovenet", "instance.servers=5,40", "seed=0,1", "algorithms=[cg_bprr,petals]")
     assert out.returncode == 0, out.stderr
     df = pd.read_parquet(tmp_path / "s" / "results.parquet")
-    ok, failed = df[df.status != "error"], df[df.status == "error"]
+    ok, failed = df[df.solver_status != "error"], df[df.solver_status == "error"]
     assert len(ok) == 2 * 2 and set(ok.seed) == {0, 1} and set(ok.algorithm) == {"cg_bprr", "petals"}
     assert len(failed) == 2 and failed.message.str.contains("at most 21 servers").all()
     assert failed.overrides.str.contains("instance.servers=40").all()
     assert pd.read_csv(tmp_path / "s" / "results.csv").shape == df.shape
+    assert json.loads((tmp_path / "s" / "provenance.json").read_text())["git_commit"] == ok.git_commit.iloc[0]
 
 
 def test_basic_and_joblib_launchers_give_the_same_table(tmp_path):
@@ -62,14 +63,15 @@ def test_collect_regathers_a_sweep_directory(tmp_path):
         d = tmp_path / str(num)
         d.mkdir()
         payload = {"status": status, "job": {"num": num, "overrides": [f"seed={num}"]}}
-        payload.update({"rows": [{"algorithm": "cg_bprr", "per_token_s": 0.5, "status": "feasible"}]}
+        payload.update({"rows": [{"algorithm": "cg_bprr", "per_token_s": 0.5, "check_status": "feasible"}]}
                        if status == "ok" else {"error": "boom"})
         (d / "result.json").write_text(json.dumps(payload))
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "collect.py"), str(tmp_path)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     df = pd.read_csv(tmp_path / "results.csv")
-    assert df.status.tolist() == ["feasible", "error"] and df.message.tolist()[1] == "boom"
+    assert df.check_status.tolist() == ["feasible", "none"] and df.message.tolist()[1] == "boom"
+    assert df.solver_status.tolist()[1] == "error"
     assert collect(tmp_path).shape == df.shape
 
 
@@ -109,7 +111,7 @@ def test_report_from_a_sweep(tmp_path):
     assert rep.returncode == 0, rep.stderr
     text = (root / "report.md").read_text()
     assert "## Winner per instance cell" in text and "shift 10 s" in text
-    assert (root / "figures" / "per_token_vs_arrival_rate.png").exists()
+    assert (root / "figures" / "per_token_vs_workload_arrival_rate.png").exists()
     assert (root / "figures" / "per_token_by_instance.png").exists()
     df = pd.read_parquet(root / "results.parquet")
     cell = df[(df.algorithm == "petals") & (df.arrival_rate == 0.5)].per_token_s.mean()
@@ -121,5 +123,5 @@ def test_shifted_geometric_mean_counts_time_outs_at_the_limit():
 
     assert abs(shifted_geometric_mean(pd.Series([0.0, 0.0]))) < 1e-12
     assert abs(shifted_geometric_mean(pd.Series([10.0, 30.0])) - ((20 * 40) ** 0.5 - 10)) < 1e-12
-    row = pd.Series({"solver_status": "time_limit", "runtime_s": 612.3, "settings": '{"solver": {"time_limit": 600}}'})
+    row = pd.Series({"solver_status": "time_limit", "runtime_s": 612.3, "p_solver_time_limit": 600})
     assert _counted_runtime(row) == 600.0

@@ -4,8 +4,8 @@ Run with ``.venv/bin/pytest bench/benchmarks/test_simulation.py``."""
 import pytest
 
 from bpr.simulator import poisson_arrivals, simulate
-from solvers.design_load import make_instance
-from solvers.online import ONLINE_ALGORITHMS, setup
+from bench.instance_builder import make_instance
+from solvers import registry
 
 
 @pytest.fixture(scope="module")
@@ -14,11 +14,11 @@ def bellcanada():
 
 
 def _simulate(inst, name, n):
-    s = setup(name, inst, 0)
+    s = registry.call(name, inst, "online")
     return simulate(inst, s.placement, s.capacity, s.policy, poisson_arrivals(inst, n, 0.5, 0))
 
 
-@pytest.mark.parametrize("name", list(ONLINE_ALGORITHMS))
+@pytest.mark.parametrize("name", list(registry.algorithms("online")))
 def test_simulate_100_requests(benchmark, bellcanada, name):
     trace = benchmark.pedantic(_simulate, args=(bellcanada, name, 100), rounds=3, iterations=1)
     assert trace.served.all()

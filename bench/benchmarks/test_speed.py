@@ -4,7 +4,7 @@
 import pytest
 
 from solvers import cg_bprr, petals
-from solvers.design_load import make_instance
+from bench.instance_builder import make_instance
 
 
 @pytest.fixture(scope="module", params=[None, 88], ids=["R-spec-7.3", "R-88"])

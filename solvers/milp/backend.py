@@ -1,10 +1,17 @@
-"""Running a Pyomo model on a MILP solver: HiGHS (default) through Pyomo's new solver interface, any
+"""Running a Pyomo model on a MILP/LP solver: HiGHS (default) through Pyomo's new solver interface, any
 other installed Pyomo solver through the classic ``SolverFactory``. Limits and failures come back as an
-``Outcome`` with a status, never as an exception; only an unavailable solver is bad input."""
+``Outcome`` with a status, never as an exception; only an unavailable solver is bad input.
+
+Every solve can write the solver's own log (``solver.log``, on by default, into the job directory) and,
+with HiGHS, shows its progress (elapsed time, incumbent, dual bound) on the console and records it in
+``Outcome.progress``.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,58 +21,31 @@ import numpy as np
 import pyomo.environ as pyo
 import yaml
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribFactory
+from pyomo.contrib.solver.common.results import SolutionStatus
 from pyomo.contrib.solver.common.results import TerminationCondition as ContribTC
 from pyomo.opt import TerminationCondition as LegacyTC
+from tqdm import tqdm
 
 from bpr.errors import BprInputError
+from bpr.status import SolverStatus
+from solvers.registry import Context
+from solvers.settings import SolverSettings
+
+logger = logging.getLogger(__name__)
 
 CONTRIB_STATUS = {
-    ContribTC.convergenceCriteriaSatisfied: "optimal",
-    ContribTC.maxTimeLimit: "time_limit",
-    ContribTC.provenInfeasible: "infeasible",
-    ContribTC.infeasibleOrUnbounded: "infeasible",
-    ContribTC.iterationLimit: "iteration_limit",
-    ContribTC.interrupted: "interrupted",
+    ContribTC.convergenceCriteriaSatisfied: SolverStatus.OPTIMAL,
+    ContribTC.maxTimeLimit: SolverStatus.TIME_LIMIT,
+    ContribTC.provenInfeasible: SolverStatus.INFEASIBLE,
+    ContribTC.infeasibleOrUnbounded: SolverStatus.INFEASIBLE,
 }
-LEGACY_STATUS = {LegacyTC.optimal: "optimal", LegacyTC.maxTimeLimit: "time_limit",
-                 LegacyTC.infeasible: "infeasible", LegacyTC.infeasibleOrUnbounded: "infeasible",
-                 LegacyTC.maxIterations: "iteration_limit"}
-
-
-@dataclass
-class SolverSettings:
-    """Solver choice and limits (also the Hydra schema of ``conf/solver``); recorded with every result row.
-    ``option_names`` maps time_limit, rel_gap, threads and seed to a classic Pyomo solver's own option names
-    (default: solvers/milp/option_names.yaml)."""
-
-    name: str = "highs"
-    time_limit: float = 60.0
-    rel_gap: float = 1e-6
-    threads: int = 1
-    warm_start: bool = True
-    max_vars: int = 1_000_000   # ~10 KB per variable in Pyomo + HiGHS: ~11 GB, room left on a 24 GB machine
-    export: str | None = None
-    option_names: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, cfg: dict[str, Any] | None, **overrides: Any) -> "SolverSettings":
-        known = set(cls.__dataclass_fields__)
-        data = {**(cfg or {}), **{k: v for k, v in overrides.items() if v is not None}}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise BprInputError(f"unknown solver setting '{unknown[0]}'; known: {', '.join(sorted(known))}")
-        s = cls(**data)
-        if not s.time_limit > 0:
-            raise BprInputError(f"solver.time_limit must be > 0, got {s.time_limit}")
-        if not 0 <= s.rel_gap < 1:
-            raise BprInputError(f"solver.rel_gap must be in [0, 1), got {s.rel_gap}")
-        return s
+LEGACY_STATUS = {LegacyTC.optimal: SolverStatus.OPTIMAL, LegacyTC.maxTimeLimit: SolverStatus.TIME_LIMIT,
+                 LegacyTC.infeasible: SolverStatus.INFEASIBLE, LegacyTC.infeasibleOrUnbounded: SolverStatus.INFEASIBLE}
 
 
 @dataclass
 class Outcome:
-    status: str                 # optimal / time_limit / infeasible / iteration_limit / error ...
+    status: SolverStatus
     termination: str            # Pyomo's termination condition
     raw_status: str             # the solver's own word
     has_solution: bool
@@ -75,6 +55,7 @@ class Outcome:
     solve_s: float
     nodes: int | None
     warm_start_accepted: bool | None = None
+    progress: list[tuple[float, float | None, float | None]] = field(default_factory=list)  # (s, incumbent, bound)
 
 
 def is_contrib(name: str) -> bool:
@@ -93,6 +74,15 @@ def require_available(name: str) -> None:
                             f"'{name}'); install it or use solver=highs")
 
 
+def log_path(ctx: Context, name: str) -> Path | None:
+    """Where the solver log of algorithm ``name`` goes: <job dir>/solver_logs/<name>.log (when enabled)."""
+    if not (ctx.solver.log and ctx.log_dir):
+        return None
+    path = Path(ctx.log_dir) / "solver_logs" / f"{name}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def export(model: pyo.ConcreteModel, path: str) -> None:
     """Write the model as .lp or .mps (by suffix) so others can run it elsewhere."""
     suffix = Path(path).suffix.lower()
@@ -102,14 +92,28 @@ def export(model: pyo.ConcreteModel, path: str) -> None:
     model.write(path, io_options={"symbolic_solver_labels": True})  # Pyomo picks the format by suffix
 
 
-def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int) -> Outcome:
-    return (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed)
+def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int, log: Path | None = None) -> Outcome:
+    outcome = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed, log)
+    logger.info("%s: %s (%s), incumbent %s, bound %s, load %.1f s, solve %.1f s%s", s.name, outcome.status,
+                outcome.raw_status, outcome.incumbent, outcome.bound, outcome.load_s, outcome.solve_s,
+                f", log {log}" if log else "")
+    return outcome
 
 
-def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int) -> Outcome:
+def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
+    """The one place that reads private attributes of Pyomo's HiGHS interface (pyomo 6.10): the
+    ``highspy.Highs`` object and the map from id(Pyomo variable) to HiGHS column. Needed for a MIP start
+    (``setSolution``), the solver's own model status and its MIP callbacks, which the public interface
+    does not offer."""
+    return opt._solver_model, opt._pyomo_var_to_solver_var_map
+
+
+def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int,
+                   log_file: Path | None) -> Outcome:
     opt = ContribFactory(s.name)
     options = dict(s.options)
-    if s.name == "highs":
+    highs = s.name == "highs"
+    if highs:
         import highspy
 
         # threads are process-wide in HiGHS; a reused worker may have run with another count
@@ -118,27 +122,51 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
     tick = time.perf_counter()
     opt.set_instance(model)
     load_s = time.perf_counter() - tick
-    accepted = _highs_start(opt, model) if warm and s.name == "highs" else None
-    res = opt.solve(model, time_limit=s.time_limit, rel_gap=s.rel_gap, threads=s.threads, solver_options=options,
-                    load_solutions=False, raise_exception_on_nonoptimal_result=False)
-    has = res.incumbent_objective is not None
+    accepted = _highs_start(opt, model) if warm and highs else None
+    progress: list[tuple[float, float | None, float | None]] = []
+    with ExitStack() as stack:
+        tee = [stack.enter_context(open(log_file, "w"))] if log_file else []
+        if highs:
+            _watch(opt, s, progress, stack)
+        res = opt.solve(model, time_limit=s.time_limit, rel_gap=s.rel_gap, threads=s.threads,
+                        solver_options=options, tee=tee, load_solutions=False,
+                        raise_exception_on_nonoptimal_result=False)
+    has = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
     if has:
         res.solution_loader.load_vars()
-    raw = res.termination_condition.name
-    if s.name == "highs":
-        h = opt._solver_model
-        raw = h.modelStatusToString(h.getModelStatus())
     tc = res.termination_condition
-    return Outcome(CONTRIB_STATUS.get(tc, tc.name), tc.name, raw, has,
-                   res.incumbent_objective, res.objective_bound, load_s, res.timing_info.wall_time,
-                   getattr(res.extra_info, "mip_node_count", None), accepted)
+    raw = tc.name
+    if highs:
+        h, _ = highs_internals(opt)
+        raw = h.modelStatusToString(h.getModelStatus())
+    return Outcome(CONTRIB_STATUS.get(tc, SolverStatus.OTHER), tc.name, raw, has,
+                   res.incumbent_objective if has else None, res.objective_bound, load_s,
+                   res.timing_info.wall_time, getattr(res.extra_info, "mip_node_count", None), accepted, progress)
 
 
-def _highs_start(opt, model: pyo.ConcreteModel) -> bool:
-    """MIP start: the variables' current values, in HiGHS column order (persistent interface map)."""
+def _watch(opt: Any, s: SolverSettings, progress: list, stack: ExitStack) -> None:
+    """Record (elapsed, incumbent, bound) at every HiGHS MIP log line; show it when ``s.progress``."""
+    h, _ = highs_internals(opt)
+    bar = stack.enter_context(tqdm(total=round(s.time_limit), unit="s", desc="MILP", leave=False,
+                                   disable=None if s.progress else True))
+
+    def on_log(event: Any) -> None:
+        out = event.data_out
+        finite = lambda x: float(x) if np.isfinite(x) else None  # noqa: E731
+        point = (float(out.running_time), finite(out.mip_primal_bound), finite(out.mip_dual_bound))
+        progress.append(point)
+        bar.n = min(round(point[0]), bar.total)
+        bar.set_postfix(incumbent=point[1], bound=point[2], refresh=True)
+
+    h.cbMipLogging.subscribe(on_log)
+    stack.callback(h.cbMipLogging.unsubscribe, on_log)
+
+
+def _highs_start(opt: Any, model: pyo.ConcreteModel) -> bool:
+    """MIP start: the variables' current values, in HiGHS column order."""
     import highspy
 
-    index = opt._pyomo_var_to_solver_var_map
+    h, index = highs_internals(opt)
     values = np.zeros(len(index))
     for v in model.component_data_objects(pyo.Var):
         if id(v) in index and v.value is not None:
@@ -146,7 +174,7 @@ def _highs_start(opt, model: pyo.ConcreteModel) -> bool:
     start = highspy.HighsSolution()
     start.col_value = values.tolist()
     start.value_valid = True
-    return opt._solver_model.setSolution(start) == highspy.HighsStatus.kOk
+    return h.setSolution(start) == highspy.HighsStatus.kOk
 
 
 @cache
@@ -155,7 +183,8 @@ def _known_option_names() -> dict[str, dict[str, str]]:
         return yaml.safe_load(fh)
 
 
-def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int) -> Outcome:
+def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int,
+                  log_file: Path | None) -> Outcome:
     opt = pyo.SolverFactory(s.name)
     names = s.option_names or _known_option_names().get(s.name, {})
     options = dict(s.options)
@@ -163,12 +192,14 @@ def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed:
                         ("seed", seed)):
         if ours in names:
             options[names[ours]] = value
-    kwargs = {"warmstart": True} if warm and opt.warm_start_capable() else {}
+    kwargs: dict[str, Any] = {"warmstart": True} if warm and opt.warm_start_capable() else {}
+    if log_file:
+        kwargs["logfile"] = str(log_file)
     tick = time.perf_counter()
     try:
         res = opt.solve(model, options=options, load_solutions=False, **kwargs)
     except Exception as err:  # a solver crash is a result, not a crash of the benchmark
-        return Outcome("error", "error", str(err).splitlines()[0], False, None, None, 0.0,
+        return Outcome(SolverStatus.ERROR, "error", str(err).splitlines()[0], False, None, None, 0.0,
                        time.perf_counter() - tick, None)
     solve_s = time.perf_counter() - tick
     tc = res.solver.termination_condition
@@ -177,6 +208,6 @@ def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed:
         model.solutions.load_from(res)
     lower = res.problem.lower_bound
     finite = lambda x: x is not None and abs(float(x)) < float("inf")  # noqa: E731
-    return Outcome(LEGACY_STATUS.get(tc, str(tc)), str(tc), str(res.solver.status), has,
+    return Outcome(LEGACY_STATUS.get(tc, SolverStatus.OTHER), str(tc), str(res.solver.status), has,
                    pyo.value(model.cost) if has else None,
                    float(lower) if finite(lower) else None, 0.0, solve_s, None, None)

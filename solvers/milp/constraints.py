@@ -1,72 +1,84 @@
-"""Constraints (13b)-(13f) and the McCormick linearisation (9)-(12) of the paper's MILP (SPEC 4)."""
+"""Constraints of the paper's MILP (docs/formulations.md §1): one ``define_*`` per family.
+
+Model level: (13b) memory, (13d) end of range. Request level (in ``model.req[r]``): (13c) flow
+conservation, (13e) entry, (13f) exit, and the McCormick linearisation (9)-(12) of the four products.
+"""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
 from bpr.instance import Instance
-from solvers.milp.variables import Graph, blocks
+from solvers.milp.variables import Graph
 
 
-def add_constraints(m: pyo.ConcreteModel, inst: Instance, g: Graph) -> None:
-    """Every request has the same graph; its client enters only the costs (objective.py)."""
-    L, s_m, s_c = inst.L, inst.model.s_m, inst.s_c
+def define_memory(model: pyo.ConcreteModel, inst: Instance, g: Graph) -> None:
+    """(13b): s_m m_j + s_c sum_r sum_i k^r_ij <= M_j."""
     into = {j: g.into(j) for j in range(g.n)}
+
+    def memory(model, j):
+        load = pyo.quicksum(model.req[r].k[e] for r in model.Rq for e in into[j])
+        return inst.model.s_m * model.m[j] + inst.s_c * load <= inst.servers[j].M
+
+    model.memory = pyo.Constraint(model.J, rule=memory)
+
+
+def define_range_end(model: pyo.ConcreteModel, L: int) -> None:
+    """(13d): a_j + m_j <= L + 1."""
+    model.end = pyo.Constraint(model.J, rule=lambda model, j: model.a[j] + model.m[j] <= L + 1)
+
+
+def define_flow(b: pyo.Block, g: Graph) -> None:
+    """(13c): one unit of flow from the S-client to the D-client."""
     out = {v: g.out(v) for v in range(g.n + 2)}
     inn = {v: g.into(v) for v in range(g.n + 2)}
 
-    def memory(m, j):  # (13b)
-        load = sum(blocks(m, g, L, r, i, j) for r in m.Rq for (i, _) in into[j])
-        return s_m * m.m[j] + s_c * load <= inst.servers[j].M
-
-    def flow(m, r, v):  # (13c)
+    def flow(b, v):
         rhs = 1 if v == g.src else (-1 if v == g.dst else 0)
-        return sum(m.f[r, e] for e in out[v]) - sum(m.f[r, e] for e in inn[v]) == rhs
+        return sum(b.f[e] for e in out[v]) - sum(b.f[e] for e in inn[v]) == rhs
 
-    def end(m, j):  # (13d)
-        return m.a[j] + m.m[j] <= L + 1
-
-    def enter(m, r, i, j):  # (13e): a_j <= a_i + m_i on a used edge into a server j
-        return m.alpha[r, i, j] <= (1 if i == g.src else m.a[i] + m.m[i])
-
-    def leave_to_client(m, r, i):  # (13e) into the D-client: alpha = (L+1) f <= a_i + m_i
-        return (L + 1) * m.f[r, i, g.dst] <= m.a[i] + m.m[i]
-
-    def exit_(m, r, i, j):  # (13f): a_i + m_i <= a_j + m_j - 1 on a used edge out of a server i
-        return m.beta[r, i, j] + m.delta[r, i, j] <= (L + 1 if j == g.dst else m.a[j] + m.m[j] - 1)
-
-    def exit_client(m, r, j):  # (13f) out of the S-client: beta + delta = 0 + f <= a_j + m_j - 1
-        return m.f[r, g.src, j] <= m.a[j] + m.m[j] - 1
-
-    m.memory = pyo.Constraint(m.J, rule=memory)
-    m.flow = pyo.Constraint(m.Rq, pyo.RangeSet(0, g.n + 1), rule=flow)
-    m.end = pyo.Constraint(m.J, rule=end)
-    m.enter = pyo.Constraint(m.Rq, m.EIN, rule=enter)
-    m.leave_to_client = pyo.Constraint(m.Rq, m.J, rule=leave_to_client)
-    m.exit = pyo.Constraint(m.Rq, m.EOUT, rule=exit_)
-    m.exit_client = pyo.Constraint(m.Rq, m.J, rule=exit_client)
-    _mccormick(m, g, L)
+    b.flow = pyo.Constraint(b.model().V, rule=flow)
 
 
-def _mccormick(m: pyo.ConcreteModel, g: Graph, L: int) -> None:
+def define_entry(b: pyo.Block, g: Graph, L: int) -> None:
+    """(13e): a used edge enters server j at or after its first block, a_j <= a_i + m_i; into the
+    D-client, alpha = (L+1) f <= a_i + m_i (the last server ends at L)."""
+    model = b.model()
+    b.enter = pyo.Constraint(model.EIN, rule=lambda b, i, j: b.alpha[i, j] <= (
+        1 if i == g.src else model.a[i] + model.m[i]))
+    b.leave_to_client = pyo.Constraint(model.J, rule=lambda b, i: (L + 1) * b.f[i, g.dst]
+                                       <= model.a[i] + model.m[i])
+
+
+def define_exit(b: pyo.Block, g: Graph, L: int) -> None:
+    """(13f): a used edge leaves server i before the end of j's range, a_i + m_i <= a_j + m_j - 1; out of
+    the S-client, beta + delta = f <= a_j + m_j - 1."""
+    model = b.model()
+    b.exit = pyo.Constraint(model.EOUT, rule=lambda b, i, j: b.beta[i, j] + b.delta[i, j] <= (
+        L + 1 if j == g.dst else model.a[j] + model.m[j] - 1))
+    b.exit_client = pyo.Constraint(model.J, rule=lambda b, j: b.f[g.src, j] <= model.a[j] + model.m[j] - 1)
+
+
+def define_mccormick(b: pyo.Block, L: int) -> None:
     """(9)-(12): p = f x with x in [1, U] as p <= U f, p <= x, p >= x - U (1 - f) (p >= 0 by domain).
-    Big-M: L + 1 for alpha, L for beta, gamma, delta (SPEC 4)."""
-    products = (("alpha", m.EIN, lambda i, j: m.a[j], L + 1),
-                ("gamma", m.EIN, lambda i, j: m.m[j], L),
-                ("beta", m.EOUT, lambda i, j: m.a[i], L),
-                ("delta", m.EOUT, lambda i, j: m.m[i], L))
+    Big-M: L + 1 for alpha, L for beta, gamma, delta."""
+    model = b.model()
+    products = (("alpha", model.EIN, lambda i, j: model.a[j], L + 1),
+                ("gamma", model.EIN, lambda i, j: model.m[j], L),
+                ("beta", model.EOUT, lambda i, j: model.a[i], L),
+                ("delta", model.EOUT, lambda i, j: model.m[i], L))
     for name, edges, factor, big in products:
-        p = getattr(m, name)
+        p = getattr(b, name)
 
-        def upper_f(m, r, i, j, p=p, big=big):
-            return p[r, i, j] <= big * m.f[r, i, j]
+        def upper_f(b, i, j, p=p, big=big):
+            return p[i, j] <= big * b.f[i, j]
 
-        def upper_x(m, r, i, j, p=p, factor=factor):
-            return p[r, i, j] <= factor(i, j)
+        def upper_x(b, i, j, p=p, factor=factor):
+            return p[i, j] <= factor(i, j)
 
-        def lower(m, r, i, j, p=p, factor=factor, big=big):
-            return p[r, i, j] >= factor(i, j) - big * (1 - m.f[r, i, j])
+        def lower(b, i, j, p=p, factor=factor, big=big):
+            return p[i, j] >= factor(i, j) - big * (1 - b.f[i, j])
 
-        setattr(m, f"{name}_le_f", pyo.Constraint(m.Rq, edges, rule=upper_f))
-        setattr(m, f"{name}_le_x", pyo.Constraint(m.Rq, edges, rule=upper_x))
-        setattr(m, f"{name}_ge", pyo.Constraint(m.Rq, edges, rule=lower))
+        setattr(b, f"{name}_le_f", pyo.Constraint(edges, rule=upper_f))
+        setattr(b, f"{name}_le_x", pyo.Constraint(edges, rule=upper_x))
+        setattr(b, f"{name}_ge", pyo.Constraint(edges, rule=lower))

@@ -8,9 +8,10 @@ import pyomo.environ as pyo
 
 from bpr.instance import Instance
 from bpr.perf import Placement
-from solvers.milp.constraints import add_constraints
-from solvers.milp.objective import add_objective
-from solvers.milp.variables import Graph, add_variables
+from solvers.milp import constraints as con
+from solvers.milp import variables as var
+from solvers.milp.objective import define_cost
+from solvers.milp.variables import Graph
 
 
 @dataclass(frozen=True)
@@ -42,48 +43,63 @@ class Built:
 
 
 def build(inst: Instance) -> Built:
-    g = Graph.of(inst.n_servers)
+    """The model: placement variables, one block ``req[r]`` per request (its flow, products, k^r_ij and
+    per-request constraints), memory (13b), range ends (13d) and the objective (13a)."""
+    g, L = Graph.of(inst.n_servers), inst.L
     owners = inst.request_clients()
-    m = pyo.ConcreteModel(name=f"bprr-{inst.name}")
-    add_variables(m, inst, g)
-    add_constraints(m, inst, g)
-    add_objective(m, inst, g, owners)
-    return Built(m, g, owners)
+    model = pyo.ConcreteModel(name=f"bprr-{inst.name}")
+    var.define_sets(model, inst, g)
+    var.define_placement(model, L)
+
+    def request(b: pyo.Block, r: int) -> None:
+        var.define_request_vars(b)
+        var.define_blocks_processed(b, g)
+        con.define_flow(b, g)
+        con.define_entry(b, g, L)
+        con.define_exit(b, g, L)
+        con.define_mccormick(b, L)
+
+    model.req = pyo.Block(model.Rq, rule=request)
+    con.define_memory(model, inst, g)
+    con.define_range_end(model, L)
+    define_cost(model, inst, owners)
+    return Built(model, g, owners)
 
 
 def set_values(b: Built, inst: Instance, pl: Placement, chains: list[list[int]]) -> None:
     """Give every variable the value of a solution (for a MIP start). Idle servers get block 1 only,
     since the paper's model has m_j >= 1; the start is then rejected by the solver if that breaks memory."""
-    m, g = b.model, b.graph
+    model, g = b.model, b.graph
     a = [int(pl.a[j]) if pl.m[j] > 0 else 1 for j in range(g.n)]
     size = [int(pl.m[j]) if pl.m[j] > 0 else 1 for j in range(g.n)]
     for j in range(g.n):
-        m.a[j].set_value(a[j])
-        m.m[j].set_value(size[j])
+        model.a[j].set_value(a[j])
+        model.m[j].set_value(size[j])
     node_a = a + [0, inst.L + 1]
     node_m = size + [1, 1]
-    for r in m.Rq:
+    for r in model.Rq:
+        req = model.req[r]
         path = [g.src, *chains[r], g.dst]
         used = set(zip(path, path[1:]))
-        for (i, j) in m.E:
+        for (i, j) in model.E:
             f = 1 if (i, j) in used else 0
-            m.f[r, i, j].set_value(f)
+            req.f[i, j].set_value(f)
             if j < g.n:
-                m.alpha[r, i, j].set_value(f * node_a[j])
-                m.gamma[r, i, j].set_value(f * node_m[j])
+                req.alpha[i, j].set_value(f * node_a[j])
+                req.gamma[i, j].set_value(f * node_m[j])
             if i < g.n:
-                m.beta[r, i, j].set_value(f * node_a[i])
-                m.delta[r, i, j].set_value(f * node_m[i])
+                req.beta[i, j].set_value(f * node_a[i])
+                req.delta[i, j].set_value(f * node_m[i])
 
 
 def extract(b: Built, inst: Instance) -> tuple[Placement, list[list[int]]]:
     """(a, m) and every request's chain from loaded variable values (f rounded at 0.5)."""
-    m, g = b.model, b.graph
-    pl = Placement.of([round(pyo.value(m.a[j])) for j in range(g.n)],
-                      [round(pyo.value(m.m[j])) for j in range(g.n)])
+    model, g = b.model, b.graph
+    pl = Placement.of([round(pyo.value(model.a[j])) for j in range(g.n)],
+                      [round(pyo.value(model.m[j])) for j in range(g.n)])
     succ_by_r = []
-    for r in m.Rq:
-        succ = {i: j for (i, j) in m.E if pyo.value(m.f[r, i, j]) > 0.5}
+    for r in model.Rq:
+        succ = {i: j for (i, j) in model.E if pyo.value(model.req[r].f[i, j]) > 0.5}
         chain, v = [], succ.get(g.src)
         while v is not None and v != g.dst and len(chain) <= g.n:
             chain.append(v)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from bpr.instance import Instance
-from solvers.milp.variables import Graph, blocks
 
 
-def add_objective(m: pyo.ConcreteModel, inst: Instance, g: Graph, owners: list[int]) -> None:
-    L, l_out = inst.L, inst.workload.l_out
+def define_cost(model: pyo.ConcreteModel, inst: Instance, owners: list[int]) -> None:
     tau = [s.tau for s in inst.servers]
-    m.cost = pyo.Objective(expr=l_out * pyo.quicksum(
-        float(inst.t[owners[r], j]) * m.f[r, i, j] + tau[j] * blocks(m, g, L, r, i, j)
-        for r in m.Rq for (i, j) in m.EIN), sense=pyo.minimize)
+    model.cost = pyo.Objective(expr=inst.workload.l_out * pyo.quicksum(
+        float(inst.t[owners[r], j]) * model.req[r].f[i, j] + tau[j] * model.req[r].k[i, j]
+        for r in model.Rq for (i, j) in model.EIN), sense=pyo.minimize)

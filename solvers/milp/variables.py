@@ -1,11 +1,12 @@
-"""Sets and variables of the paper's MILP (SPEC 4, eq. 13) and the per-edge block count k^r_ij.
+"""Sets and variables of the paper's MILP (docs/formulations.md §1, the paper's eq. 13).
 
 Node indices: servers 0..n-1, the request's S-client ``src = n`` and D-client ``dst = n + 1``.
 Edges: S-client -> every server, server -> every other server, every server -> D-client.
-The products of the linearisation are variables only where both factors vary: alpha = f a_j and
-gamma = f m_j on edges into a server, beta = f a_i and delta = f m_i on edges out of a server. At client
-ends they take their fixed values (SPEC 4): beta = 0 and delta = f out of an S-client (a = 0, m = 1),
-alpha = (L+1) f and gamma = f into a D-client (a = L+1, m = 1).
+Placement variables a_j, m_j belong to the model; the per-request variables live in the request's block
+``model.req[r]``. The products of the linearisation are variables only where both factors vary:
+alpha = f a_j and gamma = f m_j on edges into a server, beta = f a_i and delta = f m_i on edges out of a
+server. At client ends they take their fixed values: beta = 0 and delta = f out of an S-client (a = 0,
+m = 1), alpha = (L+1) f and gamma = f into a D-client (a = L+1, m = 1).
 """
 
 from __future__ import annotations
@@ -41,27 +42,37 @@ class Graph:
         return [e for e in self.edges if e[0] == v]
 
 
-def add_variables(m: pyo.ConcreteModel, inst: Instance, g: Graph) -> None:
-    L = inst.L
-    m.J = pyo.RangeSet(0, g.n - 1)
-    m.Rq = pyo.RangeSet(0, inst.R - 1)
-    m.E = pyo.Set(initialize=g.edges, dimen=2, ordered=True)
-    m.EIN = pyo.Set(initialize=g.into_server, dimen=2, ordered=True)
-    m.EOUT = pyo.Set(initialize=g.out_of_server, dimen=2, ordered=True)
-    m.a = pyo.Var(m.J, within=pyo.Integers, bounds=(1, L))
-    m.m = pyo.Var(m.J, within=pyo.Integers, bounds=(1, L))
-    m.f = pyo.Var(m.Rq, m.E, within=pyo.Binary)
-    m.alpha = pyo.Var(m.Rq, m.EIN, within=pyo.NonNegativeReals)
-    m.gamma = pyo.Var(m.Rq, m.EIN, within=pyo.NonNegativeReals)
-    m.beta = pyo.Var(m.Rq, m.EOUT, within=pyo.NonNegativeReals)
-    m.delta = pyo.Var(m.Rq, m.EOUT, within=pyo.NonNegativeReals)
+def define_sets(model: pyo.ConcreteModel, inst: Instance, g: Graph) -> None:
+    model.J = pyo.RangeSet(0, g.n - 1)
+    model.V = pyo.RangeSet(0, g.n + 1)
+    model.Rq = pyo.RangeSet(0, inst.R - 1)
+    model.E = pyo.Set(initialize=g.edges, dimen=2, ordered=True)
+    model.EIN = pyo.Set(initialize=g.into_server, dimen=2, ordered=True)
+    model.EOUT = pyo.Set(initialize=g.out_of_server, dimen=2, ordered=True)
 
 
-def blocks(m: pyo.ConcreteModel, g: Graph, L: int, r: int, i: int, j: int):
-    """k^r_ij = alpha - beta + gamma - delta = f (a_j + m_j - a_i - m_i), with the client-end values."""
-    f = m.f[r, i, j]
-    if i == g.src:
-        return m.alpha[r, i, j] + m.gamma[r, i, j] - f
-    if j == g.dst:
-        return (L + 2) * f - m.beta[r, i, j] - m.delta[r, i, j]
-    return m.alpha[r, i, j] - m.beta[r, i, j] + m.gamma[r, i, j] - m.delta[r, i, j]
+def define_placement(model: pyo.ConcreteModel, L: int) -> None:
+    """a_j (first block) and m_j (number of blocks) of every server, integers in [1, L]."""
+    model.a = pyo.Var(model.J, within=pyo.Integers, bounds=(1, L))
+    model.m = pyo.Var(model.J, within=pyo.Integers, bounds=(1, L))
+
+
+def define_request_vars(b: pyo.Block) -> None:
+    """f^r_ij (edge used) and the four products of request r, in its block."""
+    model = b.model()
+    b.f = pyo.Var(model.E, within=pyo.Binary)
+    b.alpha = pyo.Var(model.EIN, within=pyo.NonNegativeReals)
+    b.gamma = pyo.Var(model.EIN, within=pyo.NonNegativeReals)
+    b.beta = pyo.Var(model.EOUT, within=pyo.NonNegativeReals)
+    b.delta = pyo.Var(model.EOUT, within=pyo.NonNegativeReals)
+
+
+def define_blocks_processed(b: pyo.Block, g: Graph) -> None:
+    """k^r_ij = alpha - beta + gamma - delta = f (a_j + m_j - a_i - m_i) on every edge into a server j,
+    with the S-client's fixed values (beta = 0, delta = f)."""
+    def k(b, i, j):
+        if i == g.src:
+            return b.alpha[i, j] + b.gamma[i, j] - b.f[i, j]
+        return b.alpha[i, j] - b.beta[i, j] + b.gamma[i, j] - b.delta[i, j]
+
+    b.k = pyo.Expression(b.model().EIN, rule=k)

@@ -1,24 +1,30 @@
-"""``python -m bpr instance|solve|check|evaluate`` (SPEC 3).
+"""``bpr`` (or ``python -m bpr``) ``instance|solve|check|evaluate|algorithms`` (docs/formats.md §3).
 
 JSON on stdout; exit 0 on success, 2 on bad input (one line on stderr naming the problem), 1 when the
-checked solution is infeasible or the algorithm found none.
+checked solution is infeasible or the algorithm found none. It lives above the domain and the algorithms:
+``solve`` runs any registered algorithm, ``instance`` builds named instances with R by §7.3.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any, NoReturn
 
 import yaml
 
+from bench.instance_builder import make_instance
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check
 from bpr.errors import BprInputError
 from bpr.evaluator import UnsoundSolution, evaluate
 from bpr.grading import grade
+from solvers import registry
+from solvers.registry import Context, Kind
+from solvers.settings import SolverSettings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,19 +37,17 @@ def _emit(payload: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
-def _overrides(pairs: list[str]) -> dict[str, Any]:
+def _overrides(pairs: list[str], flag: str = "--set") -> dict[str, Any]:
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise BprInputError(f"--set expects key=value, got '{pair}'")
+            raise BprInputError(f"{flag} expects key=value, got '{pair}'")
         out[key] = yaml.safe_load(value)
     return out
 
 
 def cmd_instance(args: argparse.Namespace) -> int:
-    from solvers.design_load import make_instance
-
     inst = make_instance(args.name, args.seed, _overrides(args.set))
     inst.save(args.out)
     _emit({"instance": inst.name, "servers": inst.n_servers, "clients": len(inst.clients), "L": inst.L,
@@ -52,18 +56,30 @@ def cmd_instance(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    import solvers
-
     if args.time_limit is not None and args.time_limit <= 0:
         raise BprInputError(f"--time-limit must be > 0, got {args.time_limit}")
+    alg = registry.get(args.algorithm, "offline")
+    opts = registry.make_options(alg, _overrides(args.option, "--option"))
+    solver = SolverSettings.of(_overrides(args.solver, "--solver"), time_limit=args.time_limit)
     inst = instance_io.load(args.instance)
-    graded = grade(inst, solvers.run(args.algorithm, inst, seed=args.seed, time_limit=args.time_limit))
+    graded = grade(inst, registry.run(alg, inst, opts, Context(seed=args.seed, solver=solver)))
     sol = graded.solution
     sol.save(args.out)
-    _emit({"algorithm": sol.algorithm, "status": sol.status, "objective": sol.objective,
-           "runtime_s": sol.runtime_s, "violations": sol.info.get("violations", []),
-           "message": sol.info.get("message", ""), "out": args.out})
-    return 0 if sol.status == "feasible" else 1
+    payload = {"algorithm": sol.algorithm, "status": sol.status, "solver_status": str(sol.solver_status),
+               "objective": sol.objective, "runtime_s": sol.runtime_s, "violations": sol.info.get("violations", []),
+               "message": sol.info.get("message", ""), "out": args.out}
+    if alg.kind is Kind.BOUND:
+        payload |= {"lower_bounds": sol.info["lower_bounds"], "lower_bound_s": sol.info["lower_bound_s"]}
+    _emit(payload)
+    return 0 if sol.status == "feasible" or alg.kind is Kind.BOUND else 1
+
+
+def cmd_algorithms(args: argparse.Namespace) -> int:
+    """Every registered algorithm: name, kind, options with defaults, declared columns, summary."""
+    _emit({mode: [{"name": a.name, "kind": str(a.kind), "uses_solver": a.uses_solver, "summary": a.summary,
+                   "options": dataclasses.asdict(a.options()), "columns": list(a.columns)}
+                  for a in registry.algorithms(mode).values()] for mode in ("offline", "online")})
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -89,7 +105,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m bpr", description=__doc__.splitlines()[0])
+    p = _Parser(prog="bpr", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     q = sub.add_parser("instance", help="generate a named scenario (SPEC 1.2) into an instance file")
     q.add_argument("name")
@@ -101,10 +117,16 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("solve", help="run an algorithm, check and evaluate its solution, write it")
     q.add_argument("instance")
     q.add_argument("--algorithm", required=True)
-    q.add_argument("--time-limit", type=float, default=None, help="seconds, for algorithms that take one")
+    q.add_argument("--time-limit", type=float, default=None, help="seconds, for algorithms that use a solver")
+    q.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an option the algorithm declares (bpr algorithms lists them)")
+    q.add_argument("--solver", action="append", default=[], metavar="KEY=VALUE",
+                   help="solver setting for algorithms that use one, e.g. rel_gap=0, threads=2")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--out", required=True)
     q.set_defaults(run=cmd_solve)
+    q = sub.add_parser("algorithms", help="list the registered algorithms, their options and columns")
+    q.set_defaults(run=cmd_algorithms)
     for name, fn, text in (("check", cmd_check, "list every violation of a solution"),
                            ("evaluate", cmd_evaluate, "cost of a solution (SPEC 2-3)")):
         q = sub.add_parser(name, help=text)
@@ -121,3 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     except BprInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+def main_exit() -> None:
+    """The ``bpr`` console command."""
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Structured config of ``bench/run.py`` (Hydra): misspelt keys and wrong types are rejected by name.
+
+- ``instance``: a ``conf/instance/<name>.yaml`` entry, ``_target_`` (the family's generator) plus the
+  family's parameters; they are typed by the family's dataclass when the instance is built, so a key the
+  yaml does not list can still be set (``instance.clients=2``) and a misspelt one is named then.
+- ``algorithm.<name>.<option>``: one node per registered algorithm, typed by its options dataclass.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass, field, fields, make_dataclass
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
+
+from bpr.scenarios import WorkloadParams
+from solvers import registry
+from solvers.settings import SolverSettings
+
+
+@dataclass
+class ModelConf:
+    """A model profile of instances/profiles/models.yaml (for generated instances)."""
+
+    name: str = "bloom-176b"
+
+
+# The workload of docs/model.md §1.2 with every field optional: null keeps the family's default (R: §7.3).
+_hints = typing.get_type_hints(WorkloadParams)
+WorkloadConf = make_dataclass("WorkloadConf", [(f.name, Optional[_hints[f.name]], field(default=None))
+                                               for f in fields(WorkloadParams)])
+
+
+@dataclass
+class RunConf:
+    instance: Any = None
+    model: ModelConf = field(default_factory=ModelConf)
+    workload: WorkloadConf = field(default_factory=WorkloadConf)
+    solver: SolverSettings = field(default_factory=SolverSettings)
+    algorithm: Any = None                       # algorithm.<name>.<option>, filled from the registry
+    seed: int = 0
+    mode: str = "offline"                       # offline (docs/model.md §3) or online (docs/simulator.md)
+    algorithms: Optional[list[str]] = None      # null: the mode's default list (registry.default_names)
+    runs: int = 1                               # online: Monte-Carlo repetitions (arrival seeds seed..seed+runs-1)
+    retry_backoff: bool = True                  # online: PETALS client retry instants
+    resume: bool = False                        # skip a job whose directory already has a successful result
+
+
+def register() -> None:
+    base = OmegaConf.structured(RunConf)
+    base.instance = OmegaConf.create({})
+    OmegaConf.set_struct(base.instance, False)  # typed later by the family's dataclass
+    base.algorithm = OmegaConf.create({name: OmegaConf.structured(cls)
+                                       for name, cls in registry.option_classes().items()})
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=base)
+    cs.store(group="solver", name="base_solver", node=SolverSettings)
+    cs.store(group="model", name="base_model", node=ModelConf)
+    cs.store(group="workload", name="base_workload", node=WorkloadConf)

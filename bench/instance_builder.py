@@ -1,0 +1,86 @@
+"""Building the instance of a run (above the domain and the algorithms): a named instance of
+``conf/instance`` through its family's generator, or a frozen file; then R by the design rule of
+docs/model.md §7.3 when the workload does not fix it (that rule runs CG-BPRR, hence this layer)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, Mapping
+
+from omegaconf import OmegaConf
+
+from bpr import instance as instance_io
+from bpr.errors import BprInputError, unknown
+from bpr.fields import typed
+from bpr.instance import Instance
+from bpr.paths import CONF_DIR
+from bpr.scenarios import WorkloadParams, instantiate
+from solvers.design_load import design_R
+
+DEFAULT_MODEL = "bloom-176b"
+
+
+def known_instances() -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / "instance").glob("*.yaml"))
+
+
+def instance_spec(name: str) -> dict[str, Any]:
+    """The ``conf/instance/<name>.yaml`` entry (``_target_`` and the family's parameters)."""
+    if name not in known_instances():
+        raise unknown("instance", name, known_instances())
+    return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "instance" / f"{name}.yaml"))
+
+
+def build(spec: Mapping[str, Any], seed: int, workload: Mapping[str, Any] | None = None,
+          model: str | None = None) -> Instance:
+    """The instance of a spec; ``workload`` holds the fields that are set (None = the family default)."""
+    overlay = {k: v for k, v in (workload or {}).items() if v is not None}
+    if spec.get("file"):
+        return _frozen(str(spec["file"]), overlay)
+    if "file" in spec and spec.get("_target_") is None:
+        raise BprInputError("instance.file: name a frozen instance file, e.g. instance.file=path/to/instance.json")
+    inst = _generate({k: v for k, v in spec.items() if k != "file"}, seed, overlay, model)
+    return inst.with_R(design_R(inst)) if inst.extra.get("R_rule") == "spec-7.3" else inst
+
+
+def _generate(spec: Mapping[str, Any], seed: int, overlay: Mapping[str, Any], model: str | None) -> Instance:
+    w = typed(WorkloadParams, {k: v for k, v in overlay.items() if v is not None}, "workload setting", "workload")
+    return instantiate(spec, seed, w, model or DEFAULT_MODEL)
+
+
+def _frozen(path: str, overlay: dict[str, Any]) -> Instance:
+    """A frozen file keeps its own model and workload; only R may be overridden."""
+    inst = instance_io.load(path)
+    extra = [k for k in overlay if k != "R"]
+    if extra:
+        raise BprInputError(f"workload.{extra[0]}: an instance file fixes its workload "
+                            "(only workload.R may be overridden)")
+    return inst.with_R(int(overlay["R"])) if "R" in overlay else inst
+
+
+def split_overrides(overrides: Mapping[str, Any] | None) -> tuple[dict, dict, str | None]:
+    """``--set`` style keys: ``workload.X`` -> workload, ``model`` -> model name, the rest -> instance."""
+    params, workload, model = {}, {}, None
+    workload_keys = [f.name for f in fields(WorkloadParams)]
+    for key, value in (overrides or {}).items():
+        if key == "model":
+            model = value
+        elif key.startswith("workload."):
+            if key[len("workload."):] not in workload_keys:
+                raise unknown("workload setting", key[len("workload."):], workload_keys)
+            workload[key[len("workload."):]] = value
+        else:
+            params[key] = value
+    return params, workload, model
+
+
+def generate(name: str, seed: int = 0, overrides: Mapping[str, Any] | None = None) -> Instance:
+    """A named instance as its generator makes it (R = 1 unless ``workload.R`` is given)."""
+    params, workload, model = split_overrides(overrides)
+    return _generate(instance_spec(name) | params, seed, workload, model)
+
+
+def make_instance(name: str, seed: int = 0, overrides: Mapping[str, Any] | None = None) -> Instance:
+    """A named instance with R by §7.3 unless ``workload.R`` is given (the CLI's ``instance`` command)."""
+    params, workload, model = split_overrides(overrides)
+    return build(instance_spec(name) | params, seed, workload, model)

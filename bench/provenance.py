@@ -1,0 +1,79 @@
+"""Where a number was measured: git commit (and whether the tree was dirty), host, CPU, Python and the
+versions of the libraries that decide results and speed. Every result row carries these columns, and every
+run or sweep directory gets one ``provenance.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import bpr
+
+LIBRARIES = ("highspy", "pyomo", "numpy", "networkx", "pandas", "hydra-core", "topohub")
+FILE = "provenance.json"
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _git(*args: str) -> str | None:
+    """Output of git in the checkout this code runs from; None outside a checkout (an installed wheel)."""
+    try:
+        out = subprocess.run(["git", *args], cwd=Path(bpr.__file__).resolve().parents[1], capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _commit() -> tuple[str, bool | None]:
+    """(commit, dirty) from the live checkout, else from the build (setuptools-scm's version string,
+    e.g. ``0.1.dev12+g69f757b.d20261126``: ``g`` + commit, ``.d`` = built from a dirty tree)."""
+    head = _git("rev-parse", "HEAD")
+    if head:
+        return head, bool(_git("status", "--porcelain", "--untracked-files=no"))
+    local = package_version("bpr-bench").partition("+")[2]
+    if local.startswith("g"):
+        return local[1:].split(".")[0], ".d" in local
+    return "unknown", None
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@cache
+def provenance() -> dict[str, Any]:
+    """The provenance columns (computed once per process)."""
+    commit, dirty = _commit()
+    out: dict[str, Any] = {"git_commit": commit, "git_dirty": dirty, "host": socket.gethostname(), "cpu": _cpu(),
+                           "cpu_count": os.cpu_count(), "python": platform.python_version(),
+                           "bpr_bench": package_version("bpr-bench")}
+    out.update({lib.replace("-", "_"): package_version(lib) for lib in LIBRARIES})
+    return out
+
+
+def write(directory: Path, **extra: Any) -> Path:
+    """``provenance.json`` of a run or sweep (with the command line that started it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / FILE
+    path.write_text(json.dumps({**provenance(), "argv": sys.argv, **extra}, indent=1) + "\n")
+    return path

@@ -1,0 +1,1 @@
+"""Data package: model and GPU profiles, published numbers (read with bpr.paths.DATA_DIR)."""

@@ -1,0 +1,43 @@
+"""Settings of the MILP/LP solver behind the exact algorithms (the Hydra group ``solver``); shared by every
+algorithm that declares ``uses_solver`` and recorded as ``p_solver_*`` columns of every row it writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from bpr.errors import BprInputError, unknown
+
+
+@dataclass
+class SolverSettings:
+    """Solver choice and limits. ``option_names`` maps time_limit, rel_gap, threads and seed to a classic
+    Pyomo solver's own option names (default: solvers/milp/option_names.yaml). ``log`` writes the solver's
+    own log into the job directory (``solver_logs/<algorithm>.log``); ``progress`` shows elapsed time,
+    incumbent and bound of a running MILP on the console."""
+
+    name: str = "highs"
+    time_limit: float = 60.0
+    rel_gap: float = 1e-6
+    threads: int = 1
+    warm_start: bool = True
+    max_vars: int = 1_000_000   # ~10 KB per variable in Pyomo + HiGHS: ~11 GB, room left on a 24 GB machine
+    export: Optional[str] = None
+    log: bool = True
+    progress: bool = True
+    option_names: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cfg: dict[str, Any] | None, **overrides: Any) -> "SolverSettings":
+        known = set(cls.__dataclass_fields__)
+        data = {**(cfg or {}), **{k: v for k, v in overrides.items() if v is not None}}
+        extra = sorted(set(data) - known)
+        if extra:
+            raise unknown("solver setting", extra[0], sorted(known))
+        s = cls(**data)
+        if not s.time_limit > 0:
+            raise BprInputError(f"solver.time_limit must be > 0, got {s.time_limit}")
+        if not 0 <= s.rel_gap < 1:
+            raise BprInputError(f"solver.rel_gap must be in [0, 1), got {s.rel_gap}")
+        return s
