@@ -78,7 +78,7 @@ def _read(file: str) -> dict:
 def _lookup(file: str, kind: str, name: str, cls: type):
     table = _read(file)
     if name not in table:
-        raise BprInputError(f"unknown {kind} '{name}'; known: {', '.join(sorted(table))}")
+        raise unknown(kind, name, sorted(table))
     return cls(name=name, **table[name])
 
 
