@@ -159,7 +159,7 @@ def render_online(df: pd.DataFrame) -> str:
     s = summary(df)
     view = pd.DataFrame({
         "algorithm": s.algorithm,
-        "status": s.sim_status,
+        "status": [sim if sim != "none" else solver for sim, solver in zip(s.sim_status, s.solver_status)],
         "per-token s": [_fmt(m, ".3f") + ("" if pd.isna(sd) else f" ±{sd:.3f}")
                         for m, sd in zip(_col(s, "per_token_s"), _col(s, "per_token_std_s"))],
         "vs petals": _col(s, "reduction_vs_petals").map(_pct),

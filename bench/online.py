@@ -25,6 +25,8 @@ MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "w
 def peak_concurrency(trace: pd.DataFrame) -> int:
     """Largest number of requests in service at once ([start, completion) intervals)."""
     served = trace[trace.served]
+    if served.empty:  # nothing admitted: the trace has no start/completion columns
+        return 0
     events = sorted([(t, 1) for t in served.start] + [(t, -1) for t in served.completion], key=lambda e: (e[0], e[1]))
     level = peak = 0
     for _, step in events:
@@ -66,8 +68,12 @@ def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None,
     served = trace[trace.served]
     peak_mem = np.asarray(trace.attrs["peak_cache_gb"]) + inst.model.s_m * setup.placement.m
     memory = np.array([s.M for s in inst.servers])
+    unserved = len(trace) - len(served)
+    if unserved:
+        row["message"] = "; ".join(filter(None, [setup.message, f"{unserved} of {len(trace)} requests unserved: "
+                                                 "no route, or the chosen route cannot hold their cache even alone"]))
     row.update({
-        "sim_status": sim_status(len(served), len(trace)), "served": len(served), "unserved": len(trace) - len(served),
+        "sim_status": sim_status(len(served), len(trace)), "served": len(served), "unserved": unserved,
         "per_token_s": served.per_token.mean() if len(served) else None,
         "ttft_s": served.ttft.mean() if len(served) else None,
         "decode_per_token_s": served.decode_per_token.mean() if len(served) else None,
@@ -94,6 +100,7 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
         aggs["peak_concurrent"] = ("peak_concurrent", "max")
     agg = df.groupby("algorithm", sort=False).agg(
         runs=("run", "nunique"), sim_status=("sim_status", lambda s: ",".join(sorted(set(map(str, s))))),
+        solver_status=("solver_status", "first"),
         message=("message", "first"), **aggs).reset_index()
     if "per_token_s" in agg:
         agg["reduction_vs_petals"] = reduction_vs_reference(agg, [])

@@ -55,7 +55,8 @@ def proposed(inst: Instance, opts: ProposedOptions, ctx: Context) -> OnlineSetup
 def petals_variant(inst: Instance, opts: petals.Options, ctx: Context, *, variant: str, policy: type,
                    name: str) -> OnlineSetup:
     pl, sizing, _ = petals.place(inst, variant, ctx.seed, opts)
-    return OnlineSetup(name, pl, sizing.pool, policy())
+    message = petals.uncovered(inst, pl)
+    return OnlineSetup(name, None if message else pl, sizing.pool, policy(), message=message)
 
 
 register(Algorithm("proposed", Kind.ONLINE, proposed, ProposedOptions, ("design_R",),

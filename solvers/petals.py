@@ -146,6 +146,16 @@ def place(inst: Instance, variant: str, seed: int, opts: Options = Options()
     return Placement(choose_blocks(inst.L, sizing.m, throughputs(inst, sizing.m), order), sizing.m), sizing, order
 
 
+def uncovered(inst: Instance, pl: Placement) -> str:
+    """The message for a placement that leaves blocks on no server ("" when every block is hosted)."""
+    covered = np.zeros(inst.L + 2, dtype=bool)
+    for j in np.flatnonzero(pl.m):
+        covered[pl.a[j]:pl.end[j]] = True
+    missing = inst.L - int(covered[1:inst.L + 1].sum())
+    return "" if not missing else (f"infeasible: the placement leaves {missing} of {inst.L} blocks on no server "
+                                   f"(sum m_j = {int(pl.m.sum())} < L = {inst.L})")
+
+
 def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context(), *,
           variant: str = "petals") -> Solution:
     """PETALS placement (seeded join order) and min-latency routing with the cache penalty."""
@@ -153,13 +163,7 @@ def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context(), *
     chains = route_requests(inst, pl, sizing.pool)
     info = {"join_order": [inst.servers[j].id for j in order]}
     if chains is None:
-        covered = np.zeros(inst.L + 2, dtype=bool)
-        for j in np.flatnonzero(pl.m):
-            covered[pl.a[j]:pl.end[j]] = True
-        uncovered = inst.L - int(covered[1:inst.L + 1].sum())
-        return no_solution(inst, variant, SolverStatus.INFEASIBLE,
-                           f"infeasible: the placement leaves {uncovered} of {inst.L} blocks on no server "
-                           f"(sum m_j = {int(pl.m.sum())} < L = {inst.L})", info)
+        return no_solution(inst, variant, SolverStatus.INFEASIBLE, uncovered(inst, pl), info)
     return build(inst, variant, pl.a, pl.m, chains, info)
 
 

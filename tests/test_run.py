@@ -142,6 +142,16 @@ def test_model_that_does_not_fit_is_a_status_row(tmp_path):
     assert "short by 52 blocks" in out.stdout
 
 
+def test_online_model_that_does_not_fit_is_a_status_row_per_run(tmp_path):
+    out = run(tmp_path, "instance=abovenet", "instance.servers=1", "instance.a100_fraction=0", "mode=online",
+              "runs=2")
+    assert out.returncode == 0, out.stderr
+    df = pd.read_parquet(tmp_path / "results.parquet")
+    assert len(df) == 5 * 2 and (df.solver_status == "infeasible").all() and (df.sim_status == "none").all()
+    assert df.per_token_s.isna().all() and df.message.str.startswith("infeasible: ").all()
+    assert "short by 64 blocks" in out.stdout and "leaves 66 of 70 blocks on no server" in out.stdout
+
+
 def test_instance_file_option(tmp_path):
     first = run(tmp_path / "a", "instance=clustered", "algorithms=[cg_bprr]")
     assert first.returncode == 0, first.stderr
