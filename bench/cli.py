@@ -107,7 +107,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bpr", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    q = sub.add_parser("instance", help="generate a named scenario (SPEC 1.2) into an instance file")
+    q = sub.add_parser("instance", help="generate a named scenario (docs/model.md §1.2) into an instance file")
     q.add_argument("name")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -128,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("algorithms", help="list the registered algorithms, their options and columns")
     q.set_defaults(run=cmd_algorithms)
     for name, fn, text in (("check", cmd_check, "list every violation of a solution"),
-                           ("evaluate", cmd_evaluate, "cost of a solution (SPEC 2-3)")):
+                           ("evaluate", cmd_evaluate, "cost of a solution (docs/model.md §2-3)")):
         q = sub.add_parser(name, help=text)
         q.add_argument("instance")
         q.add_argument("solution")

@@ -1,4 +1,4 @@
-"""The one checker for every algorithm's output (SPEC 3): lists every violation, never stops at the first."""
+"""The one checker for every algorithm's output (docs/model.md §3): lists every violation, never stops at the first."""
 
 from __future__ import annotations
 

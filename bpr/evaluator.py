@@ -1,4 +1,4 @@
-"""The one evaluator (SPEC 2-3): cost of any structurally sound solution, whatever algorithm made it."""
+"""The one evaluator (docs/model.md §2-3): cost of any structurally sound solution, whatever algorithm made it."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class UnsoundSolution(Exception):
 
 @dataclass(frozen=True, eq=False)
 class Evaluation:
-    per_token_s: float              # sum_r D_r / (R * l_out), SPEC 3
+    per_token_s: float              # sum_r D_r / (R * l_out), docs/model.md §3
     offline_s: np.ndarray           # D_r = l_out * sum t^c_ij per request
     full_s: np.ndarray              # eq. 1 per request, no waiting
     report: CheckReport

@@ -1,4 +1,4 @@
-"""Reading typed fields from parsed JSON with errors that name the field (SPEC 1 "Validation")."""
+"""Reading typed fields from parsed JSON with errors that name the field (docs/model.md §1 "Validation")."""
 
 from __future__ import annotations
 

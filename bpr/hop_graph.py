@@ -1,4 +1,4 @@
-"""The routing graph of SPEC 2/4: S-client -> servers -> D-client with the feasible hops of a placement.
+"""The routing graph of docs/model.md §2/4: S-client -> servers -> D-client with the feasible hops of a placement.
 
 Edge (u, v) carries ``k`` = blocks v processes; costs come from a callback so that CG-BPRR (eq. link
 cost), PETALS (min-latency with cache penalty) and later WS-RR share one shortest-path routine.

@@ -1,4 +1,4 @@
-"""The BPRR instance (SPEC 1): types, validation and the JSON file format (schema_version 1)."""
+"""The BPRR instance (docs/model.md §1): types, validation and the JSON file format (schema_version 1)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Model:
 
 @dataclass(frozen=True)
 class Workload:
-    """l_in = l^I_max, l_out = l_max, R = |R| (design concurrency), lambda and N (SPEC 1)."""
+    """l_in = l^I_max, l_out = l_max, R = |R| (design concurrency), lambda and N (docs/model.md §1)."""
 
     l_in: int
     l_out: int
@@ -64,7 +64,7 @@ class Client:
 
 @dataclass(frozen=True, eq=False)
 class Instance:
-    """Everything a solver needs (SPEC 1). Matrices are numpy arrays: t, t_in are clients x servers,
+    """Everything a solver needs (docs/model.md §1). Matrices are numpy arrays: t, t_in are clients x servers,
     rtt_ss is servers x servers. ``extra`` keeps provenance keys (topology, seed, generator)."""
 
     name: str
@@ -105,7 +105,7 @@ class Instance:
         return {c.id: k for k, c in enumerate(self.clients)}
 
     def requests_per_client(self) -> list[int]:
-        """Largest-remainder split of R over the client shares (SPEC 3); ties go to the earlier client."""
+        """Largest-remainder split of R over the client shares (docs/model.md §3); ties go to the earlier client."""
         R = self.workload.R
         quotas = [c.share * R for c in self.clients]
         counts = [math.floor(q + 1e-9) for q in quotas]
@@ -153,7 +153,7 @@ _CORE_KEYS = {"schema_version", "name", "model", "workload", "s_c", "initial_del
 
 
 def validate(inst: Instance) -> None:
-    """Raise BprInputError naming the first bad field (SPEC 1 "Validation")."""
+    """Raise BprInputError naming the first bad field (docs/model.md §1 "Validation")."""
     m, w = inst.model, inst.workload
     integer(m.L, "model.L", lo=1)
     integer(m.d_model, "model.d_model", lo=1)

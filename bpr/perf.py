@@ -1,4 +1,4 @@
-"""Performance model of SPEC 2: feasible hops, k_ij, link cost, memory use and service times.
+"""Performance model of docs/model.md §2: feasible hops, k_ij, link cost, memory use and service times.
 
 Blocks are 1-based. A route position ``e`` is the next block a request needs (1 at the client's start,
 L+1 when done); server j holding a_j..a_j+m_j-1 ends at ``a_j + m_j``. The client is block 0 / L+1.
@@ -52,7 +52,7 @@ def route_blocks(L: int, pl: Placement, route: Sequence[int]) -> list[int] | Non
 
 
 def link_cost(inst: Instance, c: int, j: int, k: int) -> float:
-    """Per-token cost t^c_ij = t[c][j] + tau_j * k_ij of entering server j for k blocks (SPEC 2)."""
+    """Per-token cost t^c_ij = t[c][j] + tau_j * k_ij of entering server j for k blocks (docs/model.md §2)."""
     return float(inst.t[c, j]) + inst.servers[j].tau * k
 
 
@@ -62,17 +62,17 @@ def per_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[in
 
 
 def offline_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
-    """Offline service time D = l_out * sum t^c_ij (SPEC 2, the MILP's cost)."""
+    """Offline service time D = l_out * sum t^c_ij (docs/model.md §2, the MILP's cost)."""
     return inst.workload.l_out * per_token_time(inst, c, route, ks)
 
 
 def first_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
-    """initial_delay + sum_j [t_in[c][j] + k_j tau_in_j] (SPEC 2, TTFT without waiting)."""
+    """initial_delay + sum_j [t_in[c][j] + k_j tau_in_j] (docs/model.md §2, TTFT without waiting)."""
     return inst.initial_delay + sum(float(inst.t_in[c, j]) + k * inst.servers[j].tau_in for j, k in zip(route, ks))
 
 
 def full_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
-    """Full service time of eq. 1: first token plus (l_out - 1) decode steps (SPEC 2)."""
+    """Full service time of eq. 1: first token plus (l_out - 1) decode steps (docs/model.md §2)."""
     return first_token_time(inst, c, route, ks) + (inst.workload.l_out - 1) * per_token_time(inst, c, route, ks)
 
 

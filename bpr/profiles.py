@@ -1,4 +1,4 @@
-"""Model, GPU, overhead and PETALS profiles (SPEC 1.1 and 6), read from ``instances/profiles/*.yaml``."""
+"""Model, GPU, overhead and PETALS profiles (docs/model.md §1.1 and 6), read from ``instances/profiles/*.yaml``."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ class ModelProfile:
 
     @property
     def s_m(self) -> float:
-        """GB per stored block (SPEC 1.1: parameters x 4.25 bits x 1.01)."""
+        """GB per stored block (docs/model.md §1.1: parameters x 4.25 bits x 1.01)."""
         return self.params_per_block * self.bits_per_param / 8 * self.storage_overhead / 1e9
 
     def s_c(self, l_in: int, l_out: int) -> float:
-        """Attention cache per request per block in GB: 2 * d_model * (l_in + l_out) * 2 / g / 1e9 (SPEC 1)."""
+        """Attention cache per request per block in GB: 2 * d_model * (l_in + l_out) * 2 / g / 1e9 (docs/model.md §1)."""
         return 2 * self.d_model * (l_in + l_out) * 2 / self.kv_groups / 1e9
 
 
@@ -44,7 +44,7 @@ class GpuProfile:
     network_rps: float
 
     def tau_in(self, l_in: int) -> float:
-        """Prompt time per block (SPEC 1.1: slope * l_in + intercept)."""
+        """Prompt time per block (docs/model.md §1.1: slope * l_in + intercept)."""
         return self.tau_in_slope * l_in + self.tau_in_intercept
 
 

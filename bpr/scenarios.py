@@ -169,8 +169,8 @@ def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str)
     gpus = [p.fast_gpu if i in fast else p.slow_gpu for i in range(n_servers)]
     delay = dict(nx.all_pairs_dijkstra_path_length(
         g, weight=lambda u, v, d: d["dist"] / p.fiber_km_per_ms / 1e3))
-    return _assemble(f"{p.name}-s{seed}", p, seed, workload, model, picked, gpus, clients,
-                     lambda u, v: 2.0 * delay[u][v], {"generator": "topology", "topology": key})
+    return assemble(f"{p.name}-s{seed}", p, seed, workload, model, picked, gpus, clients,
+                    lambda u, v: 2.0 * delay[u][v], {"generator": "topology", "topology": key})
 
 
 def clustered(p: ClusteredParams, seed: int, workload: WorkloadParams, model: str) -> Instance:
@@ -183,14 +183,16 @@ def clustered(p: ClusteredParams, seed: int, workload: WorkloadParams, model: st
         raise BprInputError(f"client_cluster: expected 0, 1 or 2, got {cluster}")
     nodes = ["cluster1"] * n_fast + ["cluster2"] * n_slow
     gpus = [p.fast_gpu] * n_fast + [p.slow_gpu] * n_slow
-    return _assemble(f"{p.name}-c{cluster}-s{seed}", p, seed, workload, model, nodes, gpus, [f"cluster{cluster}"],
-                     lambda u, v: p.rtt_intra_s if u == v else p.rtt_inter_s,
-                     {"generator": "clustered", "client_cluster": cluster})
+    return assemble(f"{p.name}-c{cluster}-s{seed}", p, seed, workload, model, nodes, gpus, [f"cluster{cluster}"],
+                    lambda u, v: p.rtt_intra_s if u == v else p.rtt_inter_s,
+                    {"generator": "clustered", "client_cluster": cluster})
 
 
-def _assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: str, server_nodes: list[str],
-              gpus: list[str], client_nodes: list[str], rtt: Callable[[str, str], float],
-              provenance: dict[str, Any]) -> Instance:
+def assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: str, server_nodes: list[str],
+             gpus: list[str], client_nodes: list[str], rtt: Callable[[str, str], float],
+             provenance: dict[str, Any]) -> Instance:
+    """The instance of a family's draw: servers (node, GPU profile), equal-share clients at their nodes and
+    ``rtt(u, v)`` the raw round trip between two nodes; overheads, profiles and s_c as model.md §1.1."""
     mp = model_profile(model)
     oh = overheads(p.overheads)
     l_in, l_out = _count(w.l_in, "workload.l_in"), _count(w.l_out, "workload.l_out", lo=1)

@@ -1,4 +1,4 @@
-"""The reservation-timeline simulator of SPEC 7.1.
+"""The reservation-timeline simulator of docs/simulator.md §1.
 
 Requests are handled in arrival order; a routing policy picks a chain from the current state; the request
 reserves s_c * k_j on every server of its chain over [S_r, S_r + D_r), where S_r is the earliest time

@@ -1,4 +1,4 @@
-"""Solutions (SPEC 3): a placement plus one route per request, and their JSON file format."""
+"""Solutions (docs/model.md §3): a placement plus one route per request, and their JSON file format."""
 
 from __future__ import annotations
 

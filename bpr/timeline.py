@@ -1,4 +1,4 @@
-"""Cache reservations of one server over time (SPEC 7.1): admitted requests hold s_c * k_j GB over
+"""Cache reservations of one server over time (docs/simulator.md §1): admitted requests hold s_c * k_j GB over
 [S_r, S_r + D_r). Answers "from when on is there room for ``need`` GB at every later instant"."""
 
 from __future__ import annotations

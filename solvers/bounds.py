@@ -1,4 +1,4 @@
-"""Lower bounds on the offline BPRR optimum (SPEC 8), as average per-token times.
+"""Lower bounds on the offline BPRR optimum (docs/model.md §8), as average per-token times.
 
 - per_request: each request alone, any server serving any segment of at most
   min(L, floor(M_j / (s_m + s_c))) blocks at cost t[c][j] + tau_j * length (a server that processes k

@@ -1,4 +1,4 @@
-"""CG-BPRR, Algorithm 1 of the paper (SPEC 5): conservative sizing, greedy placement, shortest-path routing.
+"""CG-BPRR, Algorithm 1 of the paper (docs/model.md §5): conservative sizing, greedy placement, shortest-path routing.
 
 Also the Theorem 3.5 performance bound (eq. 17). Float ties in window sums are broken with a relative
 tolerance (smallest start wins) so that equal windows summed in a different order compare equal.

@@ -1,4 +1,4 @@
-"""The PETALS heuristics as the paper models them (SPEC 6), and the ablations opt-number and opt-order.
+"""The PETALS heuristics as the paper models them (docs/model.md §6), and the ablations opt-number and opt-order.
 
 Placement: PETALS sizes each server for a fixed cache pool, servers join one by one (seeded random order)
 and each takes the window whose sorted per-block throughputs are lexicographically smallest, leftmost on
@@ -74,7 +74,7 @@ def cg_sizing(inst: Instance) -> Sizing:
 
 
 def throughputs(inst: Instance, m: np.ndarray) -> np.ndarray:
-    """T_j = min(forward_rps * 2 / (m_j + 1), network_rps) (SPEC 6)."""
+    """T_j = min(forward_rps * 2 / (m_j + 1), network_rps) (docs/model.md §6)."""
     out = np.zeros(len(m))
     for j, s in enumerate(inst.servers):
         if s.forward_rps is None or s.network_rps is None:
@@ -105,7 +105,7 @@ def join_order(inst: Instance, variant: str, m: np.ndarray, seed: int) -> list[i
 
 
 def min_latency_cost(inst: Instance, c: int, short: Callable[[int], bool]) -> HopCost:
-    """PETALS hop prices for client c (SPEC 6): client legs t/2, server legs rtt_ss/2, + 0.018 s per hop
+    """PETALS hop prices for client c (docs/model.md §6): client legs t/2, server legs rtt_ss/2, + 0.018 s per hop
     into a server, + penalty when that server's pool is ``short``, + tau per block."""
     k = petals_constants()
 

@@ -1,7 +1,7 @@
-"""Online routing policies (SPEC 6, 7.2): one interface, ``route(state, request, client, now)``.
+"""Online routing policies (docs/model.md §6, 7.2): one interface, ``route(state, request, client, now)``.
 
 - ``FixedRoutes``: given chains (the offline check).
-- ``WsRR``: waiting-penalised shortest path, hop cost tW_ij + l_out t^c_ij (SPEC 7.2).
+- ``WsRR``: waiting-penalised shortest path, hop cost tW_ij + l_out t^c_ij (docs/simulator.md §2).
 - ``MyopicOptimal``: minimises max tW on the route + l_out sum t^c (the paper's per-request MILP, used by
   opt-rr) exactly, by trying each distinct waiting threshold.
 - ``PetalsMinLatency``: PETALS's min-latency route with the cache penalty on the current free pool.

@@ -1,4 +1,4 @@
-"""CG-BPRR (SPEC 5): hand-worked steps, Theorem 3.5, infeasibility message."""
+"""CG-BPRR (docs/model.md §5): hand-worked steps, Theorem 3.5, infeasibility message."""
 
 import numpy as np
 import pytest

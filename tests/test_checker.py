@@ -1,4 +1,4 @@
-"""The checker catches every kind of violation and lists all of them (SPEC 3)."""
+"""The checker catches every kind of violation and lists all of them (docs/model.md §3)."""
 
 import dataclasses
 import json

@@ -1,4 +1,4 @@
-"""Hand-computed costs of a 3-server instance (SPEC 2) against the evaluator and the performance model."""
+"""Hand-computed costs of a 3-server instance (docs/model.md §2) against the evaluator and the performance model."""
 
 import numpy as np
 import pytest

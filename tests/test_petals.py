@@ -1,4 +1,4 @@
-"""PETALS heuristics (SPEC 6): sizing, block choice, join order, routing with the cache penalty."""
+"""PETALS heuristics (docs/model.md §6): sizing, block choice, join order, routing with the cache penalty."""
 
 import numpy as np
 import pytest

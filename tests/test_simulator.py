@@ -1,4 +1,4 @@
-"""Simulator (SPEC 7.1) and routing policies (SPEC 7.2): hand-worked waits, the offline check,
+"""Simulator (docs/simulator.md §1) and routing policies (docs/simulator.md §2): hand-worked waits, the offline check,
 determinism, and the myopic optimum against enumeration."""
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def test_make_instance_bellcanada(benchmark):
 
 
 def test_milp_build_abovenet(benchmark):
-    """Pyomo build of the paper's MILP (eq. 13) on abovenet at the SPEC 7.3 load (no solve)."""
+    """Pyomo build of the paper's MILP (eq. 13) on abovenet at the docs/model.md §7.3 load (no solve)."""
     from solvers.milp.model import build, estimate_size
 
     inst = make_instance("abovenet", 0)
