@@ -62,13 +62,15 @@ def blocks_per_gpu(inst: Instance, graded: Graded) -> str:
     for s, p in zip(inst.servers, graded.solution.placement):
         if p.num_blocks > 0:
             by_gpu.setdefault(s.gpu, []).append(p.num_blocks)
-    return " ".join(f"{g}={min(v)}" if min(v) == max(v) else f"{g}={min(v)}-{max(v)}" for g, v in sorted(by_gpu.items()))
+    return " ".join(f"{g}={min(v)}" if min(v) == max(v) else f"{g}={min(v)}-{max(v)}"
+                    for g, v in sorted(by_gpu.items()))
 
 
 def solution_row(base: dict[str, Any], inst: Instance, graded: Graded, columns: Iterable[str]) -> dict[str, Any]:
     """The row of a solution algorithm's graded output; ``columns`` are the algorithm's declared extras."""
     sol, ev, report = graded.solution, graded.evaluation, graded.report
-    check = CheckStatus.NONE if report is None else (CheckStatus.FEASIBLE if report.feasible else CheckStatus.INFEASIBLE)
+    check = CheckStatus.NONE if report is None else \
+        (CheckStatus.FEASIBLE if report.feasible else CheckStatus.INFEASIBLE)
     message = sol.info.get("message", "") if not sol.has_solution else \
         (report.summary() if report and not report.feasible else "")
     return {**base, "solver_status": str(sol.solver_status), "check_status": str(check), "sim_status": None,

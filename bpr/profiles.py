@@ -28,7 +28,7 @@ class ModelProfile:
         return self.params_per_block * self.bits_per_param / 8 * self.storage_overhead / 1e9
 
     def s_c(self, l_in: int, l_out: int) -> float:
-        """Attention cache per request per block in GB: 2 * d_model * (l_in + l_out) * 2 / g / 1e9 (docs/model.md §1)."""
+        """Attention cache per request per block in GB: 2 d_model (l_in + l_out) 2 / g / 1e9 (docs/model.md §1)."""
         return 2 * self.d_model * (l_in + l_out) * 2 / self.kv_groups / 1e9
 
 

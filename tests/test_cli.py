@@ -98,7 +98,8 @@ def test_petals_solution_with_memory_violations_exits_1_but_is_written(tmp_path)
 
 def test_algorithm_options_reach_the_algorithm(files):
     """A larger design load sizes servers more conservatively (fewer blocks per A100): docs/model.md §5."""
-    out = bpr("solve", files / "i.json", "--algorithm", "cg_bprr", "--option", "design_R=100", "--out", files / "o.json")
+    out = bpr("solve", files / "i.json", "--algorithm", "cg_bprr", "--option", "design_R=100",
+              "--out", files / "o.json")
     assert out.returncode == 0, out.stderr
     sol = json.loads((files / "o.json").read_text())
     assert sol["settings"] == {"seed": 0, "design_R": 100} and sol["design_R"] == 100

