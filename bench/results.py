@@ -90,7 +90,8 @@ def bound_rows(base: dict[str, Any], graded: Graded, columns: Iterable[str]) -> 
     extras = {c: sol.info.get(c) for c in columns if c != "lower_bound_s"}
     return [{**base, **extras, "algorithm": f"{base['algorithm']}:{name}", "solver_status": str(sol.solver_status),
              "check_status": str(CheckStatus.NONE), "sim_status": None, "lower_bound_s": value,
-             "runtime_s": sol.runtime_s, "message": "" if value is not None else str(sol.info.get("lp_status", ""))}
+             "runtime_s": sol.runtime_s,
+             "message": "" if value is not None else str(sol.info.get("bound_status", {}).get(name, ""))}
             for name, value in sol.info["lower_bounds"].items()]
 
 

@@ -12,7 +12,7 @@ from bpr.errors import BprInputError, unknown
 @dataclass
 class SolverSettings:
     """Solver choice and limits. ``option_names`` maps time_limit, rel_gap, threads and seed to a classic
-    Pyomo solver's own option names (default: solvers/milp/option_names.yaml). ``log`` writes the solver's
+    Pyomo solver's own option names (default: solvers/option_names.yaml). ``log`` writes the solver's
     own log into the job directory (``solver_logs/<algorithm>.log``); ``progress`` shows elapsed time,
     incumbent and bound of a running MILP on the console."""
 

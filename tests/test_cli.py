@@ -108,7 +108,7 @@ def test_algorithm_options_reach_the_algorithm(files):
 
 
 def test_lower_bounds_exit_0_and_print_the_bound(files):
-    out = bpr("solve", files / "i.json", "--algorithm", "lower_bounds", "--option", "lp_relaxation=false",
+    out = bpr("solve", files / "i.json", "--algorithm", "lower_bounds", "--option", "extended_lp=false",
               "--out", files / "lb.json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)

@@ -11,7 +11,7 @@ from oracle import optimum
 from bpr.errors import BprInputError
 from bpr.evaluator import evaluate
 from bpr.grading import grade
-from solvers import bounds, cg_bprr, milp
+from solvers import backend, bounds, cg_bprr, milp
 from bench.instance_builder import make_instance
 from solvers.milp.model import build, estimate_size
 from solvers.settings import SolverSettings
@@ -41,7 +41,7 @@ def solved():
     out = {}
     for seed in SEEDS:
         inst = random_tiny(seed)
-        lp, _ = bounds.lp_relaxation_bound(inst, SolverSettings.of(EXACT))
+        lp, _ = bounds.paper_lp_bound(inst, solver_ctx(**EXACT))
         out[seed] = (inst, optimum(inst), grade(inst, milp.solve(inst, ctx=solver_ctx(**EXACT))),
                      grade(inst, cg_bprr.solve(inst)), bounds.per_request_bound(inst), lp)
     return out
@@ -171,7 +171,7 @@ def test_highs_internals_are_the_solver_and_its_column_map():
     built = build(random_tiny(1))
     opt = SolverFactory("highs")
     opt.set_instance(built.model)
-    h, columns = milp.backend.highs_internals(opt)
+    h, columns = backend.highs_internals(opt)
     assert isinstance(h, highspy.Highs) and len(columns) == h.getNumCol() == built.model.nvariables()
     assert sorted(columns.values()) == list(range(h.getNumCol()))
 

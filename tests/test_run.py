@@ -76,15 +76,15 @@ def test_every_solver_option_composes(option, name):
 
 def test_milp_and_lower_bound_rows(tmp_path):
     out = run(tmp_path, "instance=abovenet", "workload.R=3", "algorithms=[cg_bprr,milp,lower_bounds]",
-              "solver.time_limit=5")
+              "solver.time_limit=5", "algorithm.lower_bounds.paper_lp=true")
     assert out.returncode == 0, out.stderr
     df = pd.read_csv(tmp_path / "results.csv").set_index("algorithm")
-    assert {"milp", "lower_bounds:per_request", "lower_bounds:lp_relaxation", "lower_bounds:best"} <= set(df.index)
+    assert {"milp", "lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp", "lower_bounds:best"} <= set(df.index)
     milp = df.loc["milp"]
     assert milp.solver_status in ("optimal", "time_limit") and milp.check_status == "feasible"
     assert milp.variables > 0 and milp.build_s >= 0 and milp.load_s > 0 and milp.solve_s > 0
     best = df.loc["lower_bounds:best"].lower_bound_s
-    bounds = df.loc[["lower_bounds:per_request", "lower_bounds:lp_relaxation"]].lower_bound_s.tolist()
+    bounds = df.loc[["lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp"]].lower_bound_s.tolist()
     assert best == max(*bounds, milp.dual_bound_s)
     for alg in ("cg_bprr", "milp"):
         row = df.loc[alg]
@@ -92,7 +92,8 @@ def test_milp_and_lower_bound_rows(tmp_path):
         assert row.gap_to_best_bound == pytest.approx((row.per_token_s - best) / row.per_token_s)
     assert milp.p_solver_time_limit == 5 and milp.kind == "solution"
     assert (tmp_path / "solver_logs" / "milp.log").stat().st_size > 0
-    assert (tmp_path / "solver_logs" / "lower_bounds-lp.log").stat().st_size > 0
+    assert (tmp_path / "solver_logs" / "lower_bounds-paper-lp.log").stat().st_size > 0
+    assert (tmp_path / "solver_logs" / "lower_bounds-extended-lp.log").stat().st_size > 0
 
 
 def test_main_job_writes_table_rows_and_solutions(tmp_path):

@@ -15,7 +15,7 @@ from bpr.instance import Instance
 from bpr.solution import Solution, build, no_solution
 from bpr.status import SolverStatus
 from solvers import cg_bprr
-from solvers.milp import backend
+from solvers import backend
 from solvers.milp.model import build as build_model
 from solvers.milp.model import estimate_size, extract, set_values, too_large
 from solvers.registry import Context, Kind, algorithm

@@ -1,0 +1,99 @@
+"""The extended formulation (docs/formulations.md §2) against the brute-force oracle and the paper's MILP;
+its LP bound; flow decomposition; certified optima on the named instances."""
+
+from __future__ import annotations
+
+import pytest
+from factories import solver_ctx, tiny
+from oracle import optimum
+from test_milp import EXACT, SEEDS, random_tiny
+
+from bench.instance_builder import make_instance
+from bpr.grading import grade
+from solvers import bounds, exact, milp
+from solvers.exact.model import Windows, decompose, estimate_size
+
+QUIET = {**EXACT, "log": False, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def solved():
+    """seed -> (instance, oracle optimum, graded exact, graded MILP, extended LP bound)."""
+    out = {}
+    for seed in SEEDS:
+        inst = random_tiny(seed)
+        lp, _ = bounds.extended_lp_bound(inst, solver_ctx(**QUIET))
+        out[seed] = (inst, optimum(inst), grade(inst, exact.solve(inst, ctx=solver_ctx(**QUIET))),
+                     grade(inst, milp.solve(inst, ctx=solver_ctx(**QUIET))), lp)
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_optimum_equals_brute_force_and_the_paper_milp(solved, seed):
+    inst, opt, g, paper, _ = solved[seed]
+    if opt is None:
+        assert g.solution.solver_status == "infeasible" and not g.solution.has_solution
+        return
+    assert g.solution.solver_status == "optimal" and g.solution.status == "feasible"
+    assert g.evaluation.per_token_s == pytest.approx(opt, rel=1e-6)
+    assert g.evaluation.per_token_s == pytest.approx(paper.evaluation.per_token_s, rel=1e-6)
+    # the evaluator's cost of the decomposed routes is the model's objective
+    assert g.evaluation.per_token_s == pytest.approx(g.solution.info["incumbent_s"], rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lp_bound_is_below_the_optimum(solved, seed):
+    _, opt, _, _, lp = solved[seed]
+    if opt is not None:
+        assert lp is not None and lp <= opt * (1 + 1e-7)
+
+
+def test_the_sample_is_informative(solved):
+    """Some instances are infeasible, some need several servers, the LP bound is tight on some, not all."""
+    rows = [(opt, lp) for _, opt, _, _, lp in solved.values()]
+    assert sum(opt is None for opt, _ in rows) >= 2
+    gaps = [(opt - lp) / opt for opt, lp in rows if opt is not None]
+    assert min(gaps) < 1e-9 and max(gaps) > 1e-3
+
+
+def test_hand_worked_instance():
+    """L = 4; s0 holds 3 blocks at most (M = 3.5, s_m = 1), s1 all four. Costs per token: s1 alone
+    0.2 + 4 * 0.02 = 0.28; s0 for 1..3 then s1 for 4: 0.05 + 0.03 + 0.2 + 0.02 = 0.30; so 0.28."""
+    inst = tiny(4, M=[3.5, 4.5], tau=[0.01, 0.02], t=[[0.05, 0.2]], R=1, s_c=0.1)
+    assert Windows.of(inst).mbar == [3, 4]
+    g = grade(inst, exact.solve(inst, ctx=solver_ctx(**QUIET)))
+    assert g.evaluation.per_token_s == pytest.approx(0.28) and g.solution.routes[0].servers == ("s1",)
+
+
+def test_flow_decomposition_gives_one_chain_per_unit():
+    flow = {(0, 0, 2): 2, (1, 0, 4): 1, (2, 2, 4): 2}
+    chains = decompose(flow, 4)
+    assert sorted(chains) == [[0, 2], [0, 2], [1]]
+
+
+@pytest.mark.parametrize("option", [{"symmetry": False}, {"memory_caps": False}, {"allow_idle": True}])
+def test_options_keep_the_optimum(solved, option):
+    """Strengthenings cut nothing that matters; letting servers idle can only help (here it does not)."""
+    for seed in (3, 7, 11):
+        inst, opt, *_ = solved[seed]
+        if opt is None:
+            continue
+        sol = exact.solve(inst, exact.Options(**option), solver_ctx(**QUIET))
+        cost = grade(inst, sol).evaluation.per_token_s
+        assert cost <= opt * (1 + 1e-6) and (option.get("allow_idle") or cost == pytest.approx(opt, rel=1e-6))
+
+
+def test_skipped_when_too_large():
+    inst = make_instance("bellcanada", 0)
+    sol = exact.solve(inst, ctx=solver_ctx(max_vars=1000, **QUIET))
+    assert sol.solver_status == "skipped" and f"({estimate_size(inst)} variables > limit 1000)" in sol.info["message"]
+
+
+def test_abovenet_is_certified_optimal_from_a_heuristic_start():
+    """CG-BPRR is optimal on abovenet at the default R; the extended model proves it (paper MILP cannot)."""
+    inst = make_instance("abovenet", 0)
+    sol = exact.solve(inst, ctx=solver_ctx(rel_gap=1e-4, time_limit=120, log=False, progress=False))
+    g = grade(inst, sol)
+    assert sol.solver_status == "optimal" and sol.info["gap"] <= 1e-4
+    assert sol.info["warm_start_from"] == "cg_bprr" and sol.info["warm_start_accepted"] is True
+    assert g.evaluation.per_token_s == pytest.approx(0.5128428, abs=1e-7)
