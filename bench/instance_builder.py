@@ -48,8 +48,16 @@ def _generate(spec: Mapping[str, Any], seed: int, overlay: Mapping[str, Any], mo
     return instantiate(spec, seed, w, model or DEFAULT_MODEL)
 
 
+LIBRARY_PREFIX = "library:"
+
+
 def _frozen(path: str, overlay: dict[str, Any]) -> Instance:
-    """A frozen file keeps its own model and workload; only R may be overridden."""
+    """A frozen file (or ``library:<name>``, an instance of the certified library) keeps its own model and
+    workload; only R may be overridden."""
+    if path.startswith(LIBRARY_PREFIX):
+        from bench.library import instance_path  # the library builds its instances with this module
+
+        path = str(instance_path(path[len(LIBRARY_PREFIX):]))
     inst = instance_io.load(path)
     extra = [k for k in overlay if k != "R"]
     if extra:

@@ -1,14 +1,23 @@
 """``python bench/report.py DIR`` writes DIR/report.md and DIR/figures/*.png from a run or sweep directory.
 
-Contents: the results table (per-token time, gap to the best lower bound, runtime; mean over seeds and
-runs), the winner of every instance cell, the shifted geometric mean of runtimes (shift 10 s; a solver that
-hit its time limit counts at the limit), and figures: per-token time by algorithm and instance, gap vs time
-for the MILP, and per-token time along every swept axis. A swept axis is any numeric setting column
-(``p_*``, docs/results.md) that takes several values, so a new instance family or option needs nothing here.
+What it says, and how it can be trusted:
+- per algorithm and cell, the counts of feasible / infeasible / no solution / error outcomes, and means,
+  winners and ratios over feasible outcomes only, with the counts beside them; spread (sample std) only where
+  a cell has several values;
+- a cell is the scenario, the mode and every swept axis: any numeric ``p_*`` setting that takes several values
+  (docs/results.md), so a new instance family or option needs nothing here; figures draw one line per
+  algorithm and value of the other axes;
+- the shifted geometric mean of runtimes with the shift fitted to the kind (heuristics 1 ms, exact 1 s), a
+  time-limited solve counted at its limit;
+- on instances of the certified library (docs/library.md), every algorithm's gap to the best known solution
+  and to the best bound, and Dolan-More performance profiles of solution quality and runtime;
+- for every exact row, its convergence curve (incumbent and dual bound against time, from the solver's log
+  callback recorded in the solution file).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,10 +31,11 @@ import pandas as pd  # noqa: E402
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
 
-SHIFT_S = 10.0
+SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
 NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
 LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
           "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
+OUTCOMES = ["feasible", "infeasible", "no solution", "error"]
 
 
 def swept_axes(df: pd.DataFrame) -> list[str]:
@@ -35,12 +45,23 @@ def swept_axes(df: pd.DataFrame) -> list[str]:
             and df[c].nunique(dropna=True) > 1]
 
 
+def outcome(row: pd.Series) -> str:
+    """feasible / infeasible / no solution / error of one row (checker for offline, simulator for online)."""
+    if row.get("solver_status") == "error":
+        return "error"
+    if row.get("kind") == "online":
+        return {"served": "feasible", "unserved": "infeasible"}.get(row.get("sim_status"), "no solution")
+    return {"feasible": "feasible", "infeasible": "infeasible"}.get(row.get("check_status"), "no solution")
+
+
 def load(run_dir: Path) -> pd.DataFrame:
     path = run_dir / "results.parquet"
     df = pd.read_parquet(path) if path.exists() else collect(run_dir)
     if df.empty:
         return df
     df = df.copy()
+    df["outcome"] = [outcome(r) for _, r in df.iterrows()]
+    df["family"] = np.where(df.get("p_solver_name", pd.Series(index=df.index)).notna(), "exact", "heuristic")
     df["runtime_counted_s"] = [_counted_runtime(r) for _, r in df.iterrows()]
     return df
 
@@ -54,7 +75,7 @@ def _counted_runtime(row: pd.Series) -> float:
     return float(runtime) if runtime is not None and pd.notna(runtime) else np.nan
 
 
-def shifted_geometric_mean(values: pd.Series, shift: float = SHIFT_S) -> float:
+def shifted_geometric_mean(values: pd.Series, shift: float) -> float:
     v = values.dropna().astype(float)
     return float(np.exp(np.mean(np.log(v + shift))) - shift) if len(v) else np.nan
 
@@ -65,18 +86,61 @@ def cell_columns(df: pd.DataFrame) -> list[str]:
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean over seeds and runs per cell and algorithm (solutions and online rows; bound rows left out)."""
-    rows = df[df.per_token_s.notna()] if "per_token_s" in df else df.iloc[0:0]
-    cols = {"per_token_s": ("per_token_s", "mean"), "per_token_sd": ("per_token_s", "std"),
-            "seeds": ("seed", "nunique"), "runtime_s": ("runtime_counted_s", "mean")}
-    if "gap_to_best_bound" in rows:
-        cols["gap_to_best_bound"] = ("gap_to_best_bound", "mean")
-    return rows.groupby(cell_columns(df) + ["algorithm"], dropna=False, sort=True).agg(**cols).reset_index()
+    """Per cell and algorithm: outcome counts, and over feasible outcomes the mean per-token time, its
+    spread (only with several values), the mean gap to the best bound and the runtime."""
+    rows = df[df.kind.isin(["solution", "online"])] if "kind" in df else df.iloc[0:0]
+    keys = cell_columns(df) + ["algorithm"]
+    out = []
+    for key, group in rows.groupby(keys, dropna=False, sort=True):
+        ok = group[group.outcome == "feasible"]
+        entry = dict(zip(keys, key))
+        entry |= {o: int((group.outcome == o).sum()) for o in OUTCOMES}
+        entry |= {"per_token_s": ok.per_token_s.mean() if len(ok) else np.nan,
+                  "per_token_sd": ok.per_token_s.std() if len(ok) > 1 else np.nan,
+                  "gap_to_best_bound": ok["gap_to_best_bound"].mean() if "gap_to_best_bound" in ok and len(ok)
+                  else np.nan,
+                  "runtime_s": group.runtime_counted_s.mean()}
+        out.append(entry)
+    return pd.DataFrame(out)
 
 
 def winners(table: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
-    best = table.loc[table.groupby(cell, dropna=False).per_token_s.idxmin()]
-    return best[cell + ["algorithm", "per_token_s"]]
+    """The cheapest feasible algorithm per cell (cells where none is feasible are left out)."""
+    ok = table[table.per_token_s.notna()]
+    if ok.empty:
+        return ok
+    best = ok.loc[ok.groupby(cell, dropna=False).per_token_s.idxmin()]
+    return best[cell + ["algorithm", "per_token_s", "feasible"]]
+
+
+def runtimes(df: pd.DataFrame) -> pd.DataFrame:
+    rows = df[df.algorithm.notna() & df.kind.isin(["solution", "online", "bound"])]
+    out = [{"algorithm": alg, "family": fam, "shift_s": SHIFTS_S[fam], "runs": int(g.runtime_counted_s.notna().sum()),
+            "sgm_runtime_s": shifted_geometric_mean(g.runtime_counted_s, SHIFTS_S[fam])}
+           for (alg, fam), g in rows.groupby(["algorithm", "family"], sort=True)]
+    return pd.DataFrame(out)
+
+
+def library_gaps(df: pd.DataFrame) -> pd.DataFrame:
+    """Per library instance and algorithm: gap to the best known solution and to the best bound."""
+    from bench.library import load_table
+
+    table = load_table().set_index("name")
+    rows = df[(df.kind == "solution") & df.instance.isin(table.index) & (df.outcome == "feasible")]
+    if rows.empty:
+        return rows
+    best = table.loc[rows.instance]
+    out = rows[["instance", "algorithm", "per_token_s"]].reset_index(drop=True)
+    out["gap_to_best_known"] = (out.per_token_s.to_numpy() - best.best_known_s.to_numpy()) / out.per_token_s
+    out["gap_to_library_bound"] = (out.per_token_s.to_numpy() - best.best_bound_s.to_numpy()) / out.per_token_s
+    return out
+
+
+def performance_profile(values: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Dolan-More: per instance the ratio of each algorithm's measure to the best one (inf when it has no
+    feasible value); returns one column of ratios per algorithm, one row per instance."""
+    pivot = values.pivot_table(index="instance", columns="algorithm", values=measure, aggfunc="min")
+    return pivot.div(pivot.min(axis=1), axis=0).fillna(np.inf)
 
 
 def markdown(df: pd.DataFrame, floats: str = "{:.4g}") -> str:
@@ -84,53 +148,97 @@ def markdown(df: pd.DataFrame, floats: str = "{:.4g}") -> str:
         if isinstance(x, float):
             return "" if np.isnan(x) else floats.format(x)
         return str(x)
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
 
-def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path) -> list[Path]:
+def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
     fig_dir.mkdir(parents=True, exist_ok=True)
-    out = [_by_instance(table, fig_dir / "per_token_by_instance.png")]
-    milp = df[(df.algorithm == "milp") & df.get("solve_s", pd.Series(index=df.index)).notna()] \
-        if "solve_s" in df else df.iloc[0:0]
-    if not milp.empty:
-        out.append(_milp_gap(milp, fig_dir / "milp_gap_vs_time.png"))
+    out = []
+    if table.per_token_s.notna().any():
+        out.append(_by_instance(table, fig_dir / "per_token_by_instance.png"))
     for axis in swept_axes(df):
         label = LABELS.get(axis, axis.removeprefix("p_").replace("_", " "))
-        out.append(_sweep(table, axis, label, fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
+        out.append(_sweep(table, axis, label, [a for a in swept_axes(df) if a != axis],
+                          fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
+    feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
+    if feasible.instance.nunique() > 1 and feasible.algorithm.nunique() > 1:
+        out.append(_profile(performance_profile(feasible, "per_token_s"), "per-token time",
+                            fig_dir / "profile_quality.png"))
+        timed = df[(df.kind == "solution") & df.runtime_counted_s.notna()]
+        out.append(_profile(performance_profile(timed, "runtime_counted_s"), "runtime",
+                            fig_dir / "profile_runtime.png"))
+    out += _convergence(df, fig_dir, run_dir)
     return out
 
 
 def _by_instance(table: pd.DataFrame, path: Path) -> Path:
-    pivot = table.assign(cell=table.scenario + " " + table["mode"]).pivot_table(
-        index="cell", columns="algorithm", values="per_token_s", aggfunc="mean")
-    ax = pivot.plot.bar(figsize=(8, 4), rot=20)
+    ok = table[table.per_token_s.notna()]
+    pivot = ok.assign(cell=ok.scenario + " " + ok["mode"]).pivot_table(index="cell", columns="algorithm",
+                                                                       values="per_token_s", aggfunc="mean")
+    spread = ok.assign(cell=ok.scenario + " " + ok["mode"]).pivot_table(index="cell", columns="algorithm",
+                                                                        values="per_token_sd", aggfunc="mean")
+    ax = pivot.plot.bar(figsize=(8, 4), rot=20, yerr=spread.reindex_like(pivot) if spread.notna().any().any()
+                        else None, capsize=2)
     ax.set_ylabel("mean per-token time [s]")
     ax.set_xlabel("")
+    ax.set_title("Per-token time by instance (feasible solutions; bars: spread over seeds and runs)")
     ax.legend(fontsize=7)
     return save(ax.figure, path)
 
 
-def _milp_gap(milp: pd.DataFrame, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for name, group in milp.groupby("scenario"):
-        ax.scatter(group.solve_s, 100 * group.gap_to_best_bound, label=name)
-    ax.set_xlabel("MILP solve time [s]")
-    ax.set_ylabel("gap to best lower bound [%]")
-    ax.legend(fontsize=7)
-    return save(fig, path)
-
-
-def _sweep(table: pd.DataFrame, axis: str, label: str, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for (scen, alg), group in table.groupby(["scenario", "algorithm"]):
+def _sweep(table: pd.DataFrame, axis: str, label: str, others: list[str], path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for key, group in table[table.per_token_s.notna()].groupby(["scenario", "algorithm"] + others, dropna=False):
         g = group.groupby(axis).agg(mean=("per_token_s", "mean"), sd=("per_token_sd", "mean")).reset_index()
-        ax.errorbar(g[axis], g["mean"], yerr=g.sd.fillna(0), marker="o", capsize=3, label=f"{alg} ({scen})")
+        name = f"{key[1]} ({key[0]}" + "".join(f", {o.removeprefix('p_')}={v}" for o, v in zip(others, key[2:])) + ")"
+        ax.errorbar(g[axis], g["mean"], yerr=g.sd if g.sd.notna().any() else None, marker="o", capsize=3, label=name)
     ax.set_xlabel(label)
     ax.set_ylabel("mean per-token time [s]")
-    ax.legend(fontsize=7)
+    ax.set_title(f"Per-token time against {label}")
+    ax.legend(fontsize=6)
     return save(fig, path)
+
+
+def _profile(ratios: pd.DataFrame, what: str, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    finite = ratios.replace(np.inf, np.nan)
+    top = max(2.0, float(np.nanmax(finite.to_numpy())) * 1.05) if finite.notna().any().any() else 2.0
+    taus = np.unique(np.concatenate([[1.0, top], finite.stack().to_numpy()]))
+    for alg in ratios.columns:
+        share = [(ratios[alg] <= t).mean() for t in taus]
+        ax.step(taus, share, where="post", label=alg)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"tau: {what} / best {what} on the instance")
+    ax.set_ylabel("share of instances within tau")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Performance profile, {what} ({len(ratios)} instances)")
+    ax.legend(fontsize=7, loc="lower right")
+    return save(fig, path)
+
+
+def _convergence(df: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
+    """Incumbent and dual bound against time for every exact row whose solution file has a progress log."""
+    out = []
+    for _, row in df[(df.family == "exact") & (df.kind == "solution")].iterrows():
+        base = Path(row["job_dir"]) if isinstance(row.get("job_dir"), str) else run_dir
+        path = base / "solutions" / f"{row.algorithm}.json"
+        if not path.exists():
+            continue
+        progress = json.loads(path.read_text()).get("progress") or []
+        if len(progress) < 2:
+            continue
+        t, inc, bnd = (np.array([p[i] if p[i] is not None else np.nan for p in progress], dtype=float) for i in range(3))
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.step(t, inc, where="post", label="incumbent")
+        ax.step(t, bnd, where="post", label="dual bound")
+        ax.set_xlabel("solve time [s]")
+        ax.set_ylabel("average per-token time [s]")
+        ax.set_title(f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.solver_status}")
+        ax.legend(fontsize=7)
+        out.append(save(fig, fig_dir / f"convergence_{row.algorithm}_{row.instance}_s{row.seed}.png"))
+    return out
 
 
 def report(run_dir: Path) -> Path:
@@ -138,17 +246,28 @@ def report(run_dir: Path) -> Path:
     if df.empty:
         raise SystemExit(f"error: no results in {run_dir}")
     table = summary(df)
+    cell = cell_columns(df)
     errors = df[df.solver_status == "error"] if "solver_status" in df else df.iloc[0:0]
-    sgm = df[df.algorithm.notna()].groupby("algorithm").runtime_counted_s.apply(shifted_geometric_mean).dropna()
-    figs = figures(df, table, run_dir / "figures")
+    figs = figures(df, table, run_dir / "figures", run_dir)
+    shown = table.drop(columns=["per_token_sd"]) if table.per_token_sd.isna().all() else table
     parts = [f"# BPR-Bench report: {run_dir}", "",
-             f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s).", "",
-             "## Results (mean over seeds)", "", markdown(table), "",
-             "## Winner per instance cell", "", markdown(winners(table, cell_columns(df))), "",
-             f"## Shifted geometric mean of runtimes (shift {SHIFT_S:g} s, time-outs at the limit)", "",
-             markdown(sgm.rename("sgm_runtime_s").reset_index()), ""]
+             f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s). Means over feasible "
+             "outcomes only; the outcome counts stand beside them.", "",
+             "## Results per cell", "", markdown(shown), "",
+             "## Winner per instance cell (cheapest feasible)", "", markdown(winners(table, cell)), "",
+             "## Shifted geometric mean of runtimes", "",
+             "Shift fitted to the kind: " + ", ".join(f"{k} {v:g} s" for k, v in SHIFTS_S.items())
+             + "; a time-limited solve counts at its limit.", "", markdown(runtimes(df)), ""]
+    gaps = library_gaps(df) if "instance" in df else pd.DataFrame()
+    if len(gaps):
+        per_alg = gaps.groupby("algorithm").agg(instances=("instance", "nunique"),
+                                                mean_gap_to_best_known=("gap_to_best_known", "mean"),
+                                                max_gap_to_best_known=("gap_to_best_known", "max"),
+                                                mean_gap_to_bound=("gap_to_library_bound", "mean")).reset_index()
+        parts += ["## Certified library: gaps", "", markdown(per_alg), "", markdown(gaps), ""]
     if len(errors):
-        parts += ["## Failed jobs", "", markdown(errors[["overrides", "message"]]), ""]
+        cols = [c for c in ("overrides", "message") if c in errors]
+        parts += ["## Failed jobs", "", markdown(errors[cols]), ""]
     parts += ["## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in figs]
     out = run_dir / "report.md"
     out.write_text("\n".join(parts) + "\n")

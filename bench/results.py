@@ -119,9 +119,15 @@ def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def reduction_vs_reference(df: pd.DataFrame, keys: list[str], value: str = "per_token_s") -> pd.Series:
     """1 - value / value of ``petals`` in the same ``keys`` group (the whole table when ``keys`` is empty);
-    NaN where petals has no value."""
+    NaN where petals has no value or an infeasible one (a reduction against an infeasible reference
+    would flatter)."""
     cost = df[value].astype(float)
-    is_ref = df.algorithm == REFERENCE
+    feasible = pd.Series(True, index=df.index)
+    if "check_status" in df:
+        feasible &= df.check_status.isin(["feasible"]) | df.check_status.isna()
+    if "sim_status" in df:
+        feasible &= ~df.sim_status.isin(["unserved", "none"])
+    is_ref = (df.algorithm == REFERENCE) & feasible
     if not keys:
         ref = cost[is_ref].dropna()
         return 1.0 - cost / (ref.iloc[0] if len(ref) else np.nan)

@@ -98,6 +98,9 @@ class Instance:
         """The same instance for another design concurrency R."""
         return dataclasses.replace(self, workload=dataclasses.replace(self.workload, R=R))
 
+    def renamed(self, name: str) -> "Instance":
+        return dataclasses.replace(self, name=name)
+
     def server_index(self) -> dict[str, int]:
         return {s.id: j for j, s in enumerate(self.servers)}
 

@@ -110,7 +110,7 @@ def test_report_from_a_sweep(tmp_path):
     rep = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(root)], capture_output=True, text=True)
     assert rep.returncode == 0, rep.stderr
     text = (root / "report.md").read_text()
-    assert "## Winner per instance cell" in text and "shift 10 s" in text
+    assert "## Winner per instance cell" in text and "Shift fitted to the kind: heuristic 0.001 s, exact 1 s" in text
     assert (root / "figures" / "per_token_vs_workload_arrival_rate.png").exists()
     assert (root / "figures" / "per_token_by_instance.png").exists()
     df = pd.read_parquet(root / "results.parquet")
@@ -121,7 +121,37 @@ def test_report_from_a_sweep(tmp_path):
 def test_shifted_geometric_mean_counts_time_outs_at_the_limit():
     from bench.report import _counted_runtime, shifted_geometric_mean
 
-    assert abs(shifted_geometric_mean(pd.Series([0.0, 0.0]))) < 1e-12
-    assert abs(shifted_geometric_mean(pd.Series([10.0, 30.0])) - ((20 * 40) ** 0.5 - 10)) < 1e-12
+    assert abs(shifted_geometric_mean(pd.Series([0.0, 0.0]), 10.0)) < 1e-12
+    assert abs(shifted_geometric_mean(pd.Series([10.0, 30.0]), 10.0) - ((20 * 40) ** 0.5 - 10)) < 1e-12
+    assert abs(shifted_geometric_mean(pd.Series([0.001, 0.003, None]), 0.001) - ((0.002 * 0.004) ** 0.5 - 0.001)) < 1e-15
     row = pd.Series({"solver_status": "time_limit", "runtime_s": 612.3, "p_solver_time_limit": 600})
     assert _counted_runtime(row) == 600.0
+
+
+def test_report_counts_outcomes_and_averages_feasible_ones_only(tmp_path):
+    """A cell where PETALS over-commits memory: its infeasible cost is counted, not averaged; no reduction
+    is printed against it; one seed means no spread."""
+    from bench.report import report
+
+    rows = [{"instance": "x-s0", "scenario": "x", "seed": 0, "algorithm": a, "kind": "solution", "run": 0,
+             "mode": "offline", "solver_status": "solved", "check_status": c, "per_token_s": v, "runtime_s": 0.01}
+            for a, c, v in (("cg_bprr", "feasible", 0.5), ("petals", "infeasible", 0.4), ("slow", "feasible", 0.6))]
+    rows.append({**rows[0], "algorithm": "broken", "solver_status": "error", "check_status": "none",
+                 "per_token_s": None})
+    pd.DataFrame(rows).to_parquet(tmp_path / "results.parquet")
+    text = report(tmp_path).read_text()
+    assert "| offline | x | petals | 0 | 1 | 0 | 0 |  |" in text        # counted as infeasible, no mean
+    assert "| offline | x | cg_bprr | 1 | 0 | 0 | 0 | 0.5 |" in text
+    assert "| offline | x | broken | 0 | 0 | 0 | 1 |  |" in text
+    assert "| offline | x | cg_bprr | 0.5 | 1 |" in text                 # the winner is the cheapest feasible
+    assert "per_token_sd" not in text
+
+
+def test_reduction_is_not_measured_against_an_infeasible_reference():
+    from bench.results import reduction_vs_reference
+
+    df = pd.DataFrame({"algorithm": ["petals", "cg_bprr"], "per_token_s": [0.4, 0.5],
+                       "check_status": ["infeasible", "feasible"], "instance": ["x", "x"]})
+    assert reduction_vs_reference(df, ["instance"]).isna().all()
+    df.loc[0, "check_status"] = "feasible"
+    assert reduction_vs_reference(df, ["instance"]).tolist() == [0.0, 1 - 0.5 / 0.4]

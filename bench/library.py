@@ -1,0 +1,248 @@
+"""The certified instance library (docs/library.md): frozen instances, their best known solutions and best
+bounds, re-checked by the one checker and evaluator, as MIPLIB keeps its solutions.
+
+    python bench/library.py freeze            # (re)write instances/library/instances/*.json from catalog.yaml
+    python bench/library.py update SWEEP_DIR  # merge a sweep (experiment=library): keep only improvements
+    python bench/library.py check             # every solution file passes the checker and costs what the table says
+    python bench/library.py golden            # record every heuristic's cost on the library (regression tests)
+
+Exit 0 on success, 2 with one line per problem (naming the instance) when the table or a sweep is wrong;
+nothing is merged then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from bench.collect import gather
+from bench.instance_builder import make_instance
+from bench.provenance import provenance
+from bpr import instance as instance_io
+from bpr import solution as solution_io
+from bpr.checker import check
+from bpr.errors import BprInputError, unknown
+from bpr.evaluator import evaluate
+from bpr.instance import Instance
+from bpr.paths import DATA_DIR
+from solvers import registry
+from solvers.design_load import r_max
+
+LIBRARY = DATA_DIR / "library"
+CATALOG = LIBRARY / "catalog.yaml"
+TABLE = LIBRARY / "library.csv"
+GOLDEN = LIBRARY / "golden.csv"
+OPTIMAL_GAP = 1e-4          # relative gap at which an instance counts as solved (the solver's rel_gap)
+COST_RTOL = 1e-9            # a recorded cost and its re-evaluation agree to this
+COLUMNS = ["name", "n_servers", "n_clients", "L", "R", "model", "best_known_s", "best_bound_s", "gap", "status",
+           "solution", "algorithm", "solver", "time_limit", "rel_gap", "bound_from", "commit"]
+
+
+def catalog() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(CATALOG.read_text())
+
+
+def instance_path(name: str) -> Path:
+    """The frozen file of a library instance; only catalog names are accepted (no paths)."""
+    if name not in catalog():
+        raise unknown("library instance", name, catalog())
+    return LIBRARY / "instances" / f"{name}.json"
+
+
+def solution_path(name: str) -> Path:
+    return LIBRARY / "solutions" / f"{name}.json"
+
+
+def generate(name: str, entry: dict[str, Any]) -> Instance:
+    """The catalog entry's instance, named after the entry (R by §7.3, or round(0.8 R_max) when binding)."""
+    inst = make_instance(entry["instance"], entry.get("seed", 0), entry.get("set", {}))
+    if entry.get("R", "default") == "binding":
+        inst = inst.with_R(max(1, round(0.8 * r_max(inst))))
+    return inst.renamed(name)
+
+
+def load_table() -> pd.DataFrame:
+    if not TABLE.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.read_csv(TABLE, keep_default_na=False, na_values=[""])
+
+
+def save_table(df: pd.DataFrame) -> None:
+    tmp = TABLE.with_suffix(".tmp")
+    df[COLUMNS].sort_values("name").to_csv(tmp, index=False)
+    tmp.replace(TABLE)
+
+
+def freeze() -> list[str]:
+    """Write every catalog instance and a table row for each new one; an existing file that would change
+    is a problem (the library's instances are frozen), not overwritten."""
+    problems, rows = [], []
+    table = load_table().set_index("name")
+    for name, entry in catalog().items():
+        inst = generate(name, entry)
+        path = instance_path(name)
+        if path.exists() and json.loads(path.read_text()) != json.loads(json.dumps(inst.to_dict())):
+            problems.append(f"{name}: the catalog now generates another instance than the frozen {path.name}")
+            continue
+        if not path.exists():
+            inst.save(path)
+        if name not in table.index:
+            rows.append({"name": name, "n_servers": inst.n_servers, "n_clients": len(inst.clients), "L": inst.L,
+                         "R": inst.R, "model": inst.model.name, "status": "open"})
+    if rows and not problems:
+        save_table(pd.concat([load_table(), pd.DataFrame(rows)], ignore_index=True).reindex(columns=COLUMNS))
+    return problems
+
+
+def recheck(name: str, sol_file: Path) -> tuple[float | None, str]:
+    """(cost, problem) of a solution file on a library instance, by the one checker and evaluator."""
+    if not sol_file.exists():
+        return None, f"{name}: solution file {sol_file} is missing"
+    try:
+        inst, sol = instance_io.load(instance_path(name)), solution_io.load(sol_file)
+    except BprInputError as err:
+        return None, f"{name}: {err}"
+    report = check(inst, sol)
+    if sol.instance != name:
+        return None, f"{name}: solution file {sol_file.name} is for instance '{sol.instance}'"
+    if not report.feasible:
+        return None, f"{name}: solution file {sol_file.name} is infeasible: {report.summary()}"
+    return evaluate(inst, sol, report).per_token_s, ""
+
+
+def check_table(df: pd.DataFrame | None = None) -> list[str]:
+    """Every recorded solution passes the checker and costs what the table says; bounds lie below."""
+    df = load_table() if df is None else df
+    problems = []
+    for row in df.itertuples(index=False):
+        if not instance_path(row.name).exists():
+            problems.append(f"{row.name}: instance file is missing (run: python bench/library.py freeze)")
+            continue
+        if pd.notna(row.best_known_s):
+            cost, problem = recheck(row.name, LIBRARY / str(row.solution))
+            if problem:
+                problems.append(problem)
+            elif not math.isclose(cost, row.best_known_s, rel_tol=COST_RTOL):
+                problems.append(f"{row.name}: solution costs {cost!r} s/token, the table says {row.best_known_s!r}")
+            if pd.notna(row.best_bound_s) and row.best_bound_s > row.best_known_s * (1 + OPTIMAL_GAP):
+                problems.append(f"{row.name}: bound {row.best_bound_s} above the best known {row.best_known_s}")
+    return problems
+
+
+def _status(best: float | None, bound: float | None) -> tuple[float | None, str]:
+    if best is None or bound is None or pd.isna(best) or pd.isna(bound):
+        return None, "open"
+    gap = max(0.0, (best - bound) / best)
+    return gap, "optimal" if gap <= OPTIMAL_GAP else "open"
+
+
+def update(sweep_dir: Path) -> tuple[list[str], list[str]]:
+    """Merge a sweep: (changes, problems). Only better solutions (re-checked) and better bounds are kept;
+    with any problem nothing is written."""
+    table = load_table().set_index("name", drop=False)
+    problems = check_table(table)
+    if problems:
+        return [], problems
+    rows = gather(sweep_dir)
+    if rows.empty:
+        return [], [f"{sweep_dir}: no results"]
+    changes, copies = [], []
+    for name, group in rows[rows.instance.isin(table.index)].groupby("instance"):
+        row = table.loc[name].to_dict()
+        for r in group[(group.kind == "solution") & (group.check_status == "feasible")].itertuples(index=False):
+            sol_file = Path(r.job_dir) / "solutions" / f"{r.algorithm}.json"
+            cost, problem = recheck(name, sol_file)
+            if problem or not math.isclose(cost, r.per_token_s, rel_tol=COST_RTOL):
+                problems.append(problem or f"{name}: {r.algorithm}'s row says {r.per_token_s}, its file costs {cost}")
+                continue
+            if pd.isna(row["best_known_s"]) or cost < row["best_known_s"] * (1 - COST_RTOL):
+                copies.append((sol_file, solution_path(name)))
+                row |= {"best_known_s": cost, "solution": f"solutions/{name}.json", "algorithm": r.algorithm,
+                        "solver": getattr(r, "p_solver_name", None), "time_limit": getattr(r, "p_solver_time_limit",
+                                                                                        None),
+                        "rel_gap": getattr(r, "p_solver_rel_gap", None), "commit": provenance()["git_commit"][:12]}
+                changes.append(f"{name}: best known {cost:.6f} s/token by {r.algorithm}")
+        bounds = pd.concat([group.get("lower_bound_s", pd.Series(dtype=float)),
+                            group.get("dual_bound_s", pd.Series(dtype=float))]).astype(float).dropna()
+        if len(bounds) and (pd.isna(row["best_bound_s"]) or bounds.max() > row["best_bound_s"] * (1 + COST_RTOL)):
+            source = group.loc[bounds.idxmax(), "algorithm"] if bounds.idxmax() in group.index else ""
+            row |= {"best_bound_s": float(bounds.max()), "bound_from": source}
+            changes.append(f"{name}: best bound {bounds.max():.6f} s/token by {source}")
+        row["gap"], row["status"] = _status(row["best_known_s"], row["best_bound_s"])
+        table.loc[name] = pd.Series(row)
+    problems += check_bounds(table)
+    if problems:
+        return [], problems
+    for src, dst in copies:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+    save_table(table.reset_index(drop=True))
+    return changes, []
+
+
+def check_bounds(table: pd.DataFrame) -> list[str]:
+    return [f"{r.name}: bound {r.best_bound_s} above the best known {r.best_known_s}"
+            for r in table.itertuples(index=False)
+            if pd.notna(r.best_bound_s) and pd.notna(r.best_known_s) and r.best_bound_s > r.best_known_s * (1 + OPTIMAL_GAP)]
+
+
+HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
+GOLDEN_MAX_SERVERS = 30
+
+
+def golden_rows() -> pd.DataFrame:
+    """Every heuristic's graded cost (and checker status) on every library instance with <= 30 servers."""
+    from bpr.grading import grade
+
+    rows = []
+    for name in catalog():
+        inst = instance_io.load(instance_path(name))
+        if inst.n_servers > GOLDEN_MAX_SERVERS:
+            continue
+        for alg in HEURISTICS:
+            g = grade(inst, registry.call(alg, inst))
+            rows.append({"name": name, "algorithm": alg, "check_status": g.solution.status,
+                         "per_token_s": None if g.evaluation is None else g.evaluation.per_token_s})
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python bench/library.py", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("freeze")
+    sub.add_parser("check")
+    sub.add_parser("golden")
+    sub.add_parser("update").add_argument("sweep_dir", type=Path)
+    args = p.parse_args(argv)
+    changes: list[str] = []
+    if args.command == "freeze":
+        problems = freeze()
+    elif args.command == "check":
+        problems = check_table()
+    elif args.command == "golden":
+        golden_rows().to_csv(GOLDEN, index=False, float_format="%.17g")
+        problems = []
+    else:
+        if not args.sweep_dir.is_dir():
+            problems = [f"update: '{args.sweep_dir}' is not a sweep directory"]
+        else:
+            changes, problems = update(args.sweep_dir)
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    for line in changes:
+        print(line)
+    if not problems and args.command != "golden":
+        print(f"{args.command}: {len(changes)} change(s); table {TABLE}")
+    return 2 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
