@@ -156,6 +156,8 @@ def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str)
     if not p.fiber_km_per_ms > 0:
         raise BprInputError(f"fiber_km_per_ms: must be > 0, got {p.fiber_km_per_ms}")
     nodes = list(g.nodes)
+    if not nx.is_connected(g):
+        raise BprInputError(f"topology: {key} is not connected (its nodes cannot all reach each other)")
     if n_servers + n_clients > len(nodes):
         raise BprInputError(f"servers: {key} has {len(nodes)} nodes, so at most {len(nodes) - n_clients} "
                             f"servers besides {n_clients} client node(s); asked for {n_servers}")

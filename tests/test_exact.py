@@ -71,7 +71,8 @@ def test_flow_decomposition_gives_one_chain_per_unit():
     assert sorted(chains) == [[0, 2], [0, 2], [1]]
 
 
-@pytest.mark.parametrize("option", [{"symmetry": False}, {"memory_caps": False}, {"allow_idle": True}])
+@pytest.mark.parametrize("option", [{"symmetry": False}, {"memory_caps": False}, {"window_memory": False},
+                                    {"allow_idle": True}])
 def test_options_keep_the_optimum(solved, option):
     """Strengthenings cut nothing that matters; letting servers idle can only help (here it does not)."""
     for seed in (3, 7, 11):
@@ -81,6 +82,27 @@ def test_options_keep_the_optimum(solved, option):
         sol = exact.solve(inst, exact.Options(**option), solver_ctx(**QUIET))
         cost = grade(inst, sol).evaluation.per_token_s
         assert cost <= opt * (1 + 1e-6) and (option.get("allow_idle") or cost == pytest.approx(opt, rel=1e-6))
+
+
+def test_a_heuristic_start_survives_the_symmetry_rows():
+    """clustered has identical servers; CG-BPRR's placement is reordered to meet the symmetry rows, so the
+    start is a real incumbent even when the solver proves nothing within the limit."""
+    from bench.library import instance_path
+    from bpr import instance as instance_io
+    from solvers import cg_bprr
+    from solvers.exact.model import canonical, identical_groups
+
+    inst = instance_io.load(instance_path("clustered-c0-binding"))
+    assert identical_groups(inst) == [[0, 1], [2, 3, 4, 5, 6, 7, 8]]
+    p = cg_bprr.plan(inst)
+    chains = [p.routes[c] for c in inst.request_clients()]
+    pl, moved = canonical(inst, p.placement, chains)
+    cg_cost = grade(inst, cg_bprr.solve(inst)).evaluation.per_token_s
+    from bpr.solution import build as build_solution
+    assert grade(inst, build_solution(inst, "x", pl.a, pl.m, moved)).evaluation.per_token_s == pytest.approx(cg_cost)
+    sol = exact.solve(inst, ctx=solver_ctx(rel_gap=1e-4, time_limit=3, log=False, progress=False))
+    assert sol.info["warm_start_from"] == "cg_bprr" and sol.has_solution
+    assert grade(inst, sol).evaluation.per_token_s <= cg_cost * (1 + 1e-9)
 
 
 def test_skipped_when_too_large():

@@ -155,3 +155,21 @@ def test_reduction_is_not_measured_against_an_infeasible_reference():
     assert reduction_vs_reference(df, ["instance"]).isna().all()
     df.loc[0, "check_status"] = "feasible"
     assert reduction_vs_reference(df, ["instance"]).tolist() == [0.0, 1 - 0.5 / 0.4]
+
+
+def test_speed_table_is_generated_from_benchmark_output(tmp_path):
+    from bench.speed import BEGIN, END, splice, table
+
+    run = {"datetime": "2026-11-26T12:00:00", "commit_info": {"id": "abcdef1234567890"},
+           "machine_info": {"node": "vm", "python_version": "3.11.7",
+                            "cpu": {"brand_raw": "Intel Xeon", "count": 2}},
+           "benchmarks": [{"name": "test_cg", "fullname": "a::test_cg",
+                           "stats": {"median": 0.0061, "min": 0.0058, "max": 0.0093, "rounds": 120}},
+                          {"name": "test_exact", "fullname": "a::test_exact",
+                           "stats": {"median": 20.4, "min": 20.4, "max": 20.4, "rounds": 1}}]}
+    path = tmp_path / "0001_x.json"
+    path.write_text(json.dumps(run))
+    text = table(path)
+    assert text.startswith("Measured 2026-11-26 on vm: Intel Xeon, 2 cores, Python 3.11.7, commit abcdef123456")
+    assert "| `test_cg` | 6.1 ms | 5.8 ms | 9.3 ms | 120 |" in text and "| `test_exact` | 20.40 s |" in text
+    assert splice(f"a\n{BEGIN}\nold\n{END}\nb", "new") == f"a\n{BEGIN}\nnew\n{END}\nb"

@@ -19,7 +19,7 @@ from bpr.perf import Placement
 from bpr.solution import Solution, build, no_solution
 from bpr.status import SolverStatus
 from solvers import backend, cg_bprr, petals
-from solvers.exact.model import Built, estimate_size, extract, set_values
+from solvers.exact.model import Built, canonical, estimate_size, extract, set_values
 from solvers.exact.model import build as build_model
 from solvers.registry import Context, Kind, algorithm
 
@@ -33,6 +33,7 @@ class Options:
     allow_idle: bool = False      # a server may host nothing (the paper's model makes every server host)
     symmetry: bool = True         # order the windows of identical servers
     memory_caps: bool = True      # bound each flow by what the server's memory can hold
+    window_memory: bool = True    # memory row per window end (tighter LP where memory binds)
 
 
 @algorithm(NAME, Kind.SOLUTION, options=Options, columns=COLUMNS, uses_solver=True)
@@ -46,7 +47,7 @@ def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -
                                                              f"{s.max_vars})", info)
     backend.require_available(s.name)
     tick = time.perf_counter()
-    built = build_model(inst, opts.allow_idle, opts.symmetry, opts.memory_caps)
+    built = build_model(inst, opts.allow_idle, opts.symmetry, opts.memory_caps, opts.window_memory)
     info |= {"build_s": time.perf_counter() - tick, "constraints": built.model.nconstraints()}
     if s.export:
         backend.export(built.model, s.export)
@@ -75,7 +76,7 @@ def _warm_start(inst: Instance, built: Built, ctx: Context) -> str | None:
         if chains is not None:
             candidates.append(_scored(inst, variant, pl, chains))
     for cost, name, pl, chains in sorted(c for c in candidates if c[0] is not None):
-        if set_values(built, inst, pl, chains):
+        if set_values(built, inst, *canonical(inst, pl, chains)):
             return name
     return None
 

@@ -65,7 +65,8 @@ class Built:
     allow_idle: bool
 
 
-def build(inst: Instance, allow_idle: bool = False, symmetry: bool = True, memory_caps: bool = True) -> Built:
+def build(inst: Instance, allow_idle: bool = False, symmetry: bool = True, memory_caps: bool = True,
+          window_memory: bool = True) -> Built:
     w = Windows.of(inst)
     model = pyo.ConcreteModel(name=f"bprr-extended-{inst.name}")
     model.W = pyo.Set(initialize=w.jse, dimen=3, ordered=True)
@@ -79,6 +80,8 @@ def build(inst: Instance, allow_idle: bool = False, symmetry: bool = True, memor
     define_flow(model, inst)
     define_linking(model, inst, memory_caps)
     define_memory(model, inst, w)
+    if window_memory:
+        define_window_memory(model, inst, w)
     if symmetry:
         define_symmetry(model, inst, w)
     define_cost(model, inst)
@@ -163,6 +166,24 @@ def define_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
     model.memory = pyo.Constraint(model.J, rule=memory)
 
 
+def define_window_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
+    """Memory per window end: the caches of the requests that leave j after block e fit beside the window
+    that ends at e, s_c sum_{c,b} (e - b) g[c,j,b,e] <= sum_s (M_j - s_m (e - s)) y[j,s,e]. Summed over e it
+    is the memory row; apart, it stops a fractional placement from lending one window's room to another."""
+    ends: dict[tuple[int, int], list[int]] = {}
+    for (j, s, e) in w.jse:
+        ends.setdefault((j, e), []).append(s)
+    keys = sorted(ends)
+
+    def room(model, i):
+        j, e = keys[i]
+        cache = pyo.quicksum((e - b) * model.g[c, j, b, e] for c in model.C for b in ends[(j, e)])
+        free = pyo.quicksum((inst.servers[j].M - inst.model.s_m * (e - s)) * model.y[j, s, e] for s in ends[(j, e)])
+        return inst.s_c * cache <= free
+
+    model.window_memory = pyo.Constraint(range(len(keys)), rule=room)
+
+
 def define_symmetry(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
     """Identical servers take their windows in order of (start, end)."""
     by_server = _by_server(w)
@@ -178,6 +199,18 @@ def define_cost(model: pyo.ConcreteModel, inst: Instance) -> None:
     model.cost = pyo.Objective(expr=pyo.quicksum(
         (float(inst.t[c, j]) + tau[j] * (e - b)) / inst.R * model.g[c, j, b, e]
         for c in model.C for (j, b, e) in model.W), sense=pyo.minimize)
+
+
+def canonical(inst: Instance, pl: Placement, chains: list[list[int]]) -> tuple[Placement, list[list[int]]]:
+    """The same solution with identical servers swapped so that their windows come in the order the
+    symmetry rows ask for (a heuristic's start would otherwise be cut off by them)."""
+    a, m = pl.a.copy(), pl.m.copy()
+    where = list(range(inst.n_servers))          # where[j]: the server that takes j's window
+    for group in identical_groups(inst):
+        order = sorted(group, key=lambda j: ((inst.L + 1) * (pl.a[j] - 1) + pl.a[j] + pl.m[j] - 1 if pl.m[j] else 0, j))
+        for new, old in zip(group, order):
+            a[new], m[new], where[old] = pl.a[old], pl.m[old], new
+    return Placement(a, m), [[where[j] for j in chain] for chain in chains]
 
 
 def set_values(b: Built, inst: Instance, pl: Placement, chains: list[list[int]]) -> bool:
