@@ -139,6 +139,8 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
     if highs:
         h, _ = highs_internals(opt)
         raw = h.modelStatusToString(h.getModelStatus())
+        progress.append((float(res.timing_info.wall_time), _finite(res.incumbent_objective) if has else None,
+                         _finite(res.objective_bound)))  # the curve ends where the solve ended
     return Outcome(CONTRIB_STATUS.get(tc, SolverStatus.OTHER), tc.name, raw, has,
                    res.incumbent_objective if has else None, res.objective_bound, load_s,
                    res.timing_info.wall_time, getattr(res.extra_info, "mip_node_count", None), accepted, progress)
@@ -152,14 +154,18 @@ def _watch(opt: Any, s: SolverSettings, progress: list, stack: ExitStack) -> Non
 
     def on_log(event: Any) -> None:
         out = event.data_out
-        finite = lambda x: float(x) if np.isfinite(x) else None  # noqa: E731
-        point = (float(out.running_time), finite(out.mip_primal_bound), finite(out.mip_dual_bound))
+        point = (float(out.running_time), _finite(out.mip_primal_bound), _finite(out.mip_dual_bound))
         progress.append(point)
         bar.n = min(round(point[0]), bar.total)
         bar.set_postfix(incumbent=point[1], bound=point[2], refresh=True)
 
     h.cbMipLogging.subscribe(on_log)
     stack.callback(h.cbMipLogging.unsubscribe, on_log)
+
+
+def _finite(x: float | None) -> float | None:
+    """A solver's value, or None for a missing or infinite one (JSON has no Infinity)."""
+    return float(x) if x is not None and np.isfinite(x) else None
 
 
 def _highs_start(opt: Any, model: pyo.ConcreteModel) -> bool:

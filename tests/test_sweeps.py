@@ -173,3 +173,17 @@ def test_speed_table_is_generated_from_benchmark_output(tmp_path):
     assert text.startswith("Measured 2026-11-26 on vm: Intel Xeon, 2 cores, Python 3.11.7, commit abcdef123456")
     assert "| `test_cg` | 6.1 ms | 5.8 ms | 9.3 ms | 120 |" in text and "| `test_exact` | 20.40 s |" in text
     assert splice(f"a\n{BEGIN}\nold\n{END}\nb", "new") == f"a\n{BEGIN}\nnew\n{END}\nb"
+
+
+def test_report_on_library_instances_has_gaps_profiles_and_convergence(tmp_path):
+    root = tmp_path / "s"
+    out = sweep(root, "instance=file", "instance.file=library:clustered-c0,library:abilene",
+                "algorithms=[cg_bprr,petals,exact]", "solver.time_limit=4", "solver.progress=false")
+    assert out.returncode == 0, out.stderr
+    rep = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(root)], capture_output=True, text=True)
+    assert rep.returncode == 0, rep.stderr
+    text = (root / "report.md").read_text()
+    assert "## Certified library: gaps" in text and "gap_to_best_known" in text
+    figures = {p.name for p in (root / "figures").iterdir()}
+    assert {"profile_quality.png", "profile_runtime.png"} <= figures
+    assert any(name.startswith("convergence_exact_abilene") for name in figures)
