@@ -5,6 +5,7 @@ docs/model.md §7.3 when the workload does not fix it (that rule runs CG-BPRR, h
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 from typing import Any, Mapping
 
 from omegaconf import OmegaConf
@@ -13,11 +14,12 @@ from bpr import instance as instance_io
 from bpr.errors import BprInputError, unknown
 from bpr.fields import typed
 from bpr.instance import Instance
-from bpr.paths import CONF_DIR
+from bpr.paths import CONF_DIR, DATA_DIR
 from bpr.scenarios import WorkloadParams, instantiate
 from solvers.design_load import design_R
 
 DEFAULT_MODEL = "bloom-176b"
+LIBRARY_INSTANCES = DATA_DIR / "library" / "instances"
 
 
 def known_instances() -> list[str]:
@@ -55,15 +57,21 @@ def _frozen(path: str, overlay: dict[str, Any]) -> Instance:
     """A frozen file (or ``library:<name>``, an instance of the certified library) keeps its own model and
     workload; only R may be overridden."""
     if path.startswith(LIBRARY_PREFIX):
-        from bench.library import instance_path  # the library builds its instances with this module
-
-        path = str(instance_path(path[len(LIBRARY_PREFIX):]))
+        path = str(library_file(path[len(LIBRARY_PREFIX):]))
     inst = instance_io.load(path)
     extra = [k for k in overlay if k != "R"]
     if extra:
         raise BprInputError(f"workload.{extra[0]}: an instance file fixes its workload "
                             "(only workload.R may be overridden)")
     return inst.with_R(int(overlay["R"])) if "R" in overlay else inst
+
+
+def library_file(name: str) -> Path:
+    """The frozen file of a library instance (docs/library.md); only the library's own names are accepted."""
+    known = sorted(p.stem for p in LIBRARY_INSTANCES.glob("*.json"))
+    if name not in known:
+        raise unknown("library instance", name, known)
+    return LIBRARY_INSTANCES / f"{name}.json"
 
 
 def split_overrides(overrides: Mapping[str, Any] | None) -> tuple[dict, dict, str | None]:
