@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -143,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     except BprInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (``| head``): no traceback, no further writes
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def main_exit() -> None:

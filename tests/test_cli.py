@@ -122,3 +122,11 @@ def test_algorithms_lists_the_registry():
     assert {"cg_bprr", "petals", "milp", "lower_bounds"} <= set(offline)
     assert offline["cg_bprr"]["options"] == {"design_R": None} and "guarantee_s" in offline["cg_bprr"]["columns"]
     assert [a["name"] for a in listing["online"]][:2] == ["proposed", "petals"]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    proc = subprocess.Popen([sys.executable, "-m", "bpr", "algorithms"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()   # before the command writes anything: every write meets a closed pipe
+    assert "Traceback" not in proc.stderr.read()
+    assert proc.wait() in (0, 1)
