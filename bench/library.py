@@ -26,6 +26,7 @@ import yaml
 from bench.collect import gather
 from bench.instance_builder import make_instance
 from bench.provenance import provenance
+from bench.results import BEST_BOUND
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check
@@ -69,10 +70,13 @@ def generate(name: str, entry: dict[str, Any]) -> Instance:
     return inst.renamed(name)
 
 
+TEXT = ["name", "model", "status", "solution", "algorithm", "solver", "bound_from", "commit"]
+
+
 def load_table() -> pd.DataFrame:
     if not TABLE.exists():
         return pd.DataFrame(columns=COLUMNS)
-    return pd.read_csv(TABLE, keep_default_na=False, na_values=[""])
+    return pd.read_csv(TABLE, keep_default_na=False, na_values=[""], dtype={c: object for c in TEXT})
 
 
 def save_table(df: pd.DataFrame) -> None:
@@ -147,16 +151,17 @@ def _status(best: float | None, bound: float | None) -> tuple[float | None, str]
 def update(sweep_dir: Path) -> tuple[list[str], list[str]]:
     """Merge a sweep: (changes, problems). Only better solutions (re-checked) and better bounds are kept;
     with any problem nothing is written."""
-    table = load_table().set_index("name", drop=False)
+    table = load_table()
     problems = check_table(table)
     if problems:
         return [], problems
+    entries = {r["name"]: r for r in table.to_dict("records")}
     rows = gather(sweep_dir)
     if rows.empty:
         return [], [f"{sweep_dir}: no results"]
     changes, copies = [], []
-    for name, group in rows[rows.instance.isin(table.index)].groupby("instance"):
-        row = table.loc[name].to_dict()
+    for name, group in rows[rows.instance.isin(list(entries))].groupby("instance"):
+        row = entries[name]
         for r in group[(group.kind == "solution") & (group.check_status == "feasible")].itertuples(index=False):
             sol_file = Path(r.job_dir) / "solutions" / f"{r.algorithm}.json"
             cost, problem = recheck(name, sol_file)
@@ -170,21 +175,22 @@ def update(sweep_dir: Path) -> tuple[list[str], list[str]]:
                                                                                         None),
                         "rel_gap": getattr(r, "p_solver_rel_gap", None), "commit": provenance()["git_commit"][:12]}
                 changes.append(f"{name}: best known {cost:.6f} s/token by {r.algorithm}")
-        bounds = pd.concat([group.get("lower_bound_s", pd.Series(dtype=float)),
-                            group.get("dual_bound_s", pd.Series(dtype=float))]).astype(float).dropna()
+        sources = group[group.algorithm != BEST_BOUND]      # the harness's summary row would hide the source
+        bounds = pd.concat([sources.get("lower_bound_s", pd.Series(dtype=float)),
+                            sources.get("dual_bound_s", pd.Series(dtype=float))]).astype(float).dropna()
         if len(bounds) and (pd.isna(row["best_bound_s"]) or bounds.max() > row["best_bound_s"] * (1 + COST_RTOL)):
             source = group.loc[bounds.idxmax(), "algorithm"] if bounds.idxmax() in group.index else ""
             row |= {"best_bound_s": float(bounds.max()), "bound_from": source}
             changes.append(f"{name}: best bound {bounds.max():.6f} s/token by {source}")
         row["gap"], row["status"] = _status(row["best_known_s"], row["best_bound_s"])
-        table.loc[name] = pd.Series(row)
+    table = pd.DataFrame(list(entries.values()), columns=COLUMNS)
     problems += check_bounds(table)
     if problems:
         return [], problems
     for src, dst in copies:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
-    save_table(table.reset_index(drop=True))
+    save_table(table)
     return changes, []
 
 
