@@ -65,7 +65,7 @@ def test_heuristics_cost_the_golden_numbers():
                 assert g.evaluation.per_token_s == pytest.approx(row.per_token_s, rel=1e-9, abs=0), (name, row.algorithm)
 
 
-@pytest.mark.parametrize("name", ["clustered-c0", "abilene", "gabriel-25"])
+@pytest.mark.parametrize("name", ["clustered-c0", "gabriel-25"])
 def test_exact_reaches_the_recorded_optimum(name):
     row = library.load_table().set_index("name").loc[name]
     assert row.status == "optimal"

@@ -43,8 +43,10 @@ def test_every_option_of_every_group_composes(group):
         cfg = compose_with(f"{group}={option}")
         if group == "model":
             assert cfg.model.name == option
-        if group == "experiment":
-            assert cfg.mode == "online"
+        if group == "experiment":   # the paper's sweeps are online; the library's is offline and exact
+            assert cfg.mode == ("offline" if option == "library" else "online")
+            if option == "library":
+                assert "exact" in cfg.algorithms and cfg.algorithm.exact.allow_idle and cfg.instance.name == "file"
         if group == "algorithm":
             assert len(cfg.algorithms) >= 3
 
