@@ -229,7 +229,8 @@ def _convergence(df: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
         progress = json.loads(path.read_text()).get("progress") or []
         if len(progress) < 2:
             continue
-        t, inc, bnd = (np.array([p[i] if p[i] is not None else np.nan for p in progress], dtype=float) for i in range(3))
+        t, inc, bnd = (np.array([p[i] if p[i] is not None else np.nan for p in progress], dtype=float)
+                       for i in range(3))
         fig, ax = plt.subplots(figsize=(6, 3.5))
         ax.step(t, inc, where="post", label="incumbent")
         ax.step(t, bnd, where="post", label="dual bound")

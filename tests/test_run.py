@@ -81,12 +81,14 @@ def test_milp_and_lower_bound_rows(tmp_path):
               "solver.time_limit=5", "algorithm.lower_bounds.paper_lp=true")
     assert out.returncode == 0, out.stderr
     df = pd.read_csv(tmp_path / "results.csv").set_index("algorithm")
-    assert {"milp", "lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp", "lower_bounds:best"} <= set(df.index)
+    assert {"milp", "lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp",
+            "lower_bounds:best"} <= set(df.index)
     milp = df.loc["milp"]
     assert milp.solver_status in ("optimal", "time_limit") and milp.check_status == "feasible"
     assert milp.variables > 0 and milp.build_s >= 0 and milp.load_s > 0 and milp.solve_s > 0
     best = df.loc["lower_bounds:best"].lower_bound_s
-    bounds = df.loc[["lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp"]].lower_bound_s.tolist()
+    names = ["lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp"]
+    bounds = df.loc[names].lower_bound_s.tolist()
     assert best == max(*bounds, milp.dual_bound_s)
     for alg in ("cg_bprr", "milp"):
         row = df.loc[alg]

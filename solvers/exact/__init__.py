@@ -75,7 +75,7 @@ def _warm_start(inst: Instance, built: Built, ctx: Context) -> str | None:
         chains = petals.route_requests(inst, pl, sizing.pool)
         if chains is not None:
             candidates.append(_scored(inst, variant, pl, chains))
-    for cost, name, pl, chains in sorted(c for c in candidates if c[0] is not None):
+    for _cost, name, pl, chains in sorted(c for c in candidates if c[0] is not None):
         if set_values(built, inst, *canonical(inst, pl, chains)):
             return name
     return None
