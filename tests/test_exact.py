@@ -71,7 +71,7 @@ def test_flow_decomposition_gives_one_chain_per_unit():
     assert sorted(chains) == [[0, 2], [0, 2], [1]]
 
 
-@pytest.mark.parametrize("option", [{"symmetry": False}, {"memory_caps": False}, {"window_memory": False},
+@pytest.mark.parametrize("option", [{"symmetry": False}, {"memory_caps": True}, {"window_memory": True},
                                     {"allow_idle": True}])
 def test_options_keep_the_optimum(solved, option):
     """Strengthenings cut nothing that matters; letting servers idle can only help (here it does not)."""

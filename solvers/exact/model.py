@@ -65,8 +65,8 @@ class Built:
     allow_idle: bool
 
 
-def build(inst: Instance, allow_idle: bool = False, symmetry: bool = True, memory_caps: bool = True,
-          window_memory: bool = True) -> Built:
+def build(inst: Instance, allow_idle: bool = False, symmetry: bool = True, memory_caps: bool = False,
+          window_memory: bool = False) -> Built:
     w = Windows.of(inst)
     model = pyo.ConcreteModel(name=f"bprr-extended-{inst.name}")
     model.W = pyo.Set(initialize=w.jse, dimen=3, ordered=True)
