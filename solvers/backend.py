@@ -125,7 +125,7 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
     accepted = _highs_start(opt, model) if warm and highs else None
     progress: list[tuple[float, float | None, float | None]] = []
     with ExitStack() as stack:
-        tee = [stack.enter_context(open(log_file, "w"))] if log_file else []
+        tee = [stack.enter_context(open(log_file, "w", buffering=1))] if log_file else []  # readable while it runs
         if highs:
             _watch(opt, s, progress, stack)
         res = opt.solve(model, time_limit=s.time_limit, rel_gap=s.rel_gap, threads=s.threads,

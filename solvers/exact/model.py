@@ -96,11 +96,16 @@ def _by_server(w: Windows) -> dict[int, list[tuple[int, int, int]]]:
 
 
 def define_one_window(model: pyo.ConcreteModel, w: Windows, allow_idle: bool) -> None:
-    """Every server hosts exactly one window (at most one with ``allow_idle``)."""
+    """Every server that can hold a block hosts exactly one window (at most one with ``allow_idle``).
+    Both give the same optimum: a server that carries no request can host any one block at no cost, so
+    the dual bound of either bounds every solution the checker accepts. A server too small for one block
+    (mbar_j = 0) stays idle."""
     by_server = _by_server(w)
 
     def one(model, j):
-        total = pyo.quicksum(model.y[k] for k in by_server.get(j, []))
+        if j not in by_server:
+            return pyo.Constraint.Skip
+        total = pyo.quicksum(model.y[k] for k in by_server[j])
         return total <= 1 if allow_idle else total == 1
 
     model.one_window = pyo.Constraint(model.J, rule=one)
@@ -158,7 +163,9 @@ def define_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
     by_server = _by_server(w)
 
     def memory(model, j):
-        ws = by_server.get(j, [])
+        if j not in by_server:   # too small for one block: hosts nothing, carries nothing
+            return pyo.Constraint.Skip
+        ws = by_server[j]
         blocks = pyo.quicksum((e - s) * model.y[j, s, e] for (_, s, e) in ws)
         cache = pyo.quicksum((e - b) * model.g[c, j, b, e] for c in model.C for (_, b, e) in ws)
         return inst.model.s_m * blocks + inst.s_c * cache <= inst.servers[j].M
@@ -189,7 +196,7 @@ def define_symmetry(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> Non
     by_server = _by_server(w)
     pos = {j: pyo.quicksum(((inst.L + 1) * s + e) * model.y[j, s, e] for (_, s, e) in by_server.get(j, []))
            for j in range(inst.n_servers)}
-    pairs = [(a, b) for group in identical_groups(inst) for a, b in zip(group, group[1:])]
+    pairs = [(a, b) for group in identical_groups(inst) for a, b in zip(group, group[1:]) if a in by_server]
     model.symmetry = pyo.Constraint(range(len(pairs)), rule=lambda model, i: pos[pairs[i][0]] <= pos[pairs[i][1]])
 
 
