@@ -54,11 +54,11 @@ def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFra
     if cfg["mode"] == "online":
         df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given)
         write_table(trace, out_dir, "trace", csv=False)
-        w = inst.workload
-        figures.online(summary(df), trace, out_dir,
+        w, per_algorithm = inst.workload, summary(df)
+        figures.online(per_algorithm, trace, out_dir,
                        f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)")
         write_table(df, out_dir)
-        return inst, df, render_online(df)
+        return inst, df, render_online(per_algorithm)
     df = run_offline(inst, algorithms, ctx, out_dir, given)
     write_table(df, out_dir)
     return inst, df, render(df)
@@ -154,9 +154,9 @@ def render(df: pd.DataFrame) -> str:
     return view.to_string(index=False) + ("\n" + "\n".join(notes) if notes else "")
 
 
-def render_online(df: pd.DataFrame) -> str:
-    """The online console table: means over runs (per-token time +- its sample std when runs > 1)."""
-    s = summary(df)
+def render_online(s: pd.DataFrame) -> str:
+    """The online console table from ``bench.online.summary``: means over runs (per-token time +- its
+    sample std when runs > 1)."""
     view = pd.DataFrame({
         "algorithm": s.algorithm,
         "status": [sim if sim != "none" else solver for sim, solver in zip(s.sim_status, s.solver_status)],

@@ -72,15 +72,14 @@ def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None,
     if unserved:
         row["message"] = "; ".join(filter(None, [setup.message, f"{unserved} of {len(trace)} requests unserved: "
                                                  "no route, or the chosen route cannot hold their cache even alone"]))
+    if len(served):  # a trace without served requests has no timing columns
+        row.update({"per_token_s": served.per_token.mean(), "ttft_s": served.ttft.mean(),
+                    "decode_per_token_s": served.decode_per_token.mean(),
+                    "p50_per_token_s": served.per_token.quantile(0.5),
+                    "p95_per_token_s": served.per_token.quantile(0.95),
+                    "p99_per_token_s": served.per_token.quantile(0.99), "wait_s": served.wait.mean()})
     row.update({
         "sim_status": sim_status(len(served), len(trace)), "served": len(served), "unserved": unserved,
-        "per_token_s": served.per_token.mean() if len(served) else None,
-        "ttft_s": served.ttft.mean() if len(served) else None,
-        "decode_per_token_s": served.decode_per_token.mean() if len(served) else None,
-        "p50_per_token_s": served.per_token.quantile(0.5) if len(served) else None,
-        "p95_per_token_s": served.per_token.quantile(0.95) if len(served) else None,
-        "p99_per_token_s": served.per_token.quantile(0.99) if len(served) else None,
-        "wait_s": served.wait.mean() if len(served) else None,
         "peak_concurrent": peak_concurrency(trace),
         "peak_memory_share": float(np.max(peak_mem / memory)),
         "route_ms_per_request": 1e3 * trace.route_s.mean(),

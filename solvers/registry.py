@@ -92,7 +92,7 @@ def algorithm(name: str, kind: Kind | str, *, options: type = NoOptions, columns
     """Decorator form of ``register`` for ``fn(inst, opts, ctx)``; its docstring's first line is the summary."""
     def wrap(fn: Callable) -> Callable:
         register(Algorithm(name, Kind(kind), fn, options, tuple(columns), uses_solver,
-                           (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""))
+                           next(iter((fn.__doc__ or "").strip().splitlines()), "")))
         return fn
     return wrap
 

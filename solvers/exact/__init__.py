@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bpr.checker import check
-from bpr.evaluator import evaluate
+from bpr.grading import grade
 from bpr.instance import Instance
 from bpr.perf import Placement
 from bpr.solution import Solution, build, no_solution
@@ -85,6 +84,5 @@ def _warm_start(inst: Instance, built: Built, ctx: Context) -> str | None:
 
 def _scored(inst: Instance, name: str, pl: Placement, chains: list[list[int]]):
     """(cost, name, placement, chains); cost None when the checker finds the solution infeasible."""
-    sol = build(inst, name, pl.a, pl.m, chains)
-    report = check(inst, sol)
-    return (evaluate(inst, sol, report).per_token_s if report.feasible else None, name, pl, chains)
+    graded = grade(inst, build(inst, name, pl.a, pl.m, chains))
+    return (graded.evaluation.per_token_s if graded.report.feasible else None, name, pl, chains)
