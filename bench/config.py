@@ -34,11 +34,23 @@ WorkloadConf = make_dataclass("WorkloadConf", [(f.name, Optional[_hints[f.name]]
 
 
 @dataclass
+class CalibrationConf:
+    """A calibration of instances/profiles/calibration.yaml (online mode, docs/simulator.md §3); a value set
+    here replaces the file's for every scenario size."""
+
+    name: str = "none"
+    proposed_delay_s: Optional[float] = None
+    petals_delay_s: Optional[float] = None
+    hold_from_arrival: Optional[bool] = None
+
+
+@dataclass
 class RunConf:
     instance: Any = None
     model: ModelConf = field(default_factory=ModelConf)
     workload: WorkloadConf = field(default_factory=WorkloadConf)
     solver: SolverSettings = field(default_factory=SolverSettings)
+    calibration: CalibrationConf = field(default_factory=CalibrationConf)
     algorithm: Any = None                       # algorithm.<name>.<option>, filled from the registry
     seed: int = 0
     mode: str = "offline"                       # offline (docs/model.md §3) or online (docs/simulator.md)
@@ -59,3 +71,4 @@ def register() -> None:
     cs.store(group="solver", name="base_solver", node=SolverSettings)
     cs.store(group="model", name="base_model", node=ModelConf)
     cs.store(group="workload", name="base_workload", node=WorkloadConf)
+    cs.store(group="calibration", name="base_calibration", node=CalibrationConf)

@@ -12,6 +12,7 @@ import pandas as pd
 from bench import figures, instance_builder
 from bench.online import run_measures, simulate_runs, summary
 from bench.results import bound_rows, head, solution_row, table, write_table
+from bpr.calibration import CalibrationSpec, calibration
 from bpr.errors import BprInputError
 from bpr.grading import grade
 from bpr.instance import Instance
@@ -31,14 +32,30 @@ def plan(cfg: dict[str, Any]) -> list[tuple[Algorithm, Any]]:
         raise BprInputError(f"runs: expected an integer >= 1, got {runs}")
     names = cfg["algorithms"] or registry.default_names(mode)
     chosen = [registry.get(name, mode) for name in names]
+    spec = calibration_of(cfg)
+    if mode == "online":
+        for alg in chosen:  # an algorithm without a calibrated family is named before any work
+            spec.for_algorithm(alg.name, 1)
     options = cfg.get("algorithm") or {}
     return [(alg, registry.make_options(alg, options.get(alg.name))) for alg in chosen]
 
 
+def calibration_of(cfg: dict[str, Any]) -> CalibrationSpec:
+    """The run's calibration (docs/simulator.md §3); only online runs take one that changes anything."""
+    given = dict(cfg.get("calibration") or {"name": "none"})
+    name, hold = given.pop("name"), given.pop("hold_from_arrival", None)
+    spec = calibration(name, {k.removesuffix("_delay_s"): v for k, v in given.items()}, hold)
+    changed = name != "none" or hold is not None or any(v is not None for v in given.values())
+    if cfg["mode"] != "online" and changed:
+        raise BprInputError(f"calibration={name}: calibrations apply to the online simulator only (mode=online)")
+    return spec
+
+
 def instance_settings(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The instance's settings as given (recorded as p_instance_*, p_workload_*, p_model)."""
+    """The settings as given (recorded as p_instance_*, p_workload_*, p_model, p_calibration_*)."""
     spec = {k: v for k, v in (cfg.get("instance") or {}).items() if k != "_target_"}
-    return {"instance": spec, "workload": dict(cfg.get("workload") or {}), "model": cfg["model"]["name"]}
+    return {"instance": spec, "workload": dict(cfg.get("workload") or {}), "model": cfg["model"]["name"],
+            "calibration": dict(cfg.get("calibration") or {"name": "none"})}
 
 
 def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFrame, str]:
@@ -52,7 +69,8 @@ def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFra
     inst.save(out_dir / "instance.json")
     given = instance_settings(cfg)
     if cfg["mode"] == "online":
-        df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given)
+        df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given,
+                               calibration_of(cfg))
         write_table(trace, out_dir, "trace", csv=False)
         w, per_algorithm = inst.workload, summary(df)
         figures.online(per_algorithm, trace, out_dir,
@@ -85,17 +103,21 @@ def run_offline(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Co
 
 
 def run_online(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Context, runs: int,
-               retry_backoff: bool, given: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per algorithm and run (same arrivals for every algorithm), and the per-request trace."""
+               retry_backoff: bool, given: dict[str, Any], spec: CalibrationSpec
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per algorithm and run (same arrivals for every algorithm), and the per-request trace. Every
+    row names its calibration and the allocation delay its requests got."""
     rows, traces = [], []
     for alg, opts in algorithms:
         log.info("placing %s with %s", alg.name, opts)
         setup = registry.run(alg, inst, opts, ctx)
+        cal = spec.for_algorithm(alg.name, inst.n_servers)
         settings = _settings(alg, opts, ctx, given) | {"runs": runs, "retry_backoff": retry_backoff}
-        for run, trace, sim_s in simulate_runs(inst, setup, ctx.seed, runs, retry_backoff):
+        for run, trace, sim_s in simulate_runs(inst, setup, ctx.seed, runs, retry_backoff, cal):
             base = head(inst, alg.name, str(alg.kind), ctx.seed, run, "online",
                         settings | {"arrival_seed": ctx.seed + run})
-            rows.append({**base, **run_measures(inst, setup, trace, sim_s, alg.columns)})
+            rows.append({**base, **run_measures(inst, setup, trace, sim_s, alg.columns),
+                         "allocation_delay_s": cal.delay_s, "hold_from_arrival": cal.hold_from_arrival})
             if trace is not None:
                 traces.append(trace)
     return table(rows), (pd.concat(traces, ignore_index=True) if traces else pd.DataFrame())

@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from bench.results import reduction_vs_reference, sim_status
+from bpr.calibration import Calibration
 from bpr.instance import Instance
 from bpr.simulator import poisson_arrivals, simulate
 from bpr.status import SolverStatus
@@ -35,8 +36,8 @@ def peak_concurrency(trace: pd.DataFrame) -> int:
     return peak
 
 
-def simulate_runs(inst: Instance, setup: OnlineSetup, seed: int, runs: int, retry_backoff: bool
-                  ) -> list[tuple[int, pd.DataFrame | None, float]]:
+def simulate_runs(inst: Instance, setup: OnlineSetup, seed: int, runs: int, retry_backoff: bool,
+                  calibration: Calibration = Calibration()) -> list[tuple[int, pd.DataFrame | None, float]]:
     """(run, trace, simulation seconds) per run; the trace is None when there is no placement."""
     w, out = inst.workload, []
     for i in range(runs):
@@ -48,7 +49,8 @@ def simulate_runs(inst: Instance, setup: OnlineSetup, seed: int, runs: int, retr
                   disable=None) as bar:
             tick = time.perf_counter()
             trace = simulate(inst, setup.placement, setup.capacity, setup.policy, arrivals,
-                             retry_backoff=retry_backoff, progress=lambda _: bar.update())
+                             retry_backoff=retry_backoff, progress=lambda _: bar.update(),
+                             calibration=calibration)
             sim_s = time.perf_counter() - tick
         log.info("%s run %d: %d of %d requests served in %.2f s of simulation", setup.algorithm, i,
                  int(trace.served.sum()), len(trace), sim_s)

@@ -1,54 +1,151 @@
-"""The paper's tables (docs/published.md) from an online sweep: measured PETALS -> proposed beside the published
-numbers, with the ratio proposed / petals for both.
+"""The paper's tables (docs/published.md) from an online sweep, four sources side by side per cell: the
+published testbed and simulated PETALS -> proposed, and ours under ``calibration=paper`` and
+``calibration=none`` (docs/simulator.md §3), each with its reduction; ours as mean ± spread over seeds.
 
-    python bench/run.py -m experiment=paper_tables      # writes paper_tables.md at the end of the sweep
-    python bench/paper_tables.py SWEEP_DIR               # (re)writes it from the jobs' results.csv
+    python bench/run.py -m experiment=paper_tables      # writes paper_tables.md + .png at the end of the sweep
+    python bench/paper_tables.py SWEEP_DIR               # (re)writes them from the jobs' results
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from hydra.experimental.callback import Callback
 
 from bench.collect import gather
+from bench.figures import plt, save
 from bpr.paths import DATA_DIR
 
 PUBLISHED = DATA_DIR / "published" / "paper_tables.yaml"
+CALIBRATIONS = ("paper", "none")
+SOURCES = ("published testbed", "published simulation", "ours, calibration=paper", "ours, calibration=none")
+BAND = (0.60, 0.80)      # the paper's headline reduction
+TOLERANCE = 0.25         # how far a mean per-token time may sit from the published simulated one
 
 
-def markdown(df: pd.DataFrame, published: dict[str, Any]) -> str:
-    """One line per scenario and cell: measured (mean over seeds, i.e. instance draws, and their runs)
-    and published per-token times and ratios."""
-    lines = ["| scenario | lambda/s | l_out | seeds | measured petals -> proposed [s] | ratio | reduction | "
-             "published petals -> proposed [s] | ratio | reduction |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for (name, rate, l_out), cell in df.groupby(["scenario", "arrival_rate", "l_out"]):
-        cost = cell.groupby("algorithm").per_token_s.mean()
-        pet, pro = cost.get("petals"), cost.get("proposed")
-        pub = published.get(name, {}).get(f"{rate:g}/{l_out}")
-        measured = _pair(pet, pro)
-        paper = _pair(*pub) if pub else ("–", "–", "–")
-        lines.append(f"| {name} | {rate:g} | {l_out} | {cell.seed.nunique()} | {' | '.join(measured)} | "
-                     f"{' | '.join(paper)} |")
+@dataclass(frozen=True)
+class Pair:
+    """PETALS -> proposed mean per-token times of one source in one cell; spreads over seeds (ours)."""
+
+    petals: float
+    proposed: float
+    petals_sd: float = np.nan
+    proposed_sd: float = np.nan
+    reduction_sd: float = np.nan
+    seeds: int = 0
+
+    @property
+    def reduction(self) -> float:
+        return 1 - self.proposed / self.petals
+
+    def text(self) -> str:
+        return (f"{self.petals:.2f}{_sd(self.petals_sd, '.2f')} -> {self.proposed:.2f}{_sd(self.proposed_sd, '.2f')} "
+                f"({100 * self.reduction:.1f}{_sd(100 * self.reduction_sd, '.1f')} %)")
+
+
+def _sd(x: float, spec: str) -> str:
+    return "" if pd.isna(x) else f" ±{format(x, spec)}"
+
+
+def measured(df: pd.DataFrame) -> dict[tuple[str, float, int, str], Pair]:
+    """(scenario, rate, l_out, calibration) -> ours: per seed the mean over runs, then mean and sample std
+    over seeds; the reduction's spread is that of the per-seed reductions."""
+    ok = df[df.per_token_s.notna() & df.algorithm.isin(["petals", "proposed"])].copy()
+    ok["calibration"] = ok["p_calibration_name"].fillna("none") if "p_calibration_name" in ok else "none"
+    out = {}
+    for (name, rate, l_out, cal), cell in ok.groupby(["scenario", "arrival_rate", "l_out", "calibration"]):
+        per_seed = cell.pivot_table(index="seed", columns="algorithm", values="per_token_s", aggfunc="mean")
+        if not {"petals", "proposed"} <= set(per_seed) or per_seed.dropna().empty:
+            continue
+        per_seed = per_seed.dropna()
+        reduction = 1 - per_seed.proposed / per_seed.petals
+        out[(name, float(rate), int(l_out), cal)] = Pair(
+            per_seed.petals.mean(), per_seed.proposed.mean(), per_seed.petals.std(), per_seed.proposed.std(),
+            reduction.std(), len(per_seed))
+    return out
+
+
+def published(source: str, table: dict[str, Any], name: str, rate: float, l_out: int) -> Pair | None:
+    value = table.get(source, {}).get(name, {}).get(f"{rate:g}/{l_out}")
+    return Pair(*value) if value else None
+
+
+def cells(ours: dict[tuple[str, float, int, str], Pair]) -> list[tuple[str, float, int]]:
+    return sorted({key[:3] for key in ours})
+
+
+def markdown(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any]) -> str:
+    """The four-source table, then how ours under the paper's calibration compares with its simulator."""
+    lines = ["| scenario | lambda/s | l_out | seeds | " + " | ".join(SOURCES) + " |", "|---|---|---|---|---|---|---|---|"]
+    for name, rate, l_out in cells(ours):
+        row = [published("testbed", table, name, rate, l_out), published("simulated", table, name, rate, l_out)]
+        row += [ours.get((name, rate, l_out, cal)) for cal in CALIBRATIONS]
+        seeds = max(p.seeds for p in row[2:] if p)
+        lines.append(f"| {name} | {rate:g} | {l_out} | {seeds} | "
+                     + " | ".join(p.text() if p else "–" for p in row) + " |")
+    lines += ["", f"Ours with calibration=paper against the published simulation (mean per-token time off by at "
+                  f"most {100 * TOLERANCE:.0f} %, reduction inside the paper's {100 * BAND[0]:.0f}-{100 * BAND[1]:.0f} %):",
+              "", "| scenario | lambda/s | l_out | PETALS off by | proposed off by | reduction | in band |",
+              "|---|---|---|---|---|---|---|"]
+    for name, rate, l_out in cells(ours):
+        sim, cal = published("simulated", table, name, rate, l_out), ours.get((name, rate, l_out, "paper"))
+        if sim and cal:
+            off = cal.petals / sim.petals - 1, cal.proposed / sim.proposed - 1
+            inside = BAND[0] <= cal.reduction <= BAND[1] and max(map(abs, off)) <= TOLERANCE
+            lines.append(f"| {name} | {rate:g} | {l_out} | {100 * off[0]:+.1f} % | {100 * off[1]:+.1f} % | "
+                         f"{100 * cal.reduction:.1f} % | {'yes' if inside else 'no'} |")
     return "\n".join(lines) + "\n"
 
 
-def _pair(petals: float | None, proposed: float | None) -> tuple[str, str, str]:
-    if petals is None or proposed is None or pd.isna(petals) or pd.isna(proposed):
-        return "–", "–", "–"
-    return f"{petals:.3f} -> {proposed:.3f}", f"{proposed / petals:.3f}", f"{100 * (1 - proposed / petals):.1f}%"
+def figure(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any], path: Path) -> Path:
+    """Grouped bars per cell, the four sources side by side: PETALS and proposed per-token time and the
+    reduction, one column of panels per scenario; error bars are the spread over seeds."""
+    names = sorted({c[0] for c in cells(ours)})
+    fig, axes = plt.subplots(3, len(names), figsize=(4.5 * len(names), 9), squeeze=False)
+    width = 0.2
+    for col, name in enumerate(names):
+        keys = [c for c in cells(ours) if c[0] == name]
+        x = np.arange(len(keys))
+        for s, source in enumerate(SOURCES):
+            pairs = [(published("testbed", table, *k) if s == 0 else published("simulated", table, *k) if s == 1
+                      else ours.get((*k, CALIBRATIONS[s - 2]))) for k in keys]
+            for row, (value, spread, label) in enumerate((("petals", "petals_sd", "PETALS per-token time [s]"),
+                                                          ("proposed", "proposed_sd", "proposed per-token time [s]"),
+                                                          ("reduction", "reduction_sd", "reduction vs PETALS [%]"))):
+                scale = 100 if row == 2 else 1
+                ys = [scale * getattr(p, value) if p else np.nan for p in pairs]
+                err = [scale * getattr(p, spread) if p else np.nan for p in pairs]
+                ax = axes[row][col]
+                ax.bar(x + (s - 1.5) * width, ys, width, yerr=None if np.all(np.isnan(err)) else err, capsize=2,
+                       label=source)
+                ax.set_ylabel(label)
+                ax.set_xticks(x, [f"{r:g}/s, {lo}" for _, r, lo in keys])
+        axes[0][col].set_title(f"{name} (lambda, l_out)")
+        axes[2][col].axhspan(100 * BAND[0], 100 * BAND[1], color="0.9", zorder=0)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("PETALS -> proposed: the paper's testbed and simulator, ours with and without its calibration")
+    return save(fig, path)
 
 
 def write(sweep_dir: Path) -> Path:
     df = gather(sweep_dir)
     df = df[df.solver_status != "error"] if "solver_status" in df else df
-    published = yaml.safe_load(PUBLISHED.read_text())
+    table = yaml.safe_load(PUBLISHED.read_text())
+    ours = measured(df) if "per_token_s" in df else {}
     out = Path(sweep_dir) / "paper_tables.md"
-    out.write_text("# Mean per-token time, PETALS vs proposed (docs/published.md)\n\n" + markdown(df, published))
+    out.write_text("# Mean per-token time, PETALS -> proposed (docs/published.md)\n\n"
+                   "Four sources per cell: the paper's testbed, the paper's simulator (with its testbed "
+                   "calibration), ours with that calibration and ours without (docs/simulator.md §3). Ours: mean "
+                   "± sample std over seeds (instance draws), each seed the mean of its runs.\n\n"
+                   + markdown(ours, table) + "\n![four sources](paper_tables.png)\n")
+    if ours:
+        figure(ours, table, out.with_suffix(".png"))
     return out
 
 

@@ -70,13 +70,13 @@ class PetalsConstants:
 
 
 @cache
-def _read(file: str) -> dict:
+def read_profile(file: str) -> dict:
     with open(Path(PROFILES_DIR) / file) as fh:
         return yaml.safe_load(fh)
 
 
 def _lookup(file: str, kind: str, name: str, cls: type):
-    table = _read(file)
+    table = read_profile(file)
     if name not in table:
         raise unknown(kind, name, sorted(table))
     return cls(name=name, **table[name])
@@ -95,4 +95,4 @@ def overheads(name: str) -> Overheads:
 
 
 def petals_constants() -> PetalsConstants:
-    return PetalsConstants(**_read("petals.yaml"))
+    return PetalsConstants(**read_profile("petals.yaml"))

@@ -5,6 +5,8 @@ reserves s_c * k_j on every server of its chain over [S_r, S_r + D_r), where S_r
 >= A_r from which every server of the chain has room at every later instant (moved to the next PETALS
 client retry instant when ``retry_backoff``). D_r is the full service time of eq. 1, or the offline
 service time for the offline check (all arrivals at 0, fixed routes: waits 0 and the evaluator's cost).
+A calibration (docs/simulator.md §3, bpr/calibration.py) adds an allocation delay before the service and may
+hold the caches from the arrival; the default applies nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 import pandas as pd
 
+from bpr.calibration import Calibration
 from bpr.hop_graph import hop_graph
 from bpr.instance import Instance
 from bpr.perf import Placement, first_token_time, full_time, offline_time, route_blocks
@@ -83,9 +86,10 @@ SERVICE: dict[str, ServiceTime] = {"full": full_time, "offline": offline_time}
 
 def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: RoutingPolicy,
              arrivals: Arrivals, service: str = "full", retry_backoff: bool = True,
-             progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """One row per request: arrival, start, wait, TTFT, service, completion, per-token time, route and the
-    policy's routing time.
+             progress: Callable[[int], None] | None = None, calibration: Calibration = Calibration()
+             ) -> pd.DataFrame:
+    """One row per request: arrival, start, wait, allocation delay, TTFT, service, completion, per-token
+    time, route and the policy's routing time.
     A request no chain can serve, or that cannot fit even alone, gets ``served`` False and NaN times."""
     state = State(inst, pl, capacity)
     service_time = SERVICE[service]
@@ -102,7 +106,9 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
         if math.isinf(ready):
             rows.append({"request": r, "client": c, "arrival": arrival, "served": False, "route_s": route_s})
         else:
-            rows.append(_admit(state, r, c, arrival, ready, chain, ks, service_time, retry_backoff, route_s))
+            start = retry_instant(arrival, ready) if retry_backoff else ready
+            rows.append(_admit(state, r, c, arrival, start, chain, ks, service_time(inst, c, chain, ks),
+                               calibration, route_s))
         if progress:
             progress(r)
     trace = pd.DataFrame(rows)
@@ -110,17 +116,18 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
     return trace
 
 
-def _admit(state: State, r: int, c: int, arrival: float, ready: float, chain: list[int], ks: list[int],
-           service_time: ServiceTime, retry_backoff: bool, route_s: float) -> dict:
-    """Reserve the request's cache on its chain from its start time and return its trace row."""
+def _admit(state: State, r: int, c: int, arrival: float, start: float, chain: list[int], ks: list[int],
+           duration: float, cal: Calibration, route_s: float) -> dict:
+    """Reserve the request's cache on its chain until its completion (start + allocation delay + service),
+    from its start (from its arrival when the calibration holds caches from arrival); its trace row."""
     inst, l_out = state.inst, state.inst.workload.l_out
-    start = retry_instant(arrival, ready) if retry_backoff else ready
-    duration = service_time(inst, c, chain, ks)
+    completion = start + cal.delay_s + duration
+    held_from = arrival if cal.hold_from_arrival else start
     for j, k in zip(chain, ks):
-        state.timelines[j].reserve(start, start + duration, inst.s_c * k)
+        state.timelines[j].reserve(held_from, completion, inst.s_c * k)
     first = first_token_time(inst, c, chain, ks)
     return {"request": r, "client": c, "arrival": arrival, "served": True, "start": start,
-            "wait": start - arrival, "ttft": start - arrival + first, "service": duration,
-            "completion": start + duration, "per_token": (start + duration - arrival) / l_out,
+            "wait": start - arrival, "delay": cal.delay_s, "ttft": start - arrival + cal.delay_s + first,
+            "service": duration, "completion": completion, "per_token": (completion - arrival) / l_out,
             "decode_per_token": (duration - first) / (l_out - 1) if l_out > 1 else 0.0,
             "route": " ".join(inst.servers[j].id for j in chain), "route_s": route_s}
