@@ -1,4 +1,6 @@
-"""The one checker for every algorithm's output (docs/model.md §3): lists every violation, never stops at the first."""
+"""The one checker for every algorithm's output (docs/model.md §3): lists every independent violation once,
+never stops at the first, and never lists the consequences of one (a route through a server whose range is
+already wrong is not judged again; a solution for another instance is that one violation)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ MEMORY_RTOL = 1e-9
 
 @dataclass(frozen=True)
 class Violation:
-    """``kind`` is one of: server, range, request, route, gap, hop, coverage, memory."""
+    """``kind`` is one of: instance, server, range, request, route, gap, hop, coverage, memory."""
 
     kind: str
     message: str
@@ -53,9 +55,13 @@ class CheckReport:
 
 
 def check(inst: Instance, sol: Solution) -> CheckReport:
+    if sol.instance != inst.name:
+        empty = np.zeros(inst.n_servers, dtype=int)
+        return CheckReport((Violation("instance", f"the solution is for instance '{sol.instance}', not "
+                                                  f"'{inst.name}'"),), Placement(empty, empty), empty, empty * 0.0)
     out: list[Violation] = []
-    pl = _placement(inst, sol, out)
-    loads = _routes(inst, sol, pl, out)
+    pl, invalid = _placement(inst, sol, out)
+    loads = _routes(inst, sol, pl, invalid, out)
     memory = memory_use(inst, pl, loads)
     for j, s in enumerate(inst.servers):
         if memory[j] > s.M * (1 + MEMORY_RTOL):
@@ -64,11 +70,13 @@ def check(inst: Instance, sol: Solution) -> CheckReport:
     return CheckReport(tuple(out), pl, loads, memory)
 
 
-def _placement(inst: Instance, sol: Solution, out: list[Violation]) -> Placement:
+def _placement(inst: Instance, sol: Solution, out: list[Violation]) -> tuple[Placement, set[int]]:
+    """The placement, and the servers whose entry is wrong (their routes are not judged again)."""
     index = inst.server_index()
     a = np.zeros(inst.n_servers, dtype=int)
     m = np.zeros(inst.n_servers, dtype=int)
     seen: set[str] = set()
+    invalid: set[int] = set()
     L = inst.L
     for p in sol.placement:
         if p.server not in index:
@@ -79,17 +87,22 @@ def _placement(inst: Instance, sol: Solution, out: list[Violation]) -> Placement
             continue
         seen.add(p.server)
         if p.num_blocks == 0:
+            if p.first_block is not None:
+                invalid.add(index[p.server])
+                out.append(Violation("range", f"server {p.server}: num_blocks 0 (idle) with first_block "
+                                              f"{p.first_block}; an idle server has first_block null"))
             continue
         first, last = p.first_block, (p.first_block or 0) + p.num_blocks - 1
         if p.num_blocks < 0 or first is None or first < 1 or last > L:
+            invalid.add(index[p.server])
             out.append(Violation("range", f"server {p.server}: blocks {first}..{last} not inside 1..{L} "
                                           f"(first_block {first}, num_blocks {p.num_blocks})"))
             continue
         a[index[p.server]], m[index[p.server]] = first, p.num_blocks
-    return Placement(a, m)
+    return Placement(a, m), invalid
 
 
-def _routes(inst: Instance, sol: Solution, pl: Placement, out: list[Violation]) -> np.ndarray:
+def _routes(inst: Instance, sol: Solution, pl: Placement, invalid: set[int], out: list[Violation]) -> np.ndarray:
     index, owners = inst.server_index(), inst.request_clients()
     loads = np.zeros(inst.n_servers, dtype=int)
     seen: set[int] = set()
@@ -103,34 +116,38 @@ def _routes(inst: Instance, sol: Solution, pl: Placement, out: list[Violation]) 
         expected = inst.clients[owners[r]].id
         if route.client != expected:
             out.append(Violation("request", f"request {r} belongs to client {expected}, route says {route.client}"))
-        _walk(inst, route, pl, index, loads, out)
+        _walk(inst, route, pl, index, invalid, loads, out)
     missing = sorted(set(range(inst.R)) - seen)
     if missing:
         out.append(Violation("request", f"{len(missing)} request(s) have no route, first {missing[:5]}"))
     return loads
 
 
-def _walk(inst: Instance, route, pl: Placement, index: dict[str, int], loads: np.ndarray,
+def _walk(inst: Instance, route, pl: Placement, index: dict[str, int], invalid: set[int], loads: np.ndarray,
           out: list[Violation]) -> None:
-    """Follow one route from block 1, recording each hop's problem; loads count only feasible hops."""
+    """Follow one route from block 1 and record every problem of it: after a bad hop the walk goes on from
+    where the request stands (after a gap, from the server's first block), so each problem is named once.
+    Loads count only feasible hops."""
     e, r, L = 1, route.request, inst.L
     for sid in route.servers:
         if sid not in index:
             out.append(Violation("route", f"request {r}: unknown server '{sid}'"))
-            return
+            continue
         j = index[sid]
+        if j in invalid:  # its range is already a violation; what follows on this route depends on it
+            return
         a_j, m_j = int(pl.a[j]), int(pl.m[j])
         if m_j == 0:
             out.append(Violation("route", f"request {r}: server {sid} hosts no block"))
-            return
+            continue
         if a_j > e:
             out.append(Violation("gap", f"request {r}: blocks {e}..{a_j - 1} skipped before server {sid}"))
-            return
+            e = a_j
         k = hop_blocks(e, a_j, m_j)
         if k == 0:
             out.append(Violation("hop", f"request {r}: server {sid} holds {a_j}..{a_j + m_j - 1}, "
                                         f"cannot continue at block {e}"))
-            return
+            continue
         loads[j] += k
         e += k
     if e != L + 1:

@@ -32,8 +32,39 @@ def test_sound_solution_passes(inst):
 
 
 def test_out_of_range_block(inst):
-    # C would hold 3..5 > L = 4; its blocks are void, so the route through C is broken too
-    assert kinds(inst, solution(inst, first=(1, 3, 3))) == ["range", "route"]
+    # C would hold 3..5 > L = 4: one violation, not one more per route through C
+    assert kinds(inst, solution(inst, first=(1, 3, 3))) == ["range"]
+
+
+def test_one_bad_range_is_one_violation_however_many_routes_use_it():
+    many = tiny(4, M=[20, 20, 20], tau=[0.01, 0.02, 0.03], t=[[0.1, 0.2, 0.3]], R=41)
+    sol = solution(many, first=(1, 3, 3), routes=[(A, C)] * 41)
+    assert kinds(many, sol) == ["range"]
+
+
+def test_a_solution_for_another_instance_is_one_violation(inst):
+    other = dataclasses.replace(solution(inst), instance="bellcanada-s0")
+    report = check(inst, other)
+    assert [str(v) for v in report.violations] == [
+        "instance: the solution is for instance 'bellcanada-s0', not 'tiny'"]
+    with pytest.raises(UnsoundSolution):
+        evaluate(inst, other)
+
+
+def test_idle_server_with_a_first_block_is_a_range_violation(inst):
+    sol = solution(inst)
+    idle = dataclasses.replace(sol, placement=(*sol.placement[:2], PlacementEntry("s2", 999, 0)))
+    assert kinds(inst, dataclasses.replace(idle, routes=tuple(r for r in sol.routes if "s2" not in r.servers)
+                                           + (Route(1, "c0", ("s0", "s1")),))) == ["range"]
+
+
+def test_every_problem_of_one_route_is_named_once(inst):
+    sol = solution(inst)
+    # request 0: an unknown server, then a gap before C (holding 2..4 after nothing), then a hop back into A
+    bad = dataclasses.replace(sol, routes=(Route(0, "c0", ("zz", "s1", "s0")), sol.routes[1]))
+    got = [str(v) for v in check(inst, bad).violations]
+    assert got == ["route: request 0: unknown server 'zz'", "gap: request 0: blocks 1..2 skipped before server s1",
+                   "hop: request 0: server s0 holds 1..2, cannot continue at block 5"]
 
 
 def test_first_block_zero_is_out_of_range(inst):
