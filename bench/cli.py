@@ -22,6 +22,7 @@ from bpr import solution as solution_io
 from bpr.checker import check
 from bpr.errors import BprInputError
 from bpr.evaluator import UnsoundSolution, evaluate
+from bpr.files import check_writable
 from bpr.grading import grade
 from solvers import registry
 from solvers.registry import Context, Kind
@@ -49,6 +50,7 @@ def _overrides(pairs: list[str], flag: str = "--set") -> dict[str, Any]:
 
 
 def cmd_instance(args: argparse.Namespace) -> int:
+    check_writable(args.out)
     inst = make_instance(args.name, args.seed, _overrides(args.set))
     inst.save(args.out)
     _emit({"instance": inst.name, "servers": inst.n_servers, "clients": len(inst.clients), "L": inst.L,
@@ -63,12 +65,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
     opts = registry.make_options(alg, _overrides(args.option, "--option"))
     solver = SolverSettings.of(_overrides(args.solver, "--solver"), time_limit=args.time_limit)
     inst = instance_io.load(args.instance)
+    check_writable(args.out)  # before the solve: a result is never computed only to be lost
     graded = grade(inst, registry.run(alg, inst, opts, Context(seed=args.seed, solver=solver)))
     sol = graded.solution
     sol.save(args.out)
     payload = {"algorithm": sol.algorithm, "status": sol.status, "solver_status": str(sol.solver_status),
                "objective": sol.objective, "runtime_s": sol.runtime_s, "violations": sol.info.get("violations", []),
-               "message": sol.info.get("message", ""), "out": args.out}
+               "message": "; ".join(filter(None, [sol.info.get("message", ""), sol.info.get("warning", "")])),
+               "out": args.out}
     if alg.kind is Kind.BOUND:
         payload |= {"lower_bounds": sol.info["lower_bounds"], "lower_bound_s": sol.info["lower_bound_s"]}
     _emit(payload)

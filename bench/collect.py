@@ -1,17 +1,19 @@
 """Per-job results and their gathering.
 
-Every job writes ``result.json`` atomically (a temporary file renamed into place), so a killed job leaves
-either a whole result or none. At the end of a sweep (Hydra callback) or by hand:
+Every job of a sweep first writes a ``result.json`` that says it started and did not finish, then replaces
+it (atomically) with its result, so a killed job is a row with status ``error``, never a missing row. A job
+is identified by its overrides (``resume`` aside): ``resume=true`` skips exactly the jobs whose result is
+readable, successful and from the same overrides. At the end of a sweep (Hydra callback) or by hand:
 
     python bench/collect.py SWEEP_DIR     # (re)writes SWEEP_DIR/results.parquet and results.csv
 
-gathers every job's rows (schema: bench/results.py); a failed job is one row with status ``error``.
+gathers the rows of every job of the sweep's latest launch (bench/sweep.py; schema: bench/results.py); a
+failed, killed or unreadable job is one row with status ``error`` and the reason.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,25 +21,59 @@ from typing import Any
 import pandas as pd
 from hydra.experimental.callback import Callback
 
-from bench import provenance
+from bench import provenance, sweep
+from bpr.files import write_json
 from bench.results import error_row, ordered, write_table
 
 RESULT = "result.json"
 
 
+NOT_IDENTITY = {"resume"}    # overrides that do not change what a job computes
+STARTED = "started but did not finish (killed, or its machine stopped); see its run.log"
+
+
 def write_result(out_dir: Path, payload: dict[str, Any]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{RESULT}.tmp"
-    tmp.write_text(json.dumps(payload, indent=1, default=str))
-    os.replace(tmp, out_dir / RESULT)
+    write_json(out_dir / RESULT, payload)
 
 
-def finished(out_dir: Path) -> bool:
-    """True when the job in ``out_dir`` already has a successful result (for ``resume=true``)."""
+def identity(overrides: list[str]) -> list[str]:
+    return sorted(o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in NOT_IDENTITY)
+
+
+def read_result(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """A job's payload, or None and what is wrong with the file."""
     try:
-        return json.loads((out_dir / RESULT).read_text()).get("status") == "ok"
-    except (OSError, json.JSONDecodeError):
-        return False
+        payload = json.loads(Path(path).read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return None, f"{path}: missing"
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        return None, f"{path}: unreadable ({type(err).__name__}: {str(err)[:200]})"
+    problem = _problem(payload)
+    return (None, f"{path}: {problem}") if problem else (payload, "")
+
+
+def _problem(payload: Any) -> str:
+    if not isinstance(payload, dict):
+        return f"expected a JSON object, got {type(payload).__name__}"
+    job = payload.get("job", {})
+    if not isinstance(job, dict) or not all(isinstance(o, str) for o in job.get("overrides", [])):
+        return "its 'job' is not an object with a list of overrides"
+    status = payload.get("status")
+    if status == "ok":
+        rows = payload.get("rows")
+        if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+            return "status ok but no rows"
+        return ""
+    if status == "error":
+        return "" if isinstance(payload.get("error", ""), str) else "its 'error' is not a string"
+    return f"unknown status {status!r}"
+
+
+def finished(out_dir: Path, overrides: list[str]) -> bool:
+    """True when ``out_dir`` already holds this job's successful result (same overrides; for resume)."""
+    payload, _ = read_result(out_dir / RESULT)
+    return payload is not None and payload["status"] == "ok" and \
+        identity(payload.get("job", {}).get("overrides", [])) == identity(overrides)
 
 
 def ok_payload(job: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
@@ -49,20 +85,27 @@ def error_payload(job: dict[str, Any], message: str) -> dict[str, Any]:
 
 
 def gather(sweep_dir: Path) -> pd.DataFrame:
-    """All rows of all jobs below ``sweep_dir``, with the job's number and overrides."""
-    frames = []
+    """The rows of every job of the latest launch below ``sweep_dir`` (all jobs when no launch is recorded),
+    with the job's number, overrides and directory; ``attrs["stale"]`` counts results of earlier launches
+    that were left out."""
+    launch = sweep.current_launch(sweep_dir)
+    frames, stale = [], 0
     for path in sorted(Path(sweep_dir).rglob(RESULT), key=lambda p: str(p)):
-        try:
-            payload = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            payload = error_payload({}, f"unreadable {path}: {err}")
+        payload, problem = read_result(path)
+        if payload is None:  # cannot tell its launch: kept, as an error that names the file
+            payload = error_payload({}, problem)
         job = payload.get("job", {})
+        if launch is not None and job and job.get("launch") != launch:
+            stale += 1
+            continue
         tags = {"job": job.get("num"), "overrides": " ".join(job.get("overrides", [])), "job_dir": str(path.parent)}
-        if payload.get("status") == "ok":
+        if payload["status"] == "ok":
             frames.append(pd.DataFrame(payload["rows"]).assign(**tags))
         else:
             frames.append(pd.DataFrame([{**error_row(payload.get("error", "")), **tags}]))
-    return ordered(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+    df = ordered(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+    df.attrs["stale"] = stale
+    return df
 
 
 def collect(sweep_dir: Path) -> pd.DataFrame:
@@ -72,22 +115,50 @@ def collect(sweep_dir: Path) -> pd.DataFrame:
     return df
 
 
+def failed_jobs(df: pd.DataFrame) -> list[str]:
+    if df.empty or "solver_status" not in df:
+        return []
+    return sorted(set(df.loc[df.solver_status == "error", "job_dir"].astype(str)))
+
+
 class CollectCallback(Callback):
-    """Writes the sweep's provenance.json when a multirun starts and gathers its results when it ends."""
+    """Locks the sweep directory and writes its provenance.json when a multirun starts; gathers its results,
+    names the failed jobs and releases the lock when it ends (``failed`` then makes the command exit 1)."""
+
+    failed: list[str] = []
 
     def on_multirun_start(self, config, **kwargs) -> None:
+        sweep.start(Path(config.hydra.sweep.dir))
         provenance.write(Path(config.hydra.sweep.dir))
 
     def on_multirun_end(self, config, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        df = collect(sweep_dir)
-        errors = int((df.solver_status == "error").sum()) if not df.empty else 0
-        print(f"gathered {len(df)} rows ({errors} failed jobs) into {sweep_dir / 'results.parquet'}")
+        try:
+            df = collect(sweep_dir)
+            CollectCallback.failed = failed_jobs(df)
+            print(f"gathered {len(df)} rows ({len(CollectCallback.failed)} failed jobs) into "
+                  f"{sweep_dir / 'results.parquet'}")
+            if CollectCallback.failed:
+                print(f"failed jobs: {', '.join(CollectCallback.failed)}", file=sys.stderr)
+        finally:
+            sweep.finish(sweep_dir)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or not Path(argv[0]).is_dir():
+        print("usage: python bench/collect.py SWEEP_DIR", file=sys.stderr)
+        return 2
+    table = collect(Path(argv[0]))
+    if table.empty:
+        print(f"error: no job results (result.json) below {argv[0]}", file=sys.stderr)
+        return 2
+    stale = f"; {table.attrs['stale']} result(s) of earlier launches left out" if table.attrs.get("stale") else ""
+    print(f"{len(table)} rows written to {Path(argv[0]) / 'results.parquet'} and results.csv{stale}")
+    failed = failed_jobs(table)
+    if failed:
+        print(f"failed jobs: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
-        print("usage: python bench/collect.py SWEEP_DIR", file=sys.stderr)
-        sys.exit(2)
-    table = collect(Path(sys.argv[1]))
-    print(f"{len(table)} rows written to {Path(sys.argv[1]) / 'results.parquet'} and results.csv")
+    sys.exit(main(sys.argv[1:]))

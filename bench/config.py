@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import typing
 from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any, Optional
@@ -60,7 +62,24 @@ class RunConf:
     resume: bool = False                        # skip a job whose directory already has a successful result
 
 
+def path_safe(name: Any) -> str:
+    """``name`` as one directory name: only letters, digits, ``._-`` (anything else becomes ``_``), never
+    ``.``, ``..`` or hidden, so an instance name cannot move a run directory elsewhere."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", str(name))
+    return f"_{safe}" if not safe or safe.startswith(".") else safe
+
+
+def job_dir(overrides: Any) -> str:
+    """A sweep job's directory: its overrides made path-safe (at most 100 characters) and a hash of them, so
+    the same job always lands in the same directory, whatever the grid around it."""
+    text = str(overrides)
+    return f"{path_safe(text or 'default')[:100]}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+
+
 def register() -> None:
+    for name, fn in (("path_safe", path_safe), ("job_dir", job_dir)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
     base = OmegaConf.structured(RunConf)
     base.instance = OmegaConf.create({})
     OmegaConf.set_struct(base.instance, False)  # typed later by the family's dataclass

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import matplotlib
 
+from bpr.files import atomic
+
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -14,9 +16,10 @@ import pandas as pd  # noqa: E402
 
 def save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    try:
+        return atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
+    finally:
+        plt.close(fig)
 
 
 def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path, title: str) -> None:

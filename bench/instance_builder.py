@@ -11,8 +11,9 @@ from omegaconf import OmegaConf
 
 from bpr import instance as instance_io
 from bpr.errors import BprInputError, unknown
-from bpr.fields import typed
+from bpr.fields import integer, typed
 from bpr.instance import Instance
+from bpr.limits import MAX_R, MAX_SEED
 from bpr.paths import CONF_DIR, DATA_DIR
 from bpr.scenarios import WorkloadParams, instantiate
 from solvers.design_load import design_R
@@ -36,10 +37,11 @@ def build(spec: Mapping[str, Any], seed: int, workload: Mapping[str, Any] | None
           model: str | None = None) -> Instance:
     """The instance of a spec; ``workload`` holds the fields that are set (None = the family default)."""
     overlay = {k: v for k, v in (workload or {}).items() if v is not None}
+    if "file" in spec and spec.get("_target_") is None and spec.get("file") in (None, "", "???"):
+        raise BprInputError("instance=file needs instance.file=PATH (a frozen instance file, or library:<name>)")
     if spec.get("file"):
         return _frozen(str(spec["file"]), overlay)
-    if "file" in spec and spec.get("_target_") is None:
-        raise BprInputError("instance.file: name a frozen instance file, e.g. instance.file=path/to/instance.json")
+    integer(seed, "seed", lo=0, hi=MAX_SEED)
     inst = _generate({k: v for k, v in spec.items() if k != "file"}, seed, overlay, model)
     return inst.with_R(design_R(inst)) if inst.extra.get("R_rule") == "spec-7.3" else inst
 
@@ -62,7 +64,7 @@ def _frozen(path: str, overlay: dict[str, Any]) -> Instance:
     if extra:
         raise BprInputError(f"workload.{extra[0]}: an instance file fixes its workload "
                             "(only workload.R may be overridden)")
-    return inst.with_R(int(overlay["R"])) if "R" in overlay else inst
+    return inst.with_R(integer(overlay["R"], "workload.R", lo=1, hi=MAX_R)) if "R" in overlay else inst
 
 
 def library_file(name: str) -> Path:

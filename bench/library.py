@@ -32,6 +32,7 @@ from bpr import solution as solution_io
 from bpr.checker import check
 from bpr.errors import BprInputError, unknown
 from bpr.evaluator import evaluate
+from bpr.files import atomic
 from bpr.instance import Instance
 from bpr.paths import DATA_DIR
 from solvers import registry
@@ -80,9 +81,7 @@ def load_table() -> pd.DataFrame:
 
 
 def save_table(df: pd.DataFrame) -> None:
-    tmp = TABLE.with_suffix(".tmp")
-    df[COLUMNS].sort_values("name").to_csv(tmp, index=False)
-    tmp.replace(TABLE)
+    atomic(TABLE, lambda tmp: df[COLUMNS].sort_values("name").to_csv(tmp, index=False))
 
 
 def freeze() -> list[str]:
@@ -233,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "check":
         problems = check_table()
     elif args.command == "golden":
-        golden_rows().to_csv(GOLDEN, index=False, float_format="%.17g")
+        atomic(GOLDEN, lambda tmp: golden_rows().to_csv(tmp, index=False, float_format="%.17g"))
         problems = []
     else:
         if not args.sweep_dir.is_dir():

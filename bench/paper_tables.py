@@ -20,6 +20,7 @@ from hydra.experimental.callback import Callback
 
 from bench.collect import gather
 from bench.figures import plt, save
+from bpr.files import write_text
 from bpr.paths import DATA_DIR
 
 PUBLISHED = DATA_DIR / "published" / "paper_tables.yaml"
@@ -140,7 +141,7 @@ def write(sweep_dir: Path) -> Path:
     table = yaml.safe_load(PUBLISHED.read_text())
     ours = measured(df) if "per_token_s" in df else {}
     out = Path(sweep_dir) / "paper_tables.md"
-    out.write_text("# Mean per-token time, PETALS -> proposed (docs/published.md)\n\n"
+    write_text(out, "# Mean per-token time, PETALS -> proposed (docs/published.md)\n\n"
                    "Four sources per cell: the paper's testbed, the paper's simulator (with its testbed "
                    "calibration), ours with that calibration and ours without (docs/simulator.md §3). Ours: mean "
                    "± sample std over seeds (instance draws), each seed the mean of its runs.\n\n"

@@ -4,7 +4,6 @@ run or sweep directory gets one ``provenance.json``."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import socket
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import bpr
+from bpr.files import write_json
 
 LIBRARIES = ("highspy", "pyomo", "numpy", "networkx", "pandas", "hydra-core", "topohub")
 FILE = "provenance.json"
@@ -73,7 +73,4 @@ def provenance() -> dict[str, Any]:
 
 def write(directory: Path, **extra: Any) -> Path:
     """``provenance.json`` of a run or sweep (with the command line that started it)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / FILE
-    path.write_text(json.dumps({**provenance(), "argv": sys.argv, **extra}, indent=1) + "\n")
-    return path
+    return write_json(directory / FILE, {**provenance(), "argv": sys.argv, **extra})

@@ -30,6 +30,7 @@ import pandas as pd  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
+from bpr.files import write_text  # noqa: E402
 
 SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
 NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
@@ -271,7 +272,7 @@ def report(run_dir: Path) -> Path:
         parts += ["## Failed jobs", "", markdown(errors[cols]), ""]
     parts += ["## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in figs]
     out = run_dir / "report.md"
-    out.write_text("\n".join(parts) + "\n")
+    write_text(out, "\n".join(parts) + "\n")
     return out
 
 

@@ -8,7 +8,6 @@ online rows (one per Monte-Carlo run) and sweeps all use it; collect and report 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bench.provenance import provenance
+from bpr.files import atomic
 from bpr.grading import Graded
 from bpr.instance import Instance
 from bpr.status import CheckStatus, SimStatus, SolverStatus
@@ -73,6 +73,7 @@ def solution_row(base: dict[str, Any], inst: Instance, graded: Graded, columns: 
         (CheckStatus.FEASIBLE if report.feasible else CheckStatus.INFEASIBLE)
     message = sol.info.get("message", "") if not sol.has_solution else \
         (report.summary() if report and not report.feasible else "")
+    message = "; ".join(filter(None, [message, sol.info.get("warning", "")]))
     return {**base, "solver_status": str(sol.solver_status), "check_status": str(check), "sim_status": None,
             "per_token_s": None if ev is None else ev.per_token_s,
             "full_per_token_s": None if ev is None else float(ev.full_s.mean() / inst.workload.l_out),
@@ -161,16 +162,9 @@ def ordered(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_table(df: pd.DataFrame, directory: Path, stem: str = "results", csv: bool = True) -> list[Path]:
     """The one writer: ``<stem>.parquet`` (and ``<stem>.csv``), each written whole or not at all."""
-    directory.mkdir(parents=True, exist_ok=True)
-    out = []
-    for suffix, write in ((".parquet", lambda p: df.to_parquet(p, index=False)),
-                          (".csv", lambda p: df.to_csv(p, index=False)))[: 2 if csv else 1]:
-        path = directory / f"{stem}{suffix}"
-        tmp = directory / f".{stem}{suffix}.tmp"
-        write(tmp)
-        os.replace(tmp, path)
-        out.append(path)
-    return out
+    return [atomic(directory / f"{stem}{suffix}", write)
+            for suffix, write in ((".parquet", lambda p: df.to_parquet(p, index=False)),
+                                  (".csv", lambda p: df.to_csv(p, index=False)))[: 2 if csv else 1]]
 
 
 def sim_status(served: int, total: int) -> str:

@@ -3,8 +3,10 @@ README for overrides and sweeps).
 
 A single run with bad input exits with code 2 and one line on stderr that names the problem; Hydra's own
 config errors (unknown group option, misspelt key, wrong type) are bad input too. In a sweep (``-m``) a
-failing job writes its error to its ``result.json`` and the sweep goes on; ``resume=true`` skips jobs that
-already have a successful result. Log lines go to each job's ``run.log``; the console gets the table.
+failing job writes its error to its ``result.json`` and the sweep goes on; the sweep then exits 1 naming the
+failed jobs. A job's directory is named after its overrides; ``resume=true`` skips exactly the jobs that
+already have a successful result from the same overrides (bench/collect.py). One sweep at a time per
+directory (bench/sweep.py). Log lines go to each job's ``run.log``; the console gets the table.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from bench import provenance
-from bench.collect import error_payload, finished, ok_payload, write_result
+from bench import sweep
+from bench.collect import (RESULT, STARTED, CollectCallback, error_payload, finished, ok_payload, read_result,
+                           write_result)
 from bench.config import register
 from bench.instance_builder import known_instances
 from bench.job import run_config
 from bpr.errors import BprInputError, unknown
+from bpr.files import check_writable
 from bpr.paths import CONF_DIR
 
 log = logging.getLogger("bench.run")
@@ -40,11 +45,17 @@ def main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     sweeping = hc.mode == RunMode.MULTIRUN
-    job = {"num": hc.job.num if sweeping else 0, "overrides": list(hc.overrides.task)}
-    if cfg.resume and finished(out_dir):
-        print(f"skipped (resume): {out_dir} already has a result")
+    job = {"num": hc.job.num if sweeping else 0, "overrides": list(hc.overrides.task),
+           "launch": sweep.current_launch(Path(hc.sweep.dir)) if sweeping else None}
+    if cfg.resume and finished(out_dir, job["overrides"]):
+        if sweeping:  # part of this launch too: its result is gathered with the others
+            payload, _ = read_result(out_dir / RESULT)
+            write_result(out_dir, {**payload, "job": {**payload["job"], "launch": job["launch"]}})
+        print(f"skipped (resume): {out_dir} already has this job's result")
         return
-    if not sweeping:
+    if sweeping:  # until the result replaces it: a job killed from here on is an error row, not a lost one
+        write_result(out_dir, error_payload(job, STARTED))
+    else:
         provenance.write(out_dir)
     log.info("job %s: overrides %s", job["num"], " ".join(job["overrides"]) or "(none)")
     try:
@@ -86,14 +97,30 @@ def check_instance_args(argv: list[str]) -> None:
                     sys.exit(2)
 
 
+def check_output_dirs(argv: list[str]) -> None:
+    """A run or sweep directory given on the command line must be a directory we can write (Hydra would
+    fail with a traceback while making it)."""
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key.lstrip("+") in ("hydra.run.dir", "hydra.sweep.dir") and value:
+            try:
+                check_writable(Path(value) / provenance.FILE)
+            except BprInputError as err:
+                print(f"error: {key}: {err}", file=sys.stderr)
+                sys.exit(2)
+
+
 def cli() -> None:
     """The ``bpr-bench`` console command (the same as ``python bench/run.py``)."""
     check_instance_args(sys.argv[1:])
+    check_output_dirs(sys.argv[1:])
     try:
         main()
     except SystemExit as exc:
         # Hydra exits 1 on config errors before the job starts; those are bad input (exit 2).
         sys.exit(2 if exc.code == 1 and not _started else exc.code)
+    if CollectCallback.failed:  # a sweep with failed jobs: scripts and job arrays must be able to tell
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ def require(d: Any, key: str, where: str) -> Any:
     return d[key]
 
 
-def number(value: Any, where: str, *, lo: float | None = None, strict: bool = False) -> float:
-    """A finite real; ``lo`` is a lower bound (exclusive when ``strict``)."""
+def number(value: Any, where: str, *, lo: float | None = None, strict: bool = False,
+           hi: float | None = None) -> float:
+    """A finite real; ``lo`` is a lower bound (exclusive when ``strict``), ``hi`` a size limit."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BprInputError(f"{where}: expected a number, got {value!r}")
     x = float(value)
@@ -29,15 +30,19 @@ def number(value: Any, where: str, *, lo: float | None = None, strict: bool = Fa
         raise BprInputError(f"{where}: must be finite, got {value!r}")
     if lo is not None and (x <= lo if strict else x < lo):
         raise BprInputError(f"{where}: must be {'>' if strict else '>='} {lo:g}, got {value!r}")
+    if hi is not None and x > hi:
+        raise BprInputError(f"{where}: must be at most {hi:g} (size limit, docs/formats.md §4), got {value!r}")
     return x
 
 
-def integer(value: Any, where: str, *, lo: int | None = None) -> int:
+def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
         raise BprInputError(f"{where}: expected an integer, got {value!r}")
     n = int(value)
     if lo is not None and n < lo:
         raise BprInputError(f"{where}: must be >= {lo}, got {n}")
+    if hi is not None and n > hi:
+        raise BprInputError(f"{where}: must be at most {hi} (size limit, docs/formats.md §4), got {value!r}")
     return n
 
 

@@ -13,6 +13,9 @@ import numpy as np
 
 from bpr.errors import BprInputError
 from bpr.fields import integer, listing, number, require, text
+from bpr.files import write_json
+from bpr.limits import (MAX_BLOCKS, MAX_CLIENTS, MAX_DMODEL, MAX_FILE_BYTES, MAX_GB, MAX_R, MAX_RATE, MAX_REQUESTS,
+                        MAX_SECONDS, MAX_SERVERS, MAX_TOKENS)
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
@@ -147,8 +150,7 @@ class Instance:
         }
 
     def save(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        write_json(path, self.to_dict())
 
 
 _CORE_KEYS = {"schema_version", "name", "model", "workload", "s_c", "initial_delay", "servers", "clients",
@@ -158,28 +160,30 @@ _CORE_KEYS = {"schema_version", "name", "model", "workload", "s_c", "initial_del
 def validate(inst: Instance) -> None:
     """Raise BprInputError naming the first bad field (docs/model.md §1 "Validation")."""
     m, w = inst.model, inst.workload
-    integer(m.L, "model.L", lo=1)
-    integer(m.d_model, "model.d_model", lo=1)
-    integer(m.kv_groups, "model.kv_groups", lo=1)
-    number(m.s_m, "model.s_m", lo=0, strict=True)
-    integer(w.l_in, "workload.l_in", lo=0)
-    integer(w.l_out, "workload.l_out", lo=1)
-    integer(w.R, "workload.R", lo=1)
-    number(w.arrival_rate, "workload.arrival_rate", lo=0, strict=True)
-    integer(w.n_requests, "workload.n_requests", lo=1)
-    number(inst.s_c, "s_c", lo=0, strict=True)
-    number(inst.initial_delay, "initial_delay", lo=0)
+    integer(m.L, "model.L", lo=1, hi=MAX_BLOCKS)
+    integer(m.d_model, "model.d_model", lo=1, hi=MAX_DMODEL)
+    integer(m.kv_groups, "model.kv_groups", lo=1, hi=MAX_DMODEL)
+    number(m.s_m, "model.s_m", lo=0, strict=True, hi=MAX_GB)
+    integer(w.l_in, "workload.l_in", lo=0, hi=MAX_TOKENS)
+    integer(w.l_out, "workload.l_out", lo=1, hi=MAX_TOKENS)
+    integer(w.R, "workload.R", lo=1, hi=MAX_R)
+    number(w.arrival_rate, "workload.arrival_rate", lo=0, strict=True, hi=MAX_RATE)
+    integer(w.n_requests, "workload.n_requests", lo=1, hi=MAX_REQUESTS)
+    number(inst.s_c, "s_c", lo=0, strict=True, hi=MAX_GB)
+    number(inst.initial_delay, "initial_delay", lo=0, hi=MAX_SECONDS)
     if not inst.servers:
         raise BprInputError("servers: at least one server is needed")
     if not inst.clients:
         raise BprInputError("clients: at least one client is needed")
+    integer(len(inst.servers), "servers (count)", hi=MAX_SERVERS)
+    integer(len(inst.clients), "clients (count)", hi=MAX_CLIENTS)
     for j, s in enumerate(inst.servers):
-        number(s.M, f"servers[{j}].M", lo=0, strict=True)
-        number(s.tau, f"servers[{j}].tau", lo=0)
-        number(s.tau_in, f"servers[{j}].tau_in", lo=0)
+        number(s.M, f"servers[{j}].M", lo=0, strict=True, hi=MAX_GB)
+        number(s.tau, f"servers[{j}].tau", lo=0, hi=MAX_SECONDS)
+        number(s.tau_in, f"servers[{j}].tau_in", lo=0, hi=MAX_SECONDS)
         for key in ("forward_rps", "inference_rps", "network_rps"):
             if getattr(s, key) is not None:
-                number(getattr(s, key), f"servers[{j}].{key}", lo=0, strict=True)
+                number(getattr(s, key), f"servers[{j}].{key}", lo=0, strict=True, hi=MAX_RATE)
     for k, c in enumerate(inst.clients):
         number(c.share, f"clients[{k}].share", lo=0)
     total = sum(c.share for c in inst.clients)
@@ -193,8 +197,9 @@ def validate(inst: Instance) -> None:
         if a.shape != shape:
             raise BprInputError(f"{key}: expected shape {shape[0]}x{shape[1]} (clients/servers), got "
                                 f"{'x'.join(map(str, a.shape))}")
-        if not np.all(np.isfinite(a)) or np.any(a < 0):
-            raise BprInputError(f"{key}: every entry must be finite and >= 0")
+        if not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a > MAX_SECONDS):
+            raise BprInputError(f"{key}: every entry must be finite, >= 0 and at most {MAX_SECONDS:g} s (size "
+                                f"limit, docs/formats.md §4)")
 
 
 def _unique(ids: list[str], where: str) -> None:
@@ -206,11 +211,13 @@ def _unique(ids: list[str], where: str) -> None:
 
 
 def _matrix(d: dict, key: str) -> np.ndarray:
+    """A list of equally long rows of JSON numbers (true and numeric strings are not numbers)."""
     rows = listing(require(d, key, "instance"), key)
-    try:
-        a = np.array(rows, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise BprInputError(f"{key}: expected a matrix of numbers ({err})") from None
+    for i, row in enumerate(rows):
+        for j, x in enumerate(listing(row, f"{key}[{i}]")):
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise BprInputError(f"{key}[{i}][{j}]: expected a number, got {x!r}")
+    a = np.array(rows, dtype=float) if len({len(r) for r in rows}) <= 1 else np.zeros(0)
     if a.ndim != 2:
         raise BprInputError(f"{key}: expected a list of equally long rows of numbers")
     return a
@@ -271,11 +278,21 @@ def parse_file(path: str | Path, what: str, parse: Callable[[Any], T]) -> T:
 
 
 def read_json(path: str | Path, what: str) -> Any:
+    """A JSON file of at most MAX_FILE_BYTES (a device or a huge file is refused before it is read)."""
+    if Path(path).exists() and not Path(path).is_file():  # a device or a pipe would block or never end
+        raise BprInputError(f"{what} file '{path}' is not a regular file")
     try:
-        return json.loads(Path(path).read_text())
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise BprInputError(f"{what} file '{path}' is larger than {MAX_FILE_BYTES // 2**20} MiB (size limit, "
+                                f"docs/formats.md §4)")
+        return json.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise BprInputError(f"{what} file '{path}' does not exist") from None
     except (OSError, UnicodeDecodeError) as err:
         raise BprInputError(f"{what} file '{path}' cannot be read: {err}") from None
     except json.JSONDecodeError as err:
         raise BprInputError(f"{what} file '{path}' is not valid JSON: {err}") from None
+    except RecursionError:
+        raise BprInputError(f"{what} file '{path}' is nested too deeply") from None

@@ -23,7 +23,8 @@ import networkx as nx
 import numpy as np
 
 from bpr.errors import BprInputError
-from bpr.fields import typed
+from bpr.fields import integer, typed
+from bpr.limits import MAX_CLIENTS, MAX_R, MAX_REQUESTS, MAX_SERVERS, MAX_TOKENS
 from bpr.instance import Client, Instance, Model, Server, Workload
 from bpr.profiles import GpuProfile, gpu_profile, model_profile, overheads
 
@@ -103,12 +104,6 @@ def instantiate(spec: Mapping[str, Any], seed: int, workload: WorkloadParams, mo
     return fn(params, seed, workload, model)
 
 
-def _count(value: Any, key: str, lo: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < lo:
-        raise BprInputError(f"{key}: expected an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 def _fraction(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise BprInputError(f"{key}: expected a number in [0, 1], got {value!r}")
@@ -150,8 +145,8 @@ def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str)
         raise BprInputError("topology: name a topohub network, e.g. topology=topozoo/Abilene or gabriel/25/0")
     key = topology_key(p.topology)
     g = _topology(key)
-    n_servers = _count(p.servers, "servers", lo=1)
-    n_clients = _count(p.clients, "clients", lo=1)
+    n_servers = integer(p.servers, "servers", lo=1, hi=MAX_SERVERS)
+    n_clients = integer(p.clients, "clients", lo=1, hi=MAX_CLIENTS)
     eta = _fraction(p.a100_fraction, "a100_fraction")
     if not p.fiber_km_per_ms > 0:
         raise BprInputError(f"fiber_km_per_ms: must be > 0, got {p.fiber_km_per_ms}")
@@ -177,10 +172,11 @@ def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str)
 
 def clustered(p: ClusteredParams, seed: int, workload: WorkloadParams, model: str) -> Instance:
     """§1.2: deterministic; 5 ms RTT inside a cluster, 100 ms between clusters (by default)."""
-    n_fast, n_slow = _count(p.a100_servers, "a100_servers"), _count(p.mig_servers, "mig_servers")
+    n_fast = integer(p.a100_servers, "a100_servers", lo=0, hi=MAX_SERVERS)
+    n_slow = integer(p.mig_servers, "mig_servers", lo=0, hi=MAX_SERVERS - n_fast)
     if n_fast + n_slow == 0:
         raise BprInputError("a100_servers, mig_servers: at least one server is needed")
-    cluster = _count(p.client_cluster, "client_cluster")
+    cluster = integer(p.client_cluster, "client_cluster", lo=0)
     if cluster > 2:
         raise BprInputError(f"client_cluster: expected 0, 1 or 2, got {cluster}")
     nodes = ["cluster1"] * n_fast + ["cluster2"] * n_slow
@@ -197,8 +193,10 @@ def assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: 
     ``rtt(u, v)`` the raw round trip between two nodes; overheads, profiles and s_c as model.md §1.1."""
     mp = model_profile(model)
     oh = overheads(p.overheads)
-    l_in, l_out = _count(w.l_in, "workload.l_in"), _count(w.l_out, "workload.l_out", lo=1)
-    design_R = 1 if w.R is None else _count(w.R, "workload.R", lo=1)
+    l_in = integer(w.l_in, "workload.l_in", lo=0, hi=MAX_TOKENS)
+    l_out = integer(w.l_out, "workload.l_out", lo=1, hi=MAX_TOKENS)
+    design_R = 1 if w.R is None else integer(w.R, "workload.R", lo=1, hi=MAX_R)
+    n_requests = integer(w.n_requests, "workload.n_requests", lo=1, hi=MAX_REQUESTS)
     profiles: dict[str, GpuProfile] = {g: gpu_profile(g) for g in set(gpus)}
     servers = tuple(_server(f"s{j}", node, profiles[gpu], l_in)
                     for j, (node, gpu) in enumerate(zip(server_nodes, gpus)))
@@ -208,7 +206,7 @@ def assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: 
     return Instance(
         name=name,
         model=Model(mp.name, mp.L, mp.d_model, mp.kv_groups, mp.s_m),
-        workload=Workload(l_in, l_out, design_R, float(w.arrival_rate), _count(w.n_requests, "workload.n_requests", 1)),
+        workload=Workload(l_in, l_out, design_R, float(w.arrival_rate), n_requests),
         s_c=mp.s_c(l_in, l_out),
         initial_delay=oh.initial_delay,
         servers=servers, clients=clients,

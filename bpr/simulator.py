@@ -50,11 +50,14 @@ def offline_arrivals(inst: Instance) -> Arrivals:
 
 
 def retry_instant(arrival: float, ready: float) -> float:
-    """First of A, A+1, A+3, A+7, ... (delays doubling, capped at 60 s) that is >= ready."""
+    """First of A, A+1, A+3, A+7, ... (delays doubling, capped at 60 s) that is >= ready; in closed form once
+    the delays are capped, so a long wait costs no more than a short one."""
     t, delay = arrival, 1.0
-    while t < ready - 1e-12:
+    while t < ready - 1e-12 and delay < RETRY_CAP_S:
         t += delay
-        delay = min(2 * delay, RETRY_CAP_S)
+        delay = 2 * delay
+    if t < ready - 1e-12:  # from here on every delay is the cap
+        t += RETRY_CAP_S * math.ceil((ready - 1e-12 - t) / RETRY_CAP_S)
     return t
 
 

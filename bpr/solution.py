@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from bpr.errors import BprInputError
 from bpr.fields import integer, listing, number, require, text
+from bpr.files import write_json
 from bpr.instance import SCHEMA_VERSION, Instance, parse_file
 from bpr.status import SolverStatus
 
@@ -67,8 +67,8 @@ class Solution:
         }
 
     def save(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        """Standard JSON: an infinite or undefined number (a bound a solver never found) is null."""
+        write_json(path, self.to_dict())
 
 
 def build(inst: Instance, algorithm: str, first: Sequence[int], num: Sequence[int],

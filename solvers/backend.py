@@ -27,6 +27,7 @@ from pyomo.opt import TerminationCondition as LegacyTC
 from tqdm import tqdm
 
 from bpr.errors import BprInputError
+from bpr.files import atomic
 from bpr.status import SolverStatus
 from solvers.registry import Context
 from solvers.settings import SolverSettings
@@ -83,13 +84,17 @@ def log_path(ctx: Context, name: str) -> Path | None:
     return path
 
 
-def export(model: pyo.ConcreteModel, path: str) -> None:
-    """Write the model as .lp or .mps (by suffix) so others can run it elsewhere."""
+def export(model: pyo.ConcreteModel, path: str) -> str:
+    """Write the model as .lp or .mps (by suffix) so others can run it elsewhere. A path that cannot be
+    written is not worth the solve: the message comes back to stand beside the result ("" when written)."""
     suffix = Path(path).suffix.lower()
     if suffix not in (".lp", ".mps"):
         raise BprInputError(f"solver.export: expected a path ending in .lp or .mps, got '{path}'")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    model.write(path, io_options={"symbolic_solver_labels": True})  # Pyomo picks the format by suffix
+    try:
+        atomic(path, lambda tmp: model.write(str(tmp), format=suffix[1:], io_options={"symbolic_solver_labels": True}))
+    except BprInputError as err:
+        return f"solver.export: {err}"
+    return ""
 
 
 def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int, log: Path | None = None) -> Outcome:

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from bpr.errors import BprInputError, unknown
-from bpr.fields import typed
+from bpr.fields import integer, typed
 from bpr.instance import Instance
+from bpr.limits import MAX_SEED
 from solvers.settings import SolverSettings
 
 
@@ -55,6 +56,9 @@ class Context:
     seed: int = 0
     solver: SolverSettings = field(default_factory=SolverSettings)
     log_dir: Path | None = None       # the job directory: solver logs go below it
+
+    def __post_init__(self) -> None:
+        integer(self.seed, "seed", lo=0, hi=MAX_SEED)
 
 
 @dataclass(frozen=True)

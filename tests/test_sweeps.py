@@ -1,4 +1,5 @@
-"""Sweeps: one results table per sweep (failed jobs kept), the joblib launcher, resume after a kill."""
+"""Sweeps: one results table per sweep with one row group per job as launched (failed and killed jobs kept),
+the joblib launcher, resume by overrides after a kill or with a changed grid, one sweep per directory."""
 
 import json
 import subprocess
@@ -6,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from bench.collect import collect, finished
 
@@ -18,14 +20,27 @@ def sweep(sweep_dir, *overrides):
                           capture_output=True, text=True, cwd=sweep_dir.parent)
 
 
-def test_grid_with_a_failing_job_gives_one_table(tmp_path):
+def jobs(root: Path) -> dict[str, tuple[Path, dict]]:
+    """seed=N / instance=X,seed=N ... -> (job directory, result payload), from the results themselves."""
+    out = {}
+    for path in root.rglob("result.json"):
+        payload = json.loads(path.read_text())
+        key = ",".join(sorted(o for o in payload["job"]["overrides"] if not o.startswith(("resume", "algorithms"))))
+        out[key] = (path.parent, payload)
+    return out
+
+
+def test_grid_with_a_failing_job_gives_one_table_and_exit_1(tmp_path):
     out = sweep(tmp_path / "s", "instance=abovenet", "instance.servers=5,40", "seed=0,1", "algorithms=[cg_bprr,petals]")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr
     df = pd.read_parquet(tmp_path / "s" / "results.parquet")
     ok, failed = df[df.solver_status != "error"], df[df.solver_status == "error"]
     assert len(ok) == 2 * 2 and set(ok.seed) == {0, 1} and set(ok.algorithm) == {"cg_bprr", "petals"}
     assert len(failed) == 2 and failed.message.str.contains("at most 21 servers").all()
     assert failed.overrides.str.contains("instance.servers=40").all()
+    # the failed jobs are named on stderr, by directory
+    named = out.stderr.strip().splitlines()[-1]
+    assert named.startswith("failed jobs: ") and all(d in named for d in failed.job_dir)
     assert pd.read_csv(tmp_path / "s" / "results.csv").shape == df.shape
     assert json.loads((tmp_path / "s" / "provenance.json").read_text())["git_commit"] == ok.git_commit.iloc[0]
 
@@ -40,22 +55,108 @@ def test_basic_and_joblib_launchers_give_the_same_table(tmp_path):
     a, b = (pd.read_parquet(tmp_path / d / "results.parquet")[cols].sort_values(cols[:3]).reset_index(drop=True)
             for d in ("basic", "joblib"))
     assert len(a) == 4 and a.equals(b)
+    # the same job lands in the same directory under either launcher
+    assert {p.name for p in (tmp_path / "basic").glob("*/result.json")} == \
+        {p.name for p in (tmp_path / "joblib").glob("*/result.json")}
 
 
 def test_resume_after_a_kill_redoes_only_unfinished_jobs(tmp_path):
     root = tmp_path / "s"
     args = ("instance=abovenet", "seed=0,1,2", "algorithms=[cg_bprr]")
     assert sweep(root, *args).returncode == 0
-    # a kill leaves job 1 without result.json (writes are atomic: at most a stray temporary file)
-    (root / "1" / "result.json").unlink()
-    (root / "1" / ".result.json.tmp").write_text('{"status": "ok", "rows": [')
-    before = {j: (root / j / "result.json").stat().st_mtime_ns for j in ("0", "2")}
+    before = jobs(root)
+    # a kill leaves seed 1 without result.json (writes are atomic: at most a stray temporary file)
+    (before["instance=abovenet,seed=1"][0] / "result.json").unlink()
+    (before["instance=abovenet,seed=1"][0] / ".result.json.x.tmp").write_text('{"status": "ok", "rows": [')
     out = sweep(root, "resume=true", *args)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("skipped (resume)") == 2
-    assert {j: (root / j / "result.json").stat().st_mtime_ns for j in ("0", "2")} == before
-    assert finished(root / "1")
+    after = jobs(root)
+    for seed in (0, 2):  # the same rows, not recomputed
+        assert after[f"instance=abovenet,seed={seed}"][1]["rows"] == before[f"instance=abovenet,seed={seed}"][1]["rows"]
+    assert finished(after["instance=abovenet,seed=1"][0], ["instance=abovenet", "seed=1", "algorithms=[cg_bprr]"])
     assert sorted(pd.read_parquet(root / "results.parquet").seed) == [0, 1, 2]
+
+
+def test_resume_with_a_changed_grid_runs_exactly_the_new_jobs(tmp_path):
+    root = tmp_path / "s"
+    assert sweep(root, "instance=abovenet,clustered", "seed=0,1,2", "algorithms=[cg_bprr]").returncode == 0
+    first = jobs(root)
+    out = sweep(root, "resume=true", "instance=abovenet,clustered", "seed=0,1,2,3", "algorithms=[cg_bprr]")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("skipped (resume)") == 6
+    second = jobs(root)
+    assert set(second) - set(first) == {"instance=abovenet,seed=3", "instance=clustered,seed=3"}
+    for key, (job_dir, payload) in first.items():  # every old job kept its directory and its rows
+        assert second[key][0] == job_dir and second[key][1]["rows"] == payload["rows"]
+    df = pd.read_parquet(root / "results.parquet")
+    assert sorted(zip(df.scenario, df.seed)) == sorted((s, k) for s in ("abovenet", "clustered-c0") for k in range(4))
+    # a smaller grid gathers only its own jobs: one row per job of the sweep as launched
+    assert sweep(root, "resume=true", "instance=abovenet", "seed=1,3", "algorithms=[cg_bprr]").returncode == 0
+    df = pd.read_parquet(root / "results.parquet")
+    assert sorted(zip(df.scenario, df.seed)) == [("abovenet", 1), ("abovenet", 3)]
+    # a result from other overrides in a job's directory is not taken for this job's
+    job_dir, payload = jobs(root)["instance=abovenet,seed=3"]
+    payload["job"]["overrides"] = ["instance=abovenet", "seed=4", "algorithms=[cg_bprr]"]
+    (job_dir / "result.json").write_text(json.dumps(payload))
+    out = sweep(root, "resume=true", "instance=abovenet", "seed=3", "algorithms=[cg_bprr]")
+    assert out.returncode == 0 and "skipped" not in out.stdout
+    assert jobs(root)["instance=abovenet,seed=3"][1]["rows"][0]["seed"] == 3
+
+
+def test_a_second_sweep_into_a_directory_in_use_is_refused(tmp_path):
+    import time
+
+    root = tmp_path / "s"
+    args = ["instance=bellcanada", "mode=online", "workload.n_requests=8000", "seed=0,1", "algorithms=[proposed]"]
+    first = subprocess.Popen([sys.executable, str(RUN), "-m", f"hydra.sweep.dir={root}", *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.time() + 60
+    while not (root / ".sweep.lock").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    second = sweep(root, "instance=abovenet", "seed=7", "algorithms=[cg_bprr]")
+    assert first.poll() is None, "the first sweep ended too early to test anything"
+    assert second.returncode == 2
+    assert len(second.stderr.strip().splitlines()) == 1 and "in use by another sweep" in second.stderr
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    df = pd.read_parquet(root / "results.parquet")
+    assert sorted(df.seed.unique()) == [0, 1] and set(df.scenario) == {"bellcanada"}
+    assert not (root / ".sweep.lock").exists()
+
+
+def test_a_lock_left_by_a_crashed_sweep_does_not_block(tmp_path):
+    root = tmp_path / "s"
+    root.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    import socket
+    (root / ".sweep.lock").write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname()}))
+    out = sweep(root, "instance=abovenet", "seed=0", "algorithms=[cg_bprr]")
+    assert out.returncode == 0, out.stderr
+    assert not (root / ".sweep.lock").exists()
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"\xff\xfe not utf-8", "unreadable"),
+    (b"[1, 2]", "expected a JSON object, got list"),
+    (b'{"status": "ok"}', "status ok but no rows"),
+    (b'{"status": "ok", "rows": []}', "status ok but no rows"),
+    (b'{"status": "maybe"}', "unknown status 'maybe'"),
+    (b'{"status": "ok", "rows": [', "unreadable"),
+])
+def test_a_broken_result_is_an_error_row_and_is_rerun(tmp_path, content, problem):
+    root = tmp_path / "s"
+    assert sweep(root, "instance=abovenet", "seed=0,1", "algorithms=[cg_bprr]").returncode == 0
+    job_dir = jobs(root)["instance=abovenet,seed=1"][0]
+    (job_dir / "result.json").write_bytes(content)
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "collect.py"), str(root)], capture_output=True,
+                         text=True)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    df = pd.read_csv(root / "results.csv")
+    assert len(df) == 2 and df[df.solver_status == "error"].message.str.contains(problem).all()
+    out = sweep(root, "resume=true", "instance=abovenet", "seed=0,1", "algorithms=[cg_bprr]")
+    assert out.returncode == 0 and out.stdout.count("skipped (resume)") == 1
+    assert sorted(pd.read_parquet(root / "results.parquet").seed) == [0, 1]
 
 
 def test_collect_regathers_a_sweep_directory(tmp_path):
@@ -68,15 +169,22 @@ def test_collect_regathers_a_sweep_directory(tmp_path):
         (d / "result.json").write_text(json.dumps(payload))
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "collect.py"), str(tmp_path)],
                          capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1 and out.stderr.strip() == f"failed jobs: {tmp_path / '1'}"
     df = pd.read_csv(tmp_path / "results.csv")
     assert df.check_status.tolist() == ["feasible", "none"] and df.message.tolist()[1] == "boom"
     assert df.solver_status.tolist()[1] == "error"
     assert collect(tmp_path).shape == df.shape
 
 
+def test_collect_on_a_directory_without_results_says_so(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "collect.py"), str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.strip() == f"error: no job results (result.json) below {tmp_path}"
+
+
 def test_a_really_killed_sweep_resumes(tmp_path):
-    """SIGKILL a sweep once its first job has a result; the rerun skips it and finishes the rest."""
+    """SIGKILL a sweep once its first job has a result: the job it was running is an error row; the rerun
+    skips the finished ones and finishes the rest."""
     import signal
     import time
 
@@ -86,19 +194,25 @@ def test_a_really_killed_sweep_resumes(tmp_path):
     proc = subprocess.Popen([sys.executable, str(RUN), "-m", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, cwd=tmp_path)
     deadline = time.time() + 120
-    while not (root / "0" / "result.json").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
+
+    def done():
+        return {k for k, (_, p) in jobs(root).items() if p["status"] == "ok"} if root.exists() else set()
+
+    while not done() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the next job
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done = {j for j in "012" if (root / j / "result.json").exists()}
-    assert "0" in done and len(done) < 3, "the kill came too late to test anything"
-    stamps = {j: (root / j / "result.json").stat().st_mtime_ns for j in done}
+    finished_before = done()
+    assert finished_before and len(finished_before) < 3, "the kill came too late to test anything"
+    df = collect(root)  # the job it was running: a row with status error, not a missing row
+    killed = df[df.solver_status == "error"]
+    assert len(killed) == 1 and "started but did not finish" in killed.message.iloc[0]
     out = subprocess.run([sys.executable, str(RUN), "-m", "resume=true", *args], capture_output=True, text=True,
                          cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("skipped (resume)") == len(done)
-    assert {j: (root / j / "result.json").stat().st_mtime_ns for j in done} == stamps
-    assert all(finished(root / j) for j in "012")
+    assert out.stdout.count("skipped (resume)") == len(finished_before)
+    assert done() == {f"instance=bellcanada,mode=online,seed={s},workload.n_requests=1500" for s in range(3)}
     assert sorted(pd.read_parquet(root / "results.parquet").seed.unique()) == [0, 1, 2]
 
 

@@ -51,7 +51,7 @@ def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -
     built = build_model(inst, opts.allow_idle, opts.symmetry, opts.memory_caps, opts.window_memory)
     info |= {"build_s": time.perf_counter() - tick, "constraints": built.model.nconstraints()}
     if s.export:
-        backend.export(built.model, s.export)
+        info["warning"] = backend.export(built.model, s.export)
     start = _warm_start(inst, built, ctx) if s.warm_start else None
     out = backend.solve(built.model, s, start is not None, ctx.seed, backend.log_path(ctx, NAME))
     info |= {"raw_status": out.raw_status, "load_s": out.load_s, "solve_s": out.solve_s, "nodes": out.nodes,

@@ -44,7 +44,7 @@ def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -
     built = build_model(inst)
     info["build_s"] = time.perf_counter() - tick
     if s.export:
-        backend.export(built.model, s.export)
+        info["warning"] = backend.export(built.model, s.export)
     warm = s.warm_start and _warm_start(inst, built)
     out = backend.solve(built.model, s, warm, ctx.seed, backend.log_path(ctx, NAME))
     scale = inst.R * inst.workload.l_out
