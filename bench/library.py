@@ -130,7 +130,11 @@ def check_table(df: pd.DataFrame | None = None) -> list[str]:
             problems.append(f"{row.name}: instance file is missing (run: python bench/library.py freeze)")
             continue
         if pd.notna(row.best_known_s):
-            cost, problem = recheck(row.name, LIBRARY / str(row.solution))
+            sol_file = LIBRARY / str(row.solution)
+            if not sol_file.resolve().is_relative_to(LIBRARY.resolve()):  # a table never points outside
+                problems.append(f"{row.name}: solution file {row.solution} lies outside {LIBRARY}")
+                continue
+            cost, problem = recheck(row.name, sol_file)
             if problem:
                 problems.append(problem)
             elif not math.isclose(cost, row.best_known_s, rel_tol=COST_RTOL):

@@ -122,6 +122,7 @@ def test_update_keeps_improvements_only_and_rechecks(sandbox, tmp_path):
     ("missing", "solution file"),
     ("infeasible", "is infeasible"),
     ("cost", "the table says"),
+    ("outside", "lies outside"),
 ])
 def test_a_wrong_table_is_refused_by_name_and_nothing_merged(sandbox, tmp_path, damage, message):
     sweep = _sweep(tmp_path, "[cg_bprr]", "0")
@@ -135,6 +136,11 @@ def test_a_wrong_table_is_refused_by_name_and_nothing_merged(sandbox, tmp_path, 
         sol = json.loads(sol_file.read_text())
         sol["routes"][0]["servers"] = sol["routes"][0]["servers"][:-1]
         sol_file.write_text(json.dumps(sol))
+    elif damage == "outside":  # a path in the table never leads out of the library
+        outside = tmp_path / "elsewhere.json"
+        outside.write_text(sol_file.read_text())
+        table.loc[table.name == "clustered-c0", "solution"] = f"../../../../../../../..{outside}"
+        library.save_table(table)
     else:
         table.loc[table.name == "clustered-c0", "best_known_s"] = row.best_known_s * 0.9
         library.save_table(table)
