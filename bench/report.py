@@ -4,9 +4,10 @@ What it says, and how it can be trusted:
 - per algorithm and cell, the counts of feasible / infeasible / no solution / error outcomes, and means,
   winners and ratios over feasible outcomes only, with the counts beside them; spread (sample std) only where
   a cell has several values;
-- a cell is the scenario, the mode and every swept axis: any numeric ``p_*`` setting that takes several values
-  (docs/results.md), so a new instance family or option needs nothing here; figures draw one line per
-  algorithm and value of the other axes;
+- a cell is the scenario, the mode, every setting that takes several values (a numeric ``p_*`` one is a swept
+  axis with a figure along it; a named one, e.g. the calibration or the model, splits cells) (docs/results.md),
+  so a new instance family or option needs nothing here; figures draw one line per algorithm and value of
+  the other settings; the calibration of online rows is named at the top;
 - the shifted geometric mean of runtimes with the shift fitted to the kind (heuristics 1 ms, exact 1 s), a
   time-limited solve counted at its limit;
 - on instances of the certified library (docs/library.md), every algorithm's gap to the best known solution
@@ -46,6 +47,12 @@ def swept_axes(df: pd.DataFrame) -> list[str]:
             and df[c].nunique(dropna=True) > 1]
 
 
+def varying_names(df: pd.DataFrame) -> list[str]:
+    """Named (non-numeric) setting columns that take more than one value: cells, not figure axes."""
+    return [c for c in df if c.startswith("p_") and c not in NOT_AXES and not pd.api.types.is_numeric_dtype(df[c])
+            and df[c].map(str, na_action="ignore").nunique(dropna=True) > 1]
+
+
 def outcome(row: pd.Series) -> str:
     """feasible / infeasible / no solution / error of one row (checker for offline, simulator for online)."""
     if row.get("solver_status") == "error":
@@ -83,7 +90,7 @@ def shifted_geometric_mean(values: pd.Series, shift: float) -> float:
 
 def cell_columns(df: pd.DataFrame) -> list[str]:
     """What tells two cells apart: mode, scenario and every swept axis."""
-    return ["mode", "scenario"] + swept_axes(df)
+    return ["mode", "scenario"] + varying_names(df) + swept_axes(df)
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
@@ -161,7 +168,7 @@ def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path, run_dir: Path)
         out.append(_by_instance(table, fig_dir / "per_token_by_instance.png"))
     for axis in swept_axes(df):
         label = LABELS.get(axis, axis.removeprefix("p_").replace("_", " "))
-        out.append(_sweep(table, axis, label, [a for a in swept_axes(df) if a != axis],
+        out.append(_sweep(table, axis, label, [a for a in swept_axes(df) if a != axis] + varying_names(df),
                           fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
     feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
     if feasible.instance.nunique() > 1 and feasible.algorithm.nunique() > 1:
@@ -252,9 +259,13 @@ def report(run_dir: Path) -> Path:
     errors = df[df.solver_status == "error"] if "solver_status" in df else df.iloc[0:0]
     figs = figures(df, table, run_dir / "figures", run_dir)
     shown = table.drop(columns=["per_token_sd"]) if table.per_token_sd.isna().all() else table
+    online = df[df.kind == "online"] if "kind" in df else df.iloc[0:0]
+    calibrations = sorted(set(online.get("p_calibration_name", pd.Series(dtype=object)).fillna("none")))
     parts = [f"# BPR-Bench report: {run_dir}", "",
              f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s). Means over feasible "
-             "outcomes only; the outcome counts stand beside them.", "",
+             "outcomes only; the outcome counts stand beside them."
+             + (f" Online rows ran under calibration {', '.join(calibrations)} (docs/simulator.md §3)."
+                if calibrations else ""), "",
              "## Results per cell", "", markdown(shown), "",
              "## Winner per instance cell (cheapest feasible)", "", markdown(winners(table, cell)), "",
              "## Shifted geometric mean of runtimes", "",

@@ -52,27 +52,27 @@ def writable(path: str | Path) -> Path:
     return path
 
 
-def check_writable(path: str | Path) -> Path:
-    """Fail now, before any work, when ``path`` could not be written later."""
-    path = writable(path)
+def _temporary(path: Path) -> Path:
+    """A fresh empty file beside ``path`` (created exclusively: nothing already there is followed)."""
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
         raise BprInputError(f"cannot write {path}: {err.strerror or err}") from None
     os.close(fd)
-    os.unlink(name)
+    return Path(name)
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail now, before any work, when ``path`` could not be written later."""
+    path = writable(path)
+    _temporary(path).unlink()
     return path
 
 
 def atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a fresh temporary file beside ``path``, then rename it to ``path``."""
     path = writable(path)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise BprInputError(f"cannot write {path}: {err.strerror or err}") from None
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _temporary(path)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; the result is an ordinary file
         write(tmp)
