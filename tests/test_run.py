@@ -181,7 +181,7 @@ def test_instance_file_option(tmp_path):
     (["solver.time_limt=3"], "time_limt"),
     (["algorithm.cg_bprr.colour=1"], "colour"),
     (["algorithm.petals.attn_cache_tokens=many"], "attn_cache_tokens"),
-    (["instance=abovenet", "instance.clients=0"], "clients: expected an integer >= 1"),
+    (["instance=abovenet", "instance.clients=0"], "clients: must be >= 1, got 0"),
 ])
 def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     out = run(tmp_path, *overrides)
