@@ -59,6 +59,8 @@ def test_experiments_sweep_the_paper_axes():
         with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
             cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)
         assert key in cfg.hydra.sweeper.params
+        if name == "paper_tables":  # every cell under both calibrations (docs/simulator.md §3)
+            assert cfg.hydra.sweeper.params.calibration == "none,paper"
 
 
 def test_structured_config_rejects_misspelt_keys_and_wrong_types():
