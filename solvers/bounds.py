@@ -4,6 +4,8 @@
   min(L, floor(M_j / (s_m + s_c))) blocks at cost t[c][j] + tau_j * length (a server that processes k
   blocks of a request holds m_j >= k blocks and that request's cache: (s_m + s_c) k <= M_j).
 - extended_lp: the LP relaxation of the extended formulation (docs/formulations.md §2), on by default.
+- capacity: the memory-capacity bound (docs/formulations.md §3, solvers/capacity.py), on by default: what
+  the servers' memories can process in total, the strongest bound where memory binds.
 - paper_lp: the LP relaxation of (13), only on request: its value is negative on realistic instances and
   it is slow (docs/formulations.md §1).
 - The exact models' dual bounds are reported by ``milp`` and ``exact``; the harness takes the best of all.
@@ -20,7 +22,7 @@ from bpr.instance import Instance
 from bpr.numeric import floor
 from bpr.solution import Solution, no_solution
 from bpr.status import SolverStatus
-from solvers import backend
+from solvers import backend, capacity
 from solvers.exact import model as extended
 from solvers.milp import model as paper
 from solvers.registry import Context, Kind, algorithm
@@ -31,6 +33,7 @@ NAME = "lower_bounds"
 @dataclass
 class Options:
     extended_lp: bool = True     # the LP relaxation of the extended formulation
+    capacity: bool = True        # the memory-capacity bound
     paper_lp: bool = False       # the LP relaxation of (13): negative on realistic instances, slow
 
 
@@ -83,12 +86,18 @@ def extended_lp_bound(inst: Instance, ctx: Context = Context()) -> tuple[float |
     return lp_bound(model, 1.0, ctx, f"{NAME}-extended-lp")
 
 
+def capacity_bound(inst: Instance, ctx: Context = Context()) -> tuple[float | None, str]:
+    """The memory-capacity LP (solvers/capacity.py); its size grows with servers x R only."""
+    return lp_bound(capacity.build(inst), 1.0, ctx, f"{NAME}-capacity")
+
+
 @algorithm(NAME, Kind.BOUND, options=Options, columns=("lower_bound_s",), uses_solver=True)
 def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
     """Lower bounds on the offline optimum: per-request relaxation and LP relaxations."""
     bounds: dict[str, float | None] = {"per_request": per_request_bound(inst)}
     statuses: dict[str, str] = {"per_request": str(SolverStatus.SOLVED)}
     for name, wanted, fn in (("extended_lp", opts.extended_lp, extended_lp_bound),
+                             ("capacity", opts.capacity, capacity_bound),
                              ("paper_lp", opts.paper_lp, paper_lp_bound)):
         if wanted:
             bounds[name], statuses[name] = fn(inst, ctx)

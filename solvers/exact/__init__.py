@@ -35,6 +35,7 @@ class Options:
     # docs/formulations.md §2), so off by default; the LP bound of lower_bounds uses both.
     memory_caps: bool = False     # bound each flow by what the server's memory can hold
     window_memory: bool = False   # memory row per window end
+    capacity_cuts: bool = False   # the memory-capacity inequalities (docs/formulations.md §3)
 
 
 @algorithm(NAME, Kind.SOLUTION, options=Options, columns=COLUMNS, uses_solver=True)
@@ -48,7 +49,8 @@ def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -
                                                              f"{s.max_vars})", info)
     backend.require_available(s.name)
     tick = time.perf_counter()
-    built = build_model(inst, opts.allow_idle, opts.symmetry, opts.memory_caps, opts.window_memory)
+    built = build_model(inst, opts.allow_idle, opts.symmetry, opts.memory_caps, opts.window_memory,
+                        opts.capacity_cuts)
     info |= {"build_s": time.perf_counter() - tick, "constraints": built.model.nconstraints()}
     if s.export:
         info["warning"] = backend.export(built.model, s.export)

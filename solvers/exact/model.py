@@ -27,6 +27,7 @@ import pyomo.environ as pyo
 from bpr.instance import Instance
 from bpr.numeric import floor
 from bpr.perf import Placement
+from solvers.capacity import define_capacity
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Built:
 
 
 def build(inst: Instance, allow_idle: bool = False, symmetry: bool = True, memory_caps: bool = False,
-          window_memory: bool = False) -> Built:
+          window_memory: bool = False, capacity_cuts: bool = False) -> Built:
     w = Windows.of(inst)
     model = pyo.ConcreteModel(name=f"bprr-extended-{inst.name}")
     model.W = pyo.Set(initialize=w.jse, dimen=3, ordered=True)
@@ -84,6 +85,8 @@ def build(inst: Instance, allow_idle: bool = False, symmetry: bool = True, memor
         define_window_memory(model, inst, w)
     if symmetry:
         define_symmetry(model, inst, w)
+    if capacity_cuts:
+        define_capacity_cuts(model, inst, w)
     define_cost(model, inst)
     return Built(model, w, allow_idle)
 
@@ -189,6 +192,19 @@ def define_window_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -
         return inst.s_c * cache <= free
 
     model.window_memory = pyo.Constraint(range(len(keys)), rule=room)
+
+
+def define_capacity_cuts(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
+    """The memory-capacity inequalities (solvers/capacity.py) on x[c,j] = sum (e - b) g[c,j,b,e] (request-
+    blocks) and h[c,j] = sum g[c,j,b,e] (visits), kept as variables so each secant row has 2C entries."""
+    by_server = _by_server(w)
+    model.cap_x = pyo.Var(model.C, model.J, within=pyo.NonNegativeReals)
+    model.cap_h = pyo.Var(model.C, model.J, within=pyo.NonNegativeReals)
+    model.cap_x_def = pyo.Constraint(model.C, model.J, rule=lambda m, c, j: m.cap_x[c, j] == pyo.quicksum(
+        (e - b) * m.g[c, j, b, e] for (_, b, e) in by_server.get(j, [])))
+    model.cap_h_def = pyo.Constraint(model.C, model.J, rule=lambda m, c, j: m.cap_h[c, j] == pyo.quicksum(
+        m.g[c, j, b, e] for (_, b, e) in by_server.get(j, [])))
+    define_capacity(model, inst, model.cap_x, model.cap_h)
 
 
 def define_symmetry(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
