@@ -70,10 +70,11 @@ def path_safe(name: Any) -> str:
 
 
 def job_dir(overrides: Any) -> str:
-    """A sweep job's directory: its overrides made path-safe (at most 100 characters) and a hash of them, so
-    the same job always lands in the same directory, whatever the grid around it."""
+    """A sweep job's directory: its overrides made path-safe and a hash of them, so the same job always lands
+    in the same directory, whatever the grid around it. A long name keeps its last 100 characters (overrides
+    come sorted by key, and instance, seed and workload keys sort last)."""
     text = str(overrides)
-    return f"{path_safe(text or 'default')[:100]}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+    return f"{path_safe(path_safe(text or 'default')[-100:])}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
 def register() -> None:
