@@ -135,3 +135,15 @@ def test_rows_name_the_calibration_and_the_delay(tmp_path):
     assert df.hold_from_arrival.all()
     # every request of the run waited at least the delay before its first token
     assert (df.ttft_s > df.allocation_delay_s).all()
+
+
+def test_the_design_load_never_sees_the_delay(tmp_path):
+    """R of docs/model.md §7.3 is the model's under either calibration, as in the authors' code."""
+    rows = {}
+    for name in ("none", "paper"):
+        cfg = config("instance=clustered", "mode=online", f"calibration={name}", "algorithms=[proposed]",
+                     "workload.n_requests=10")
+        _, df, _ = run_config(cfg, tmp_path / name)
+        rows[name] = df
+    assert rows["none"].design_R.tolist() == rows["paper"].design_R.tolist()
+    assert (rows["paper"].per_token_s > rows["none"].per_token_s + 60 / 128 - 1e-9).all()
