@@ -77,12 +77,12 @@ def paper_lp_bound(inst: Instance, ctx: Context = Context()) -> tuple[float | No
 
 def extended_lp_bound(inst: Instance, ctx: Context = Context()) -> tuple[float | None, str]:
     """The LP relaxation of the extended formulation (objective already a per-token time), with idle
-    servers allowed so that it bounds every solution the checker accepts, and with both strengthenings,
-    which raise the LP value where memory binds."""
+    servers allowed so that it bounds every solution the checker accepts, and with every strengthening
+    (memory caps, window memory, capacity cuts), which raise the LP value where memory binds."""
     n = extended.estimate_size(inst)
     if n > ctx.solver.max_vars:
         return None, f"skipped: too large ({n} variables > limit {ctx.solver.max_vars})"
-    model = extended.build(inst, allow_idle=True, memory_caps=True, window_memory=True).model
+    model = extended.build(inst, allow_idle=True, memory_caps=True, window_memory=True, capacity_cuts=True).model
     return lp_bound(model, 1.0, ctx, f"{NAME}-extended-lp")
 
 

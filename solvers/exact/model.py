@@ -196,10 +196,12 @@ def define_window_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -
 
 def define_capacity_cuts(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
     """The memory-capacity inequalities (solvers/capacity.py) on x[c,j] = sum (e - b) g[c,j,b,e] (request-
-    blocks) and h[c,j] = sum g[c,j,b,e] (visits), kept as variables so each secant row has 2C entries."""
+    blocks) and h[c,j] = sum g[c,j,b,e] (visits, at most R_c: a request visits a server once), kept as
+    variables so each secant row has 2C entries."""
     by_server = _by_server(w)
+    R_c = inst.requests_per_client()
     model.cap_x = pyo.Var(model.C, model.J, within=pyo.NonNegativeReals)
-    model.cap_h = pyo.Var(model.C, model.J, within=pyo.NonNegativeReals)
+    model.cap_h = pyo.Var(model.C, model.J, bounds=lambda m, c, j: (0, R_c[c]))
     model.cap_x_def = pyo.Constraint(model.C, model.J, rule=lambda m, c, j: m.cap_x[c, j] == pyo.quicksum(
         (e - b) * m.g[c, j, b, e] for (_, b, e) in by_server.get(j, [])))
     model.cap_h_def = pyo.Constraint(model.C, model.J, rule=lambda m, c, j: m.cap_h[c, j] == pyo.quicksum(
