@@ -130,3 +130,15 @@ def test_abovenet_is_certified_optimal_from_a_heuristic_start():
     assert sol.solver_status == "optimal" and sol.info["gap"] <= 1e-4
     assert sol.info["warm_start_from"] == "cg_bprr" and sol.info["warm_start_accepted"] is True
     assert g.evaluation.per_token_s == pytest.approx(0.5128428, abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_strengthening_keeps_the_optimum(solved, seed):
+    """memory_caps, window_memory and capacity_cuts remove no optimal solution (against the oracle)."""
+    inst, opt, _, _, _ = solved[seed]
+    opts = exact.Options(memory_caps=True, window_memory=True, capacity_cuts=True)
+    g = grade(inst, exact.solve(inst, opts, ctx=solver_ctx(**QUIET)))
+    if opt is None:
+        assert not g.solution.has_solution
+    else:
+        assert g.evaluation.per_token_s == pytest.approx(opt, rel=1e-6)
