@@ -3,20 +3,20 @@ memory binds, and the same inequalities as cuts for the extended formulation.
 
 Every request processes exactly L blocks, visits a server at most once (its route moves forward through
 block ranges) and processes at most m_j blocks per visit. With x_cj the request-blocks of client c on
-server j and h_cj the number of its requests that visit j (H_j = sum_c h_cj), eq. 2 gives
-s_m m_j + s_c x_j <= M_j and x_j <= m_j H_j, hence, over every real m_j,
+server j and h_cj the number of its requests that visit j (H_j = sum_c h_cj), all integers, eq. 2 gives
+s_m m_j + s_c x_j <= M_j and x_j <= m_j H_j for an integer 1 <= m_j <= mbar_j, hence
 
-    x_j <= f_j(H_j) = M_j H_j / (s_m + s_c H_j)          (concave in H_j)
+    x_j <= g_j(H_j) = max_m min(m H_j, floor((M_j - s_m m) / s_c))
 
-and x_j <= (M_j - s_m) / s_c (a server that processes anything hosts a block). The bound is
+The bound is
 
     min  sum_{c,j} (t[c][j] h_cj + tau_j x_cj) / R        (the average per-token time of model.md §3)
-    s.t. sum_j x_cj = L R_c;  x_cj <= mbar_j h_cj;  0 <= h_cj <= R_c;  the two memory limits above,
+    s.t. sum_j x_cj = L R_c;  x_cj <= mbar_j h_cj;  0 <= h_cj <= R_c;  x_j <= every edge of the upper
+         concave hull of the points (H, g_j(H)), H = 0..R,
 
-with f_j replaced by its secants between consecutive integers: H_j is an integer in every solution, and a
-secant of a concave function lies above it at every integer outside its interval and meets it at both ends,
-so the cuts remove no solution. It ignores where blocks sit (contiguity), so without memory pressure it is
-weaker than the per-request bound; where memory binds it is the strongest the suite has.
+which holds at every integer H_j, since the hull lies above g_j and each of its edges' lines above the hull.
+It ignores where blocks sit (contiguity), so without memory pressure it is weaker than the per-request
+bound; where memory binds it is the strongest the suite has.
 """
 
 from __future__ import annotations
@@ -25,32 +25,49 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+import numpy as np
+
+from bpr.checker import MEMORY_RTOL
 from bpr.instance import Instance
-from bpr.numeric import floor
+from bpr.numeric import FLOOR_EPS, floor
 
 
-def secants(inst: Instance, j: int, top: int) -> list[tuple[float, float]]:
-    """(slope, intercept) of f_j's secants over [k, k+1] for k = 0..top-1: x_j <= slope H_j + intercept."""
+def limits(inst: Instance, j: int, top: int) -> np.ndarray:
+    """g_j(H) for H = 0..top: the most request-blocks server j can process for H visits (with the
+    checker's memory tolerance, so no solution it accepts is cut off)."""
     s = inst.servers[j]
+    m = np.arange(1, min(inst.L, floor(s.M / inst.model.s_m)) + 1)
+    room = np.floor((s.M * (1 + MEMORY_RTOL) - inst.model.s_m * m) / inst.s_c + FLOOR_EPS)
+    visits = np.arange(top + 1)[:, None]
+    return np.max(np.minimum(visits * m[None, :], room[None, :]), axis=1, initial=0.0)
 
-    def f(h: float) -> float:
-        return s.M * h / (inst.model.s_m + inst.s_c * h)
 
-    return [(f(k + 1) - f(k), f(k) - (f(k + 1) - f(k)) * k) for k in range(top)]
+def hull(values: np.ndarray) -> list[tuple[float, float]]:
+    """(slope, intercept) of every edge of the upper concave hull of the points (k, values[k])."""
+    top: list[int] = []
+    for k in range(len(values)):
+        while len(top) >= 2 and (values[top[-1]] - values[top[-2]]) * (k - top[-1]) <= \
+                (values[k] - values[top[-1]]) * (top[-1] - top[-2]):
+            top.pop()
+        top.append(k)
+    edges = []
+    for a, b in zip(top, top[1:]):
+        slope = (values[b] - values[a]) / (b - a)
+        edges.append((float(slope), float(values[a] - slope * a)))
+    return edges
 
 
 def define_capacity(model: Any, inst: Instance, x: dict[tuple[int, int], Any], h: dict[tuple[int, int], Any],
                     name: str = "capacity") -> None:
     """The memory limits on x_j = sum_c x[c,j] against H_j = sum_c h[c,j] (x, h: expressions or variables
-    per (client, server)) as constraints ``<name>_cache`` and ``<name>_secant`` on ``model``."""
-    R = inst.R
+    per (client, server)) as constraints ``<name>_cache`` (x_j <= g_j(R)) and ``<name>_hull`` on ``model``."""
     clients, servers = range(len(inst.clients)), range(inst.n_servers)
     X = {j: pyo.quicksum(x[c, j] for c in clients) for j in servers}
     H = {j: pyo.quicksum(h[c, j] for c in clients) for j in servers}
-    rows = [(j, a, b) for j in servers for a, b in secants(inst, j, R)]
-    setattr(model, f"{name}_cache", pyo.Constraint(
-        servers, rule=lambda m, j: X[j] <= max(0.0, (inst.servers[j].M - inst.model.s_m) / inst.s_c)))
-    setattr(model, f"{name}_secant", pyo.Constraint(
+    g = {j: limits(inst, j, inst.R) for j in servers}
+    rows = [(j, a, b) for j in servers for a, b in hull(g[j])]
+    setattr(model, f"{name}_cache", pyo.Constraint(servers, rule=lambda m, j: X[j] <= g[j][-1]))
+    setattr(model, f"{name}_hull", pyo.Constraint(
         range(len(rows)), rule=lambda m, i: X[rows[i][0]] <= rows[i][1] * H[rows[i][0]] + rows[i][2]))
 
 

@@ -17,15 +17,25 @@ QUIET = {"log": False, "progress": False}
 
 
 def test_hand_worked_two_servers():
-    """A (fast, 5 GB) and B (slow, large); L = 4, R = 2, s_m = 1, s_c = 0.5. f_A(H) = 5H / (1 + 0.5H):
-    secants x <= 10/3 H and x <= 5/3 H + 5/3, so with both requests on A (H = 2) A processes at most 5 of
-    the 8 request-blocks; B takes 3 in 3/4 of a visit: (0.1 * 2 + 0.01 * 5 + 0.1 * 0.75 + 0.05 * 3) / 2."""
+    """A (fast, 5 GB) and B (slow, large); L = 4, R = 2, s_m = 1, s_c = 0.5. A hosting m blocks has room for
+    floor((5 - m) / 0.5) = 8, 6, 4, 2 request-blocks (m = 1..4), so g_A(1) = 3 (m = 3) and g_A(2) = 4 (m = 2
+    or 3): hull edges x <= 3H and x <= H + 2. A second visit to A brings one more request-block, worth
+    0.04 + 0.1 / 4 less than the 0.1 the visit costs, so one visit: A takes 3 request-blocks, B 5 in 5/4 visits,
+    (0.1 * 1 + 0.01 * 3 + 0.1 * 1.25 + 0.05 * 5) / 2."""
     inst = tiny(4, M=[5.0, 100.0], tau=[0.01, 0.05], t=[[0.1, 0.1]], R=2, s_m=1.0, s_c=0.5)
-    assert [x for pair in capacity.secants(inst, 0, 2) for x in pair] == pytest.approx([10 / 3, 0.0, 5 / 3, 5 / 3])
+    assert capacity.limits(inst, 0, 2).tolist() == [0, 3, 4]
+    assert capacity.hull(capacity.limits(inst, 0, 2)) == [(3.0, 0.0), (1.0, 2.0)]
     bound, status = bounds.capacity_bound(inst, solver_ctx(**QUIET))
-    assert status == "optimal" and bound == pytest.approx(0.2375, rel=1e-9)
+    assert status == "optimal" and bound == pytest.approx(0.2525, rel=1e-9)
     # the optimum (A hosts 3 blocks for one request, B serves the other alone) is 0.29
     assert optimum(inst) == pytest.approx(0.29)
+
+
+def test_hull_edges_lie_above_every_point():
+    values = [0, 5, 7, 7, 12, 12, 13]
+    for slope, intercept in capacity.hull(values):
+        assert all(slope * k + intercept >= v - 1e-12 for k, v in enumerate(values))
+    assert capacity.hull([0, 1, 2]) == [(1.0, 0.0)]  # collinear points: one edge
 
 
 @pytest.mark.parametrize("seed", SEEDS)
