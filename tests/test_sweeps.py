@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from bench.collect import collect, finished
 
@@ -136,27 +135,31 @@ def test_a_lock_left_by_a_crashed_sweep_does_not_block(tmp_path):
     assert not (root / ".sweep.lock").exists()
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"\xff\xfe not utf-8", "unreadable"),
-    (b"[1, 2]", "expected a JSON object, got list"),
-    (b'{"status": "ok"}', "status ok but no rows"),
-    (b'{"status": "ok", "rows": []}', "status ok but no rows"),
-    (b'{"status": "maybe"}', "unknown status 'maybe'"),
-    (b'{"status": "ok", "rows": [', "unreadable"),
-])
-def test_a_broken_result_is_an_error_row_and_is_rerun(tmp_path, content, problem):
+BROKEN = [(b"\xff\xfe not utf-8", "unreadable"), (b"[1, 2]", "expected a JSON object, got list"),
+          (b'{"status": "ok"}', "status ok but no rows"), (b'{"status": "ok", "rows": []}', "status ok but no rows"),
+          (b'{"status": "maybe"}', "unknown status 'maybe'"), (b'{"status": "ok", "rows": [', "unreadable")]
+
+
+def test_broken_results_are_error_rows_and_are_rerun(tmp_path):
     root = tmp_path / "s"
-    assert sweep(root, "instance=abovenet", "seed=0,1", "algorithms=[cg_bprr]").returncode == 0
-    job_dir = jobs(root)["instance=abovenet,seed=1"][0]
-    (job_dir / "result.json").write_bytes(content)
+    seeds = ",".join(str(k) for k in range(len(BROKEN) + 1))
+    assert sweep(root, "instance=abovenet", f"seed={seeds}", "algorithms=[cg_bprr]").returncode == 0
+    found = jobs(root)
+    for k, (content, _) in enumerate(BROKEN):
+        (found[f"instance=abovenet,seed={k + 1}"][0] / "result.json").write_bytes(content)
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "collect.py"), str(root)], capture_output=True,
                          text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     df = pd.read_csv(root / "results.csv")
-    assert len(df) == 2 and df[df.solver_status == "error"].message.str.contains(problem).all()
-    out = sweep(root, "resume=true", "instance=abovenet", "seed=0,1", "algorithms=[cg_bprr]")
+    errors = df[df.solver_status == "error"]
+    assert len(df) == len(BROKEN) + 1 and len(errors) == len(BROKEN)
+    for k, (_, problem) in enumerate(BROKEN):  # each row names its job's file and what is wrong with it
+        job_dir = str(found[f"instance=abovenet,seed={k + 1}"][0])
+        assert errors.message.str.contains(job_dir, regex=False).sum() == 1
+        assert problem in errors[errors.message.str.contains(job_dir, regex=False)].message.iloc[0]
+    out = sweep(root, "resume=true", "instance=abovenet", f"seed={seeds}", "algorithms=[cg_bprr]")
     assert out.returncode == 0 and out.stdout.count("skipped (resume)") == 1
-    assert sorted(pd.read_parquet(root / "results.parquet").seed) == [0, 1]
+    assert sorted(pd.read_parquet(root / "results.parquet").seed) == list(range(len(BROKEN) + 1))
 
 
 def test_collect_regathers_a_sweep_directory(tmp_path):
