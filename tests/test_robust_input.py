@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,14 @@ def one_line_exit_2(out: subprocess.CompletedProcess, message: str) -> None:
     assert out.returncode == 2, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert message in out.stderr
+
+
+def in_process(capsys, *args) -> subprocess.CompletedProcess:
+    """``python -m bpr ARGS`` without a new interpreter (an escaping exception fails the test as a traceback
+    would)."""
+    code = cli([str(a) for a in args])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +80,9 @@ def _set(path, value):
     ("string-in-rtt", _set(["rtt_ss", 0, 1], "1"), "rtt_ss[0][1]: expected a number, got '1'"),
     ("ragged-rtt", _set(["rtt_ss", 0], [0.1]), "rtt_ss: expected a list of equally long rows"),
 ])
-def test_bad_instance_files_exit_2_naming_the_field(files, name, edit, message):
-    one_line_exit_2(bpr("solve", edited(files, name, edit), "--algorithm", "cg_bprr", "--out", files / "o.json"),
-                    message)
+def test_bad_instance_files_exit_2_naming_the_field(files, capsys, name, edit, message):
+    one_line_exit_2(in_process(capsys, "solve", edited(files, name, edit), "--algorithm", "cg_bprr", "--out",
+                               files / "o.json"), message)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -85,42 +94,50 @@ def test_bad_instance_files_exit_2_naming_the_field(files, name, edit, message):
     (("instance", "abovenet", "--set", "workload.n_requests=10000000"), "workload.n_requests: must be at most"),
     (("instance", "topozoo", "--set", "topology=../../tmp/evil"), "topohub has no topology '../../tmp/evil'"),
 ])
-def test_bad_instance_commands_exit_2(tmp_path, args, message):
-    one_line_exit_2(bpr(*args, "--out", tmp_path / "x.json"), message)
+def test_bad_instance_commands_exit_2(tmp_path, capsys, args, message):
+    one_line_exit_2(in_process(capsys, *args, "--out", tmp_path / "x.json"), message)
 
 
-def test_a_device_or_a_directory_is_not_an_instance_file(tmp_path):
-    one_line_exit_2(bpr("solve", "/dev/zero", "--algorithm", "cg_bprr", "--out", tmp_path / "s.json"),
+def test_a_device_or_a_directory_is_not_an_instance_file(tmp_path, capsys):
+    one_line_exit_2(in_process(capsys, "solve", "/dev/zero", "--algorithm", "cg_bprr", "--out", tmp_path / "s.json"),
                     "'/dev/zero' is not a regular file")
-    one_line_exit_2(bpr("check", tmp_path, tmp_path), "is not a regular file")
+    one_line_exit_2(in_process(capsys, "check", tmp_path, tmp_path), "is not a regular file")
 
 
-def test_an_unwritable_out_is_refused_before_the_solve(files, tmp_path):
+def test_an_unwritable_out_is_refused_before_the_solve(files, tmp_path, capsys):
     blocker = tmp_path / "afile"
     blocker.write_text("")
-    out = bpr("solve", files / "i.json", "--algorithm", "milp", "--out", blocker / "s.json")
+    out = in_process(capsys, "solve", files / "i.json", "--algorithm", "milp", "--out", blocker / "s.json")
     one_line_exit_2(out, f"{blocker} is a file, not a directory")
     assert "runtime" not in out.stdout  # refused before any solve
 
 
-def test_a_failed_export_is_a_message_beside_the_result(files, tmp_path):
+def test_a_failed_export_is_a_message_beside_the_result(tmp_path, capsys):
+    tiny(3, M=[10, 10], tau=[0.01, 0.02], t=[[0.1, 0.2]], R=2).save(tmp_path / "i.json")
     blocker = tmp_path / "afile"
     blocker.write_text("")
-    out = bpr("solve", files / "i.json", "--algorithm", "exact", "--solver", f"export={blocker / 'm.lp'}",
-              "--out", tmp_path / "s.json")
+    out = in_process(capsys, "solve", tmp_path / "i.json", "--algorithm", "exact", "--solver",
+                     f"export={blocker / 'm.lp'}", "--solver", "progress=false", "--out", tmp_path / "s.json")
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     assert payload["status"] == "feasible" and "solver.export: cannot write" in payload["message"]
     assert json.loads((tmp_path / "s.json").read_text())["status"] == "feasible"
 
 
-def test_the_run_directory_must_be_a_writable_directory(tmp_path):
+def test_the_run_directory_must_be_a_writable_directory(tmp_path, capsys):
+    from bench.run import check_output_dirs
+
     blocker = tmp_path / "afile"
     blocker.write_text("")
-    for d in (blocker, blocker / "sub"):
-        out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "instance=abovenet",
-                              f"hydra.run.dir={d}"], capture_output=True, text=True, cwd=tmp_path)
-        one_line_exit_2(out, f"hydra.run.dir: cannot write {d / 'provenance.json'}")
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "instance=abovenet",
+                          f"hydra.run.dir={blocker}"], capture_output=True, text=True, cwd=tmp_path)
+    one_line_exit_2(out, f"hydra.run.dir: cannot write {blocker / 'provenance.json'}")
+    for key in ("hydra.run.dir", "hydra.sweep.dir"):
+        with pytest.raises(SystemExit) as exc:
+            check_output_dirs(["instance=abovenet", f"{key}={blocker / 'sub'}"])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err == f"error: {key}: cannot write {blocker / 'sub' / 'provenance.json'}: " \
+                                              f"{blocker} is a file, not a directory\n"
 
 
 def test_an_instance_name_never_moves_the_run_directory(tmp_path):
