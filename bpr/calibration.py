@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from bpr.errors import BprInputError, unknown
+from bpr.fields import number
 from bpr.profiles import read_profile
 
 FILE = "calibration.yaml"
@@ -68,8 +69,6 @@ def calibration(name: str, delay_s: Mapping[str, Optional[float]] | None = None,
             continue
         if family not in delays:
             raise unknown("calibration family", family, sorted(delays))
-        if not value >= 0 or value == float("inf"):
-            raise BprInputError(f"calibration.{family}_delay_s: expected a finite number >= 0, got {value}")
-        delays[family] = {1: float(value)}
+        delays[family] = {1: number(value, f"calibration.{family}_delay_s", lo=0)}
     hold = named[name]["hold_from_arrival"] if hold_from_arrival is None else hold_from_arrival
     return CalibrationSpec(name, delays, bool(hold), dict(table["families"]))

@@ -215,8 +215,7 @@ def _matrix(d: dict, key: str) -> np.ndarray:
     rows = listing(require(d, key, "instance"), key)
     for i, row in enumerate(rows):
         for j, x in enumerate(listing(row, f"{key}[{i}]")):
-            if isinstance(x, bool) or not isinstance(x, (int, float)):
-                raise BprInputError(f"{key}[{i}][{j}]: expected a number, got {x!r}")
+            number(x, f"{key}[{i}][{j}]")
     a = np.array(rows, dtype=float) if len({len(r) for r in rows}) <= 1 else np.zeros(0)
     if a.ndim != 2:
         raise BprInputError(f"{key}: expected a list of equally long rows of numbers")

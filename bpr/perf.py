@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from bpr.instance import Instance
+from bpr.numeric import floor
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +75,15 @@ def first_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[
 def full_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
     """Full service time of eq. 1: first token plus (l_out - 1) decode steps (docs/model.md §2)."""
     return first_token_time(inst, c, route, ks) + (inst.workload.l_out - 1) * per_token_time(inst, c, route, ks)
+
+
+def window_cap(inst: Instance, j: int) -> int:
+    """mbar_j = min(L, floor(M_j / s_m)): the most blocks server j can host (eq. 2 with no cache)."""
+    return min(inst.L, floor(inst.servers[j].M / inst.model.s_m))
+
+
+def window_caps(inst: Instance) -> list[int]:
+    return [window_cap(inst, j) for j in range(inst.n_servers)]
 
 
 def memory_use(inst: Instance, pl: Placement, loads: np.ndarray) -> np.ndarray:

@@ -23,20 +23,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyomo.environ as pyo
-
 import numpy as np
+import pyomo.environ as pyo
 
 from bpr.checker import MEMORY_RTOL
 from bpr.instance import Instance
-from bpr.numeric import FLOOR_EPS, floor
+from bpr.numeric import FLOOR_EPS
+from bpr.perf import window_cap, window_caps
 
 
 def limits(inst: Instance, j: int, top: int) -> np.ndarray:
     """g_j(H) for H = 0..top: the most request-blocks server j can process for H visits (with the
     checker's memory tolerance, so no solution it accepts is cut off)."""
     s = inst.servers[j]
-    m = np.arange(1, min(inst.L, floor(s.M / inst.model.s_m)) + 1)
+    m = np.arange(1, window_cap(inst, j) + 1)
     room = np.floor((s.M * (1 + MEMORY_RTOL) - inst.model.s_m * m) / inst.s_c + FLOOR_EPS)
     visits = np.arange(top + 1)[:, None]
     return np.max(np.minimum(visits * m[None, :], room[None, :]), axis=1, initial=0.0)
@@ -57,24 +57,23 @@ def hull(values: np.ndarray) -> list[tuple[float, float]]:
     return edges
 
 
-def define_capacity(model: Any, inst: Instance, x: dict[tuple[int, int], Any], h: dict[tuple[int, int], Any],
-                    name: str = "capacity") -> None:
+def define_capacity(model: Any, inst: Instance, x: dict[tuple[int, int], Any], h: dict[tuple[int, int], Any]
+                    ) -> None:
     """The memory limits on x_j = sum_c x[c,j] against H_j = sum_c h[c,j] (x, h: expressions or variables
-    per (client, server)) as constraints ``<name>_cache`` (x_j <= g_j(R)) and ``<name>_hull`` on ``model``."""
+    per (client, server)) as constraints ``capacity_cache`` (x_j <= g_j(R)) and ``capacity_hull``."""
     clients, servers = range(len(inst.clients)), range(inst.n_servers)
     X = {j: pyo.quicksum(x[c, j] for c in clients) for j in servers}
     H = {j: pyo.quicksum(h[c, j] for c in clients) for j in servers}
     g = {j: limits(inst, j, inst.R) for j in servers}
     rows = [(j, a, b) for j in servers for a, b in hull(g[j])]
-    setattr(model, f"{name}_cache", pyo.Constraint(servers, rule=lambda m, j: X[j] <= g[j][-1]))
-    setattr(model, f"{name}_hull", pyo.Constraint(
-        range(len(rows)), rule=lambda m, i: X[rows[i][0]] <= rows[i][1] * H[rows[i][0]] + rows[i][2]))
+    model.capacity_cache = pyo.Constraint(servers, rule=lambda m, j: X[j] <= g[j][-1])
+    model.capacity_hull = pyo.Constraint(
+        range(len(rows)), rule=lambda m, i: X[rows[i][0]] <= rows[i][1] * H[rows[i][0]] + rows[i][2])
 
 
 def build(inst: Instance) -> pyo.ConcreteModel:
     """The bound's LP (objective: the average per-token time)."""
-    L, R_c = inst.L, inst.requests_per_client()
-    mbar = [min(L, floor(s.M / inst.model.s_m)) for s in inst.servers]
+    L, R_c, mbar = inst.L, inst.requests_per_client(), window_caps(inst)
     model = pyo.ConcreteModel(name=f"bprr-capacity-{inst.name}")
     model.CJ = pyo.Set(initialize=[(c, j) for c in range(len(inst.clients)) for j in range(inst.n_servers)],
                        dimen=2)

@@ -26,7 +26,7 @@ import pyomo.environ as pyo
 
 from bpr.instance import Instance
 from bpr.numeric import floor
-from bpr.perf import Placement
+from bpr.perf import Placement, window_caps
 from solvers.capacity import define_capacity
 
 
@@ -39,7 +39,7 @@ class Windows:
 
     @classmethod
     def of(cls, inst: Instance) -> "Windows":
-        mbar = [min(inst.L, floor(s.M / inst.model.s_m)) for s in inst.servers]
+        mbar = window_caps(inst)
         jse = [(j, s, e) for j in range(inst.n_servers) for e in range(1, inst.L + 1)
                for s in range(max(0, e - mbar[j]), e)]
         return cls(mbar, jse)
@@ -197,7 +197,7 @@ def define_window_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -
 def define_capacity_cuts(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
     """The memory-capacity inequalities (solvers/capacity.py) on x[c,j] = sum (e - b) g[c,j,b,e] (request-
     blocks) and h[c,j] = sum g[c,j,b,e] (visits, at most R_c: a request visits a server once), kept as
-    variables so each secant row has 2C entries."""
+    variables so each hull row has 2C entries."""
     by_server = _by_server(w)
     R_c = inst.requests_per_client()
     model.cap_x = pyo.Var(model.C, model.J, within=pyo.NonNegativeReals)
