@@ -69,11 +69,12 @@ def _problem(payload: Any) -> str:
     return f"unknown status {status!r}"
 
 
-def finished(out_dir: Path, overrides: list[str]) -> bool:
-    """True when ``out_dir`` already holds this job's successful result (same overrides; for resume)."""
+def finished(out_dir: Path, overrides: list[str]) -> dict[str, Any] | None:
+    """This job's successful result when ``out_dir`` already holds one (same overrides; for resume)."""
     payload, _ = read_result(out_dir / RESULT)
-    return payload is not None and payload["status"] == "ok" and \
+    same = payload is not None and payload["status"] == "ok" and \
         identity(payload.get("job", {}).get("overrides", [])) == identity(overrides)
+    return payload if same else None
 
 
 def ok_payload(job: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:

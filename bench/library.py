@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from bench.collect import gather
-from bench.instance_builder import make_instance
+from bench.instance_builder import LIBRARY_INSTANCES, make_instance
 from bench.provenance import provenance
 from bench.results import BEST_BOUND
 from bpr import instance as instance_io
@@ -56,7 +56,7 @@ def instance_path(name: str) -> Path:
     """The frozen file of a library instance; only catalog names are accepted (no paths)."""
     if name not in catalog():
         raise unknown("library instance", name, catalog())
-    return LIBRARY / "instances" / f"{name}.json"
+    return LIBRARY_INSTANCES / f"{name}.json"
 
 
 def solution_path(name: str) -> Path:
@@ -113,9 +113,7 @@ def recheck(name: str, sol_file: Path) -> tuple[float | None, str]:
         inst, sol = instance_io.load(instance_path(name)), solution_io.load(sol_file)
     except BprInputError as err:
         return None, f"{name}: {err}"
-    report = check(inst, sol)
-    if sol.instance != name:
-        return None, f"{name}: solution file {sol_file.name} is for instance '{sol.instance}'"
+    report = check(inst, sol)  # a solution for another instance is the checker's violation too
     if not report.feasible:
         return None, f"{name}: solution file {sol_file.name} is infeasible: {report.summary()}"
     return evaluate(inst, sol, report).per_token_s, ""
@@ -189,8 +187,7 @@ def update(sweep_dir: Path) -> tuple[list[str], list[str]]:
     if problems:
         return [], problems
     for src, dst in copies:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
+        atomic(dst, lambda tmp, src=src: shutil.copyfile(src, tmp))
     save_table(table)
     return changes, []
 

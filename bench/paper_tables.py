@@ -77,6 +77,13 @@ def published(source: str, table: dict[str, Any], name: str, rate: float, l_out:
     return Pair(*value) if value else None
 
 
+def sources(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any],
+            cell: tuple[str, float, int]) -> list[Pair | None]:
+    """One cell's pairs in the order of SOURCES (None where a source has no value)."""
+    return [published("testbed", table, *cell), published("simulated", table, *cell)] + \
+        [ours.get((*cell, cal)) for cal in CALIBRATIONS]
+
+
 def cells(ours: dict[tuple[str, float, int, str], Pair]) -> list[tuple[str, float, int]]:
     return sorted({key[:3] for key in ours})
 
@@ -85,8 +92,7 @@ def markdown(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any
     """The four-source table, then how ours under the paper's calibration compares with its simulator."""
     lines = ["| scenario | lambda/s | l_out | seeds | " + " | ".join(SOURCES) + " |", "|---" * 8 + "|"]
     for name, rate, l_out in cells(ours):
-        row = [published("testbed", table, name, rate, l_out), published("simulated", table, name, rate, l_out)]
-        row += [ours.get((name, rate, l_out, cal)) for cal in CALIBRATIONS]
+        row = sources(ours, table, (name, rate, l_out))
         seeds = max(p.seeds for p in row[2:] if p)
         lines.append(f"| {name} | {rate:g} | {l_out} | {seeds} | "
                      + " | ".join(p.text() if p else "–" for p in row) + " |")
@@ -114,9 +120,9 @@ def figure(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any],
     for col, name in enumerate(names):
         keys = [c for c in cells(ours) if c[0] == name]
         x = np.arange(len(keys))
+        by_cell = [sources(ours, table, k) for k in keys]
         for s, source in enumerate(SOURCES):
-            pairs = [(published("testbed", table, *k) if s == 0 else published("simulated", table, *k) if s == 1
-                      else ours.get((*k, CALIBRATIONS[s - 2]))) for k in keys]
+            pairs = [of_cell[s] for of_cell in by_cell]
             for row, (value, spread, label) in enumerate((("petals", "petals_sd", "PETALS per-token time [s]"),
                                                           ("proposed", "proposed_sd", "proposed per-token time [s]"),
                                                           ("reduction", "reduction_sd", "reduction vs PETALS [%]"))):

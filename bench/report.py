@@ -40,17 +40,20 @@ LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_
 OUTCOMES = ["feasible", "infeasible", "no solution", "error"]
 
 
-def swept_axes(df: pd.DataFrame) -> list[str]:
-    """Numeric setting columns that take more than one value in the table."""
+def _varying(df: pd.DataFrame) -> list[str]:
+    """Setting columns that take more than one value in the table."""
     return [c for c in df if c.startswith("p_") and c not in NOT_AXES
-            and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-            and df[c].nunique(dropna=True) > 1]
+            and df[c].map(str, na_action="ignore").nunique(dropna=True) > 1]
+
+
+def swept_axes(df: pd.DataFrame) -> list[str]:
+    """Numeric settings that vary: cells, each with a figure along it."""
+    return [c for c in _varying(df) if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
 
 
 def varying_names(df: pd.DataFrame) -> list[str]:
-    """Named (non-numeric) setting columns that take more than one value: cells, not figure axes."""
-    return [c for c in df if c.startswith("p_") and c not in NOT_AXES and not pd.api.types.is_numeric_dtype(df[c])
-            and df[c].map(str, na_action="ignore").nunique(dropna=True) > 1]
+    """Named (non-numeric) settings that vary: cells, not figure axes."""
+    return [c for c in _varying(df) if not pd.api.types.is_numeric_dtype(df[c])]
 
 
 def outcome(row: pd.Series) -> str:
@@ -89,7 +92,7 @@ def shifted_geometric_mean(values: pd.Series, shift: float) -> float:
 
 
 def cell_columns(df: pd.DataFrame) -> list[str]:
-    """What tells two cells apart: mode, scenario and every swept axis."""
+    """What tells two cells apart: mode, scenario and every setting that varies."""
     return ["mode", "scenario"] + varying_names(df) + swept_axes(df)
 
 
@@ -183,10 +186,9 @@ def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path, run_dir: Path)
 
 def _by_instance(table: pd.DataFrame, path: Path) -> Path:
     ok = table[table.per_token_s.notna()]
-    pivot = ok.assign(cell=ok.scenario + " " + ok["mode"]).pivot_table(index="cell", columns="algorithm",
-                                                                       values="per_token_s", aggfunc="mean")
-    spread = ok.assign(cell=ok.scenario + " " + ok["mode"]).pivot_table(index="cell", columns="algorithm",
-                                                                        values="per_token_sd", aggfunc="mean")
+    ok = ok.assign(cell=ok.scenario + " " + ok["mode"])
+    pivot, spread = (ok.pivot_table(index="cell", columns="algorithm", values=v, aggfunc="mean")
+                     for v in ("per_token_s", "per_token_sd"))
     ax = pivot.plot.bar(figsize=(8, 4), rot=20, yerr=spread.reindex_like(pivot) if spread.notna().any().any()
                         else None, capsize=2)
     ax.set_ylabel("mean per-token time [s]")

@@ -21,10 +21,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from bench import provenance
-from bench import sweep
-from bench.collect import (RESULT, STARTED, CollectCallback, error_payload, finished, ok_payload, read_result,
-                           write_result)
+from bench import provenance, sweep
+from bench.collect import STARTED, CollectCallback, error_payload, finished, ok_payload, write_result
 from bench.config import register
 from bench.instance_builder import known_instances
 from bench.job import run_config
@@ -47,10 +45,10 @@ def main(cfg: DictConfig) -> None:
     sweeping = hc.mode == RunMode.MULTIRUN
     job = {"num": hc.job.num if sweeping else 0, "overrides": list(hc.overrides.task),
            "launch": sweep.current_launch(Path(hc.sweep.dir)) if sweeping else None}
-    if cfg.resume and finished(out_dir, job["overrides"]):
+    done = finished(out_dir, job["overrides"]) if cfg.resume else None
+    if done is not None:
         if sweeping:  # part of this launch too: its result is gathered with the others
-            payload, _ = read_result(out_dir / RESULT)
-            write_result(out_dir, {**payload, "job": {**payload["job"], "launch": job["launch"]}})
+            write_result(out_dir, {**done, "job": {**done["job"], "launch": job["launch"]}})
         print(f"skipped (resume): {out_dir} already has this job's result")
         return
     if sweeping:  # until the result replaces it: a job killed from here on is an error row, not a lost one

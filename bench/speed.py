@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from bpr.files import write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- speed:begin -->", "<!-- speed:end -->"
 
@@ -57,7 +59,7 @@ def main(argv: list[str]) -> int:
     if readme:
         path = ROOT / "README.md"
         try:
-            path.write_text(splice(path.read_text(), text))
+            write_text(path, splice(path.read_text(), text))
         except ValueError as err:
             print(f"error: README.md: {err}", file=sys.stderr)
             return 2

@@ -21,15 +21,8 @@ from solvers import registry
 from solvers.routing import FixedRoutes
 
 
-@pytest.fixture
-def one_server():
-    """One server with both blocks; a request on it holds 0.2 GB for 10.2 s (offline service)."""
-    inst = tiny(2, M=[10], tau=[0.01], t=[[1.0]], R=3, l_out=10)
-    return inst, Placement.of([1], [2]), Arrivals(np.array([0.0, 1.0, 2.0]), np.zeros(3, dtype=int))
-
-
-def test_three_requests_with_an_allocation_delay_hand_worked(one_server):
-    inst, pl, arrivals = one_server
+def test_three_requests_with_an_allocation_delay_hand_worked(three):
+    inst, pl, arrivals = three
     trace = simulate(inst, pl, [0.45], FixedRoutes([[0]] * 3), arrivals, service="offline", retry_backoff=False,
                      calibration=Calibration(delay_s=5.0))
     # r0 holds [0, 0 + 5 + 10.2), r1 [1, 16.2); r2 (room for two) starts when r0 completes, at 15.2

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bpr.evaluator import evaluate
 from bpr.perf import Placement, hop_blocks, link_cost
-from bpr.simulator import Arrivals, State, offline_arrivals, poisson_arrivals, retry_instant, simulate
+from bpr.simulator import State, offline_arrivals, poisson_arrivals, retry_instant, simulate
 from bpr.timeline import Timeline
 from solvers import cg_bprr
 from bench.instance_builder import make_instance
@@ -42,13 +42,6 @@ def test_peak_counts_an_earlier_arrival_that_starts_later():
     t.reserve(10, 20, 4)
     t.reserve(5, 15, 3)
     assert t.peak == 7
-
-
-@pytest.fixture
-def three():
-    """One server with both blocks; each request needs 0.2 GB and holds it 10.2 s; room for two."""
-    inst = tiny(2, M=[10], tau=[0.01], t=[[1.0]], R=3, l_out=10)
-    return inst, Placement.of([1], [2]), Arrivals(np.array([0.0, 1.0, 2.0]), np.zeros(3, dtype=int))
 
 
 def test_three_requests_hand_worked_waits(three):
