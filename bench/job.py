@@ -23,7 +23,7 @@ from solvers.settings import SolverSettings
 log = logging.getLogger(__name__)
 
 
-def plan(cfg: dict[str, Any]) -> list[tuple[Algorithm, Any]]:
+def plan(cfg: dict[str, Any], spec: CalibrationSpec) -> list[tuple[Algorithm, Any]]:
     """The algorithms of the run with their checked options (before any work is done)."""
     mode, runs = cfg["mode"], cfg["runs"]
     if mode not in ("offline", "online"):
@@ -32,7 +32,6 @@ def plan(cfg: dict[str, Any]) -> list[tuple[Algorithm, Any]]:
         raise BprInputError(f"runs: expected an integer >= 1, got {runs}")
     names = cfg["algorithms"] or registry.default_names(mode)
     chosen = [registry.get(name, mode) for name in names]
-    spec = calibration_of(cfg)
     if mode == "online":
         for alg in chosen:  # an algorithm without a calibrated family is named before any work
             spec.for_algorithm(alg.name, 1)
@@ -60,7 +59,8 @@ def instance_settings(cfg: dict[str, Any]) -> dict[str, Any]:
 
 def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFrame, str]:
     """The main job for a composed config: the instance, the result rows and the console text."""
-    algorithms = plan(cfg)
+    spec = calibration_of(cfg)
+    algorithms = plan(cfg, spec)
     ctx = Context(seed=cfg["seed"], solver=SolverSettings.of(cfg["solver"]), log_dir=out_dir)
     inst = instance_builder.build(cfg["instance"], cfg["seed"], cfg["workload"], cfg["model"]["name"])
     log.info("instance %s: %d servers, %d clients, L = %d, R = %d", inst.name, inst.n_servers, len(inst.clients),
@@ -69,8 +69,7 @@ def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFra
     inst.save(out_dir / "instance.json")
     given = instance_settings(cfg)
     if cfg["mode"] == "online":
-        df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given,
-                               calibration_of(cfg))
+        df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given, spec)
         write_table(trace, out_dir, "trace", csv=False)
         w, per_algorithm = inst.workload, summary(df)
         figures.online(per_algorithm, trace, out_dir,
