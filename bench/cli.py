@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import yaml
 
 from bench.instance_builder import make_instance
+from bench.options import make_options
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check
@@ -24,6 +25,7 @@ from bpr.errors import BprInputError
 from bpr.evaluator import UnsoundSolution, evaluate
 from bpr.files import check_writable
 from bpr.grading import grade
+from bpr.status import CheckStatus, Outcome, Termination, joined
 from solvers import registry
 from solvers.registry import Context, Kind
 from solvers.settings import SolverSettings
@@ -62,28 +64,46 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.time_limit is not None and args.time_limit <= 0:
         raise BprInputError(f"--time-limit must be > 0, got {args.time_limit}")
     alg = registry.get(args.algorithm, "offline")
-    opts = registry.make_options(alg, _overrides(args.option, "--option"))
+    opts = make_options(alg, _overrides(args.option, "--option"))
     solver = SolverSettings.of(_overrides(args.solver, "--solver"), time_limit=args.time_limit)
+    if alg.uses_solver:
+        from solvers import backend   # only a model-based algorithm needs the solver layer
+
+        backend.require_available(solver.name)
     inst = instance_io.load(args.instance)
     check_writable(args.out)  # before the solve: a result is never computed only to be lost
-    graded = grade(inst, registry.run(alg, inst, opts, Context(seed=args.seed, solver=solver)))
-    sol = graded.solution
-    sol.save(args.out)
-    payload = {"algorithm": sol.algorithm, "status": sol.status, "solver_status": str(sol.solver_status),
-               "objective": sol.objective, "runtime_s": sol.runtime_s, "violations": sol.info.get("violations", []),
-               "message": "; ".join(filter(None, [sol.info.get("message", ""), sol.info.get("warning", "")])),
-               "out": args.out}
+    result = registry.run(alg, inst, opts, Context(seed=args.seed, solver=solver))
+    record = result.record
+    payload = {"algorithm": alg.name, "outcome": str(record.outcome), "runtime_s": record.runtime_s}
     if alg.kind is Kind.BOUND:
-        payload |= {"lower_bounds": sol.info["lower_bounds"], "lower_bound_s": sol.info["lower_bound_s"]}
-    _emit(payload)
-    return 0 if sol.status == "feasible" or alg.kind is Kind.BOUND else 1
+        result.save(args.out)
+        payload |= {"status": joined(record.outcome, Termination.SOLVED), "lower_bound_s": result.best_s,
+                    "lower_bounds": {k: b.value_s for k, b in result.bounds.items()},
+                    "message": "; ".join(filter(None, [record.message] + [f"{k}: {b.message}" for k, b in
+                                                                          result.bounds.items() if b.message]))}
+        ok = record.outcome is Outcome.OK
+    else:
+        sol = grade(inst, result).solution
+        sol.save(args.out)
+        warning = record.solver.warning if record.solver else ""
+        payload |= {"status": sol.status if sol.has_solution else joined(record.outcome, sol.termination),
+                    "termination": None if sol.termination is None else str(sol.termination),
+                    "objective": sol.objective, "violations": sol.info.get("violations", []),
+                    "message": "; ".join(filter(None, [sol.message or record.message, warning]))}
+        ok = sol.status == CheckStatus.FEASIBLE
+    _emit(payload | {"out": args.out})
+    return 0 if ok else 1
 
 
 def cmd_algorithms(args: argparse.Namespace) -> int:
-    """Every registered algorithm: name, kind, options with defaults, declared columns, summary."""
-    _emit({mode: [{"name": a.name, "kind": str(a.kind), "uses_solver": a.uses_solver, "summary": a.summary,
-                   "options": dataclasses.asdict(a.options()), "columns": list(a.columns)}
-                  for a in registry.algorithms(mode).values()] for mode in ("offline", "online")})
+    """Every available algorithm (name, kind, options with defaults, declared columns, summary) and every
+    declared one whose module cannot be imported, with the reason."""
+    listing: dict[str, Any] = {
+        mode: [{"name": a.name, "kind": str(a.kind), "uses_solver": a.uses_solver, "summary": a.summary,
+                "options": dataclasses.asdict(a.options()), "columns": list(a.columns)}
+               for a in registry.algorithms(mode).values()] for mode in ("offline", "online")}
+    listing["unavailable"] = [dataclasses.asdict(u) for u in registry.unavailable()]
+    _emit(listing)
     return 0
 
 

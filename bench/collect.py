@@ -22,8 +22,9 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 
 from bench import provenance, sweep
-from bpr.files import write_json
 from bench.results import error_row, ordered, write_table
+from bpr.files import write_json
+from bpr.status import failed
 
 RESULT = "result.json"
 
@@ -70,10 +71,12 @@ def _problem(payload: Any) -> str:
 
 
 def finished(out_dir: Path, overrides: list[str]) -> dict[str, Any] | None:
-    """This job's successful result when ``out_dir`` already holds one (same overrides; for resume)."""
+    """This job's successful result when ``out_dir`` already holds one (same overrides, no failed algorithm;
+    for resume)."""
     payload, _ = read_result(out_dir / RESULT)
     same = payload is not None and payload["status"] == "ok" and \
-        identity(payload.get("job", {}).get("overrides", [])) == identity(overrides)
+        identity(payload.get("job", {}).get("overrides", [])) == identity(overrides) and \
+        not any(failed(str(row.get("status"))) for row in payload["rows"])
     return payload if same else None
 
 
@@ -117,9 +120,10 @@ def collect(sweep_dir: Path) -> pd.DataFrame:
 
 
 def failed_jobs(df: pd.DataFrame) -> list[str]:
-    if df.empty or "solver_status" not in df:
+    """The directories of jobs that failed, or in which an algorithm failed."""
+    if df.empty or "status" not in df:
         return []
-    return sorted(set(df.loc[df.solver_status == "error", "job_dir"].astype(str)))
+    return sorted(set(df.loc[df.status.map(failed), "job_dir"].astype(str)))
 
 
 class CollectCallback(Callback):

@@ -37,12 +37,11 @@ WorkloadConf = make_dataclass("WorkloadConf", [(f.name, Optional[_hints[f.name]]
 
 @dataclass
 class CalibrationConf:
-    """A calibration of instances/profiles/calibration.yaml (online mode, docs/simulator.md §3); a value set
-    here replaces the file's for every scenario size."""
+    """A calibration of instances/profiles/calibration.yaml (online mode, docs/simulator.md §3):
+    ``delay_s.<family>=seconds`` replaces the file's delay of a family for every scenario size."""
 
     name: str = "none"
-    proposed_delay_s: Optional[float] = None
-    petals_delay_s: Optional[float] = None
+    delay_s: dict[str, float] = field(default_factory=dict)
     hold_from_arrival: Optional[bool] = None
 
 
@@ -56,7 +55,7 @@ class RunConf:
     algorithm: Any = None                       # algorithm.<name>.<option>, filled from the registry
     seed: int = 0
     mode: str = "offline"                       # offline (docs/model.md §3) or online (docs/simulator.md)
-    algorithms: Optional[list[str]] = None      # null: the mode's default list (registry.default_names)
+    algorithms: Optional[list[str]] = None      # null: the ready list of the mode (bench/job.py default_names)
     runs: int = 1                               # online: Monte-Carlo repetitions (arrival seeds seed..seed+runs-1)
     retry_backoff: bool = True                  # online: PETALS client retry instants
     resume: bool = False                        # skip a job whose directory already has a successful result

@@ -1,25 +1,32 @@
 """Building the instance of a run (above the domain and the algorithms): a named instance of
-``conf/instance`` through its family's generator, or a frozen file; then R by the design rule of
-docs/model.md §7.3 when the workload does not fix it (that rule runs CG-BPRR, hence this layer)."""
+``conf/instance`` through its family's generator (``_target_``, resolved as Hydra resolves targets) into a
+scenario, then R chosen in one explicit step (``solvers.design_load.choose_R``: the workload's R, or the
+robust rule of docs/model.md §7.3, which runs CG-BPRR, hence this layer); or a frozen file."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import typing
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from hydra.utils import get_method
 from omegaconf import OmegaConf
 
+from bench.options import typed
 from bpr import instance as instance_io
 from bpr.errors import BprInputError, unknown
-from bpr.fields import integer, typed
+from bpr.fields import integer
 from bpr.instance import Instance
 from bpr.limits import MAX_R, MAX_SEED
 from bpr.paths import CONF_DIR, DATA_DIR
-from bpr.scenarios import WorkloadParams, instantiate
-from solvers.design_load import design_R
+from bpr.scenarios import Scenario, WorkloadParams
+from solvers.design_load import choose_R
 
 DEFAULT_MODEL = "bloom-176b"
 LIBRARY_INSTANCES = DATA_DIR / "library" / "instances"
+LIBRARY_PREFIX = "library:"
 
 
 def known_instances() -> list[str]:
@@ -41,17 +48,41 @@ def build(spec: Mapping[str, Any], seed: int, workload: Mapping[str, Any] | None
         raise BprInputError("instance=file needs instance.file=PATH (a frozen instance file, or library:<name>)")
     if spec.get("file"):
         return _frozen(str(spec["file"]), overlay)
+    w = _workload(overlay)
+    return choose_R(_scenario({k: v for k, v in spec.items() if k != "file"}, seed, w, model), w.R)
+
+
+def _workload(overlay: Mapping[str, Any]) -> WorkloadParams:
+    return typed(WorkloadParams, {k: v for k, v in overlay.items() if v is not None}, "workload setting", "workload")
+
+
+def generator(target: Any) -> Callable[..., Scenario]:
+    """The generator a ``_target_`` names (``module.function``), resolved by Hydra's own ``get_method``."""
+    if not target:
+        raise BprInputError("instance: no _target_ names its generator")
+    try:
+        return get_method(str(target))
+    except Exception:  # Hydra raises ImportError or its own errors for a bad path
+        raise BprInputError(f"instance _target_: cannot import '{target}'") from None
+
+
+def params_class(fn: Callable[..., Scenario]) -> type:
+    """The dataclass of a generator's first parameter (its family's parameters)."""
+    first = next(iter(inspect.signature(fn).parameters))
+    cls = typing.get_type_hints(fn).get(first)
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise BprInputError(f"instance generator {fn.__module__}.{fn.__qualname__}: its first parameter must "
+                            "be annotated with the family's parameter dataclass")
+    return cls
+
+
+def _scenario(spec: Mapping[str, Any], seed: int, workload: WorkloadParams, model: str | None) -> Scenario:
+    """The scenario a ``conf/instance`` entry describes, drawn with ``seed``."""
     integer(seed, "seed", lo=0, hi=MAX_SEED)
-    inst = _generate({k: v for k, v in spec.items() if k != "file"}, seed, overlay, model)
-    return inst.with_R(design_R(inst)) if inst.extra.get("R_rule") == "spec-7.3" else inst
-
-
-def _generate(spec: Mapping[str, Any], seed: int, overlay: Mapping[str, Any], model: str | None) -> Instance:
-    w = typed(WorkloadParams, {k: v for k, v in overlay.items() if v is not None}, "workload setting", "workload")
-    return instantiate(spec, seed, w, model or DEFAULT_MODEL)
-
-
-LIBRARY_PREFIX = "library:"
+    spec = dict(spec)
+    fn = generator(spec.pop("_target_", None))
+    params = typed(params_class(fn), spec, "instance parameter", f"instance '{spec.get('name', fn.__name__)}'")
+    return fn(params, seed, workload, model or DEFAULT_MODEL)
 
 
 def _frozen(path: str, overlay: dict[str, Any]) -> Instance:
@@ -88,10 +119,10 @@ def split_overrides(overrides: Mapping[str, Any] | None) -> tuple[dict, dict, st
     return params, workload, model
 
 
-def generate(name: str, seed: int = 0, overrides: Mapping[str, Any] | None = None) -> Instance:
-    """A named instance as its generator makes it (R = 1 unless ``workload.R`` is given)."""
+def scenario(name: str, seed: int = 0, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """A named instance's scenario as its generator draws it (before R is chosen)."""
     params, workload, model = split_overrides(overrides)
-    return _generate(instance_spec(name) | params, seed, workload, model)
+    return _scenario(instance_spec(name) | params, seed, _workload(workload), model)
 
 
 def make_instance(name: str, seed: int = 0, overrides: Mapping[str, Any] | None = None) -> Instance:

@@ -1,53 +1,88 @@
-"""One benchmark job: build the instance, run the algorithms of the mode through the registry, grade,
-write the files and the results table (bench/results.py), and render the console table."""
+"""One benchmark job: build the instance, run the algorithms of the mode through the registry (each under
+the runner's guard: a failed algorithm is one error row), grade, and write the files and the results table
+(bench/results.py). Showing it is bench/console.py's part."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from bench import figures, instance_builder
 from bench.online import run_measures, simulate_runs, summary
+from bench.options import make_options
 from bench.results import bound_rows, head, solution_row, table, write_table
-from bpr.calibration import CalibrationSpec, calibration
+from bpr import calibration as calibrations
+from bpr.calibration import CalibrationSpec
 from bpr.errors import BprInputError
 from bpr.grading import grade
 from bpr.instance import Instance
+from bpr.paths import CONF_DIR
+from bpr.status import Outcome
 from solvers import registry
 from solvers.registry import Algorithm, Context, Kind
 from solvers.settings import SolverSettings
 
 log = logging.getLogger(__name__)
+DEFAULT_LISTS = {"offline": "heuristics", "online": "online"}   # conf/algorithm/<name>.yaml per mode
 
 
-def plan(cfg: dict[str, Any], spec: CalibrationSpec) -> list[tuple[Algorithm, Any]]:
-    """The algorithms of the run with their checked options (before any work is done)."""
+@dataclass(frozen=True, eq=False)
+class JobResult:
+    """What a job computed: the instance, its rows, and for online jobs the per-algorithm summary."""
+
+    instance: Instance
+    table: pd.DataFrame
+    mode: str
+    summary: pd.DataFrame | None = None
+
+
+def default_names(mode: str) -> list[str]:
+    """The algorithms a run uses when none are listed: the ready list ``conf/algorithm/heuristics.yaml``
+    offline, ``online.yaml`` online (a new algorithm joins only when a line there names it)."""
+    return list(yaml.safe_load((CONF_DIR / "algorithm" / f"{DEFAULT_LISTS[mode]}.yaml").read_text())["algorithms"])
+
+
+def plan(cfg: dict[str, Any], spec: CalibrationSpec | None, solver: SolverSettings) -> list[tuple[Algorithm, Any]]:
+    """The algorithms of the run with their checked options, and the solver they need, before any work."""
     mode, runs = cfg["mode"], cfg["runs"]
-    if mode not in ("offline", "online"):
+    if mode not in DEFAULT_LISTS:
         raise BprInputError(f"mode: expected offline or online, got '{mode}'")
     if runs < 1:
         raise BprInputError(f"runs: expected an integer >= 1, got {runs}")
-    names = cfg["algorithms"] or registry.default_names(mode)
+    names = default_names(mode) if cfg["algorithms"] is None else list(cfg["algorithms"])
+    if not names:
+        raise BprInputError("algorithms: the list is empty; name at least one (bpr algorithms lists them), or "
+                            "leave it out for the default list")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise BprInputError(f"algorithms: '{twice[0]}' is listed twice")
     chosen = [registry.get(name, mode) for name in names]
-    if mode == "online":
-        for alg in chosen:  # an algorithm without a calibrated family is named before any work
+    for alg in chosen:
+        if spec is not None:  # an algorithm without a calibrated family is named before any work
             spec.for_algorithm(alg.name, 1)
+    if any(alg.uses_solver for alg in chosen):
+        from solvers import backend   # only jobs with a MILP/LP import the solver layer
+
+        backend.require_available(solver.name)
     options = cfg.get("algorithm") or {}
-    return [(alg, registry.make_options(alg, options.get(alg.name))) for alg in chosen]
+    return [(alg, make_options(alg, options.get(alg.name))) for alg in chosen]
 
 
-def calibration_of(cfg: dict[str, Any]) -> CalibrationSpec:
-    """The run's calibration (docs/simulator.md §3); only online runs take one that changes anything."""
-    given = dict(cfg.get("calibration") or {"name": "none"})
-    name, hold = given.pop("name"), given.pop("hold_from_arrival", None)
-    spec = calibration(name, {k.removesuffix("_delay_s"): v for k, v in given.items()}, hold)
-    changed = name != "none" or hold is not None or any(v is not None for v in given.values())
-    if cfg["mode"] != "online" and changed:
-        raise BprInputError(f"calibration={name}: calibrations apply to the online simulator only (mode=online)")
-    return spec
+def calibration_of(cfg: dict[str, Any]) -> CalibrationSpec | None:
+    """The run's calibration (docs/simulator.md §3), built for online runs only; offline, a calibration
+    that changes anything is refused."""
+    given = dict(cfg.get("calibration") or {})
+    if cfg["mode"] != "online":
+        if not calibrations.is_default(given):
+            raise BprInputError(f"calibration={given.get('name')}: calibrations apply to the online simulator "
+                                "only (mode=online)")
+        return None
+    return calibrations.from_settings(given)
 
 
 def instance_settings(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +92,12 @@ def instance_settings(cfg: dict[str, Any]) -> dict[str, Any]:
             "calibration": dict(cfg.get("calibration") or {"name": "none"})}
 
 
-def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFrame, str]:
-    """The main job for a composed config: the instance, the result rows and the console text."""
+def run_config(cfg: dict[str, Any], out_dir: Path) -> JobResult:
+    """The main job for a composed config."""
     spec = calibration_of(cfg)
-    algorithms = plan(cfg, spec)
-    ctx = Context(seed=cfg["seed"], solver=SolverSettings.of(cfg["solver"]), log_dir=out_dir)
+    solver = SolverSettings.of(cfg["solver"])
+    algorithms = plan(cfg, spec, solver)
+    ctx = Context(seed=cfg["seed"], solver=solver, log_dir=out_dir)
     inst = instance_builder.build(cfg["instance"], cfg["seed"], cfg["workload"], cfg["model"]["name"])
     log.info("instance %s: %d servers, %d clients, L = %d, R = %d", inst.name, inst.n_servers, len(inst.clients),
              inst.L, inst.R)
@@ -75,27 +111,32 @@ def run_config(cfg: dict[str, Any], out_dir: Path) -> tuple[Instance, pd.DataFra
         figures.online(per_algorithm, trace, out_dir,
                        f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)")
         write_table(df, out_dir)
-        return inst, df, render_online(per_algorithm)
+        return JobResult(inst, df, "online", per_algorithm)
     df = run_offline(inst, algorithms, ctx, out_dir, given)
     write_table(df, out_dir)
-    return inst, df, render(df)
+    return JobResult(inst, df, "offline")
 
 
 def run_offline(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Context, out_dir: Path,
                 given: dict[str, Any]) -> pd.DataFrame:
-    """Every algorithm through the registry, graded by the one checker and evaluator; solutions/<name>.json."""
+    """Every algorithm through the registry, graded by the one checker and evaluator; its result file
+    (``solutions/<name>.json``, ``bounds/<name>.json``) when it returned one."""
     rows = []
     for alg, opts in algorithms:
         log.info("running %s (%s) with %s", alg.name, alg.kind, opts)
-        sol = registry.run(alg, inst, opts, ctx)
-        graded = grade(inst, sol)
-        graded.solution.save(out_dir / "solutions" / f"{alg.name}.json")
+        result = registry.run(alg, inst, opts, ctx)
         base = head(inst, alg.name, str(alg.kind), ctx.seed, 0, "offline", _settings(alg, opts, ctx, given))
-        new = bound_rows(base, graded, alg.columns) if alg.kind is Kind.BOUND else \
-            [solution_row(base, inst, graded, alg.columns)]
+        if alg.kind is Kind.BOUND:
+            new = bound_rows(base, result)
+        else:
+            graded = grade(inst, result)
+            result = graded.solution    # checked: the file keeps the checker's status and the cost
+            new = [solution_row(base, inst, graded, alg.columns)]
+        if result.record.outcome is Outcome.OK:
+            result.save(out_dir / ("bounds" if alg.kind is Kind.BOUND else "solutions") / f"{alg.name}.json")
         for row in new:
-            log.info("%s: %s / %s, per-token %s s, runtime %.3f s %s", row["algorithm"], row["solver_status"],
-                     row["check_status"], row.get("per_token_s", row.get("lower_bound_s")), sol.runtime_s,
+            log.info("%s: %s / %s, per-token %s s, runtime %.3f s %s", row["algorithm"], row["status"],
+                     row["check_status"], row.get("per_token_s", row.get("lower_bound_s")), result.record.runtime_s,
                      row.get("message") or "")
         rows.extend(new)
     return table(rows)
@@ -125,72 +166,3 @@ def run_online(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Con
 def _settings(alg: Algorithm, opts: Any, ctx: Context, given: dict[str, Any]) -> dict[str, Any]:
     """Everything the row depends on but the seed (an identity column): options, solver, instance."""
     return {k: v for k, v in registry.settings(alg, opts, ctx).items() if k != "seed"} | given
-
-
-def _fmt(x: Any, spec: str, scale: float = 1.0) -> str:
-    return "" if x is None or pd.isna(x) else format(scale * x, spec)
-
-
-def _pct(x: Any) -> str:
-    return "" if x is None or pd.isna(x) else f"{100 * x:+.1f}%"
-
-
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    return df[name] if name in df else pd.Series([None] * len(df), index=df.index)
-
-
-def _status(row: pd.Series) -> str:
-    """The checker's word for a solution, the solver's beside it when it adds something."""
-    if row.kind == "bound":
-        return "bound" + (f" ({row.solver_status})" if row.solver_status not in ("solved", None) else "")
-    if row.check_status in (None, "none") or pd.isna(row.check_status):
-        return str(row.solver_status)
-    extra = "" if row.solver_status in ("solved", row.check_status) else f" ({row.solver_status})"
-    return f"{row.check_status}{extra}"
-
-
-def render(df: pd.DataFrame) -> str:
-    """The offline console table. bound = Theorem 3.5 guarantee (cg_bprr), dual bound (milp) or the lower
-    bound itself; gap LB = gap to the best lower bound."""
-    bound = _col(df, "guarantee_s").combine_first(_col(df, "dual_bound_s")).combine_first(_col(df, "lower_bound_s"))
-    view = pd.DataFrame({
-        "algorithm": df.algorithm,
-        "status": [_status(r) for _, r in df.iterrows()],
-        "per-token s": df.per_token_s.map(lambda x: _fmt(x, ".4f")),
-        "vs petals": df.reduction_vs_petals.map(_pct),
-        "gap LB": df.gap_to_best_bound.map(lambda x: _fmt(x, ".1f", 100) + ("%" if pd.notna(x) else "")),
-        "bound": bound.map(lambda x: _fmt(x, ".4f")),
-        "blocks per GPU": _col(df, "blocks_per_gpu").fillna(""),
-        "servers": _col(df, "servers_used").map(lambda x: _fmt(x, ".0f")),
-        "on routes": _col(df, "servers_routed").map(lambda x: _fmt(x, ".0f")),
-        "runtime s": _col(df, "runtime_s").map(lambda x: _fmt(x, ".3f")),
-    })
-    notes = [f"  {a}: {m}" for a, m in zip(df.algorithm, _col(df, "message")) if isinstance(m, str) and m]
-    if "variables" in df:
-        for _, r in df[df.variables.notna() & _col(df, "build_s").notna()].iterrows():
-            notes.append(f"  {r.algorithm}: {r.variables:.0f} variables, {r.constraints:.0f} constraints, build "
-                         f"{_fmt(r.get('build_s'), '.1f')} s + load {_fmt(r.get('load_s'), '.1f')} s, solve "
-                         f"{_fmt(r.get('solve_s'), '.1f')} s, {_fmt(r.get('nodes'), '.0f')} nodes, "
-                         f"gap {_fmt(r.get('gap'), '.3g')}")
-    return view.to_string(index=False) + ("\n" + "\n".join(notes) if notes else "")
-
-
-def render_online(s: pd.DataFrame) -> str:
-    """The online console table from ``bench.online.summary``: means over runs (per-token time +- its
-    sample std when runs > 1)."""
-    view = pd.DataFrame({
-        "algorithm": s.algorithm,
-        "status": [sim if sim != "none" else solver for sim, solver in zip(s.sim_status, s.solver_status)],
-        "per-token s": [_fmt(m, ".3f") + ("" if pd.isna(sd) else f" ±{sd:.3f}")
-                        for m, sd in zip(_col(s, "per_token_s"), _col(s, "per_token_std_s"))],
-        "vs petals": _col(s, "reduction_vs_petals").map(_pct),
-        "TTFT s": _col(s, "ttft_s").map(lambda x: _fmt(x, ".2f")),
-        "decode s/tok": _col(s, "decode_per_token_s").map(lambda x: _fmt(x, ".3f")),
-        "p95 s/tok": _col(s, "p95_per_token_s").map(lambda x: _fmt(x, ".3f")),
-        "wait s": _col(s, "wait_s").map(lambda x: _fmt(x, ".2f")),
-        "peak conc.": _col(s, "peak_concurrent").map(lambda x: _fmt(x, ".0f")),
-        "place ms": _col(s, "runtime_s").map(lambda x: _fmt(x, ".1f", 1e3)),
-        "route ms/req": _col(s, "route_ms_per_request").map(lambda x: _fmt(x, ".2f")),
-    })
-    notes = [f"  {a}: {m}" for a, m in zip(s.algorithm, _col(s, "message")) if isinstance(m, str) and m]
-    return view.to_string(index=False) + ("\n" + "\n".join(notes) if notes else "")

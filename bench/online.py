@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from bench.results import reduction_vs_reference, sim_status
+from bench.results import reduction_vs_reference, sim_status, statuses
 from bpr.calibration import Calibration
 from bpr.instance import Instance
+from bpr.online import OnlineSetup
 from bpr.simulator import poisson_arrivals, simulate
-from bpr.status import SolverStatus
-from solvers.online import OnlineSetup
 
 log = logging.getLogger(__name__)
 MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "wait_s", "runtime_s",
@@ -62,9 +61,9 @@ def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None,
                  columns: tuple[str, ...] = ()) -> dict[str, Any]:
     """Statuses and measures of one run (per-token times in s; docs/simulator.md §1); ``columns`` are the
     algorithm's declared extras."""
-    status = SolverStatus.SOLVED if setup.placement is not None else SolverStatus.INFEASIBLE
-    row: dict[str, Any] = {"solver_status": str(status), "check_status": None, "runtime_s": setup.runtime_s,
-                           "message": setup.message, **{c: setup.info.get(c) for c in columns}}
+    row: dict[str, Any] = {**statuses(setup.record, setup.termination, setup.placement is not None),
+                           "check_status": None, "runtime_s": setup.record.runtime_s,
+                           "message": setup.message or setup.record.message, **{c: setup.info.get(c) for c in columns}}
     if trace is None:
         return {**row, "sim_status": sim_status(0, 0)}
     served = trace[trace.served]
@@ -101,7 +100,7 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
         aggs["peak_concurrent"] = ("peak_concurrent", "max")
     agg = df.groupby("algorithm", sort=False).agg(
         runs=("run", "nunique"), sim_status=("sim_status", lambda s: ",".join(sorted(set(map(str, s))))),
-        solver_status=("solver_status", "first"),
+        status=("status", "first"),
         message=("message", "first"), **aggs).reset_index()
     if "per_token_s" in agg:
         agg["reduction_vs_petals"] = reduction_vs_reference(agg, [])

@@ -143,7 +143,7 @@ def figure(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any],
 
 def write(sweep_dir: Path) -> Path:
     df = gather(sweep_dir)
-    df = df[df.solver_status != "error"] if "solver_status" in df else df
+    df = df[df.status != "error"] if "status" in df else df
     table = yaml.safe_load(PUBLISHED.read_text())
     ours = measured(df) if "per_token_s" in df else {}
     out = Path(sweep_dir) / "paper_tables.md"

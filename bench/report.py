@@ -37,7 +37,7 @@ SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
 NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
 LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
           "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
-OUTCOMES = ["feasible", "infeasible", "no solution", "error"]
+OUTCOMES = ["feasible", "infeasible", "no solution", "skipped", "error"]
 
 
 def _varying(df: pd.DataFrame) -> list[str]:
@@ -58,8 +58,8 @@ def varying_names(df: pd.DataFrame) -> list[str]:
 
 def outcome(row: pd.Series) -> str:
     """feasible / infeasible / no solution / error of one row (checker for offline, simulator for online)."""
-    if row.get("solver_status") == "error":
-        return "error"
+    if row.get("status") in ("error", "skipped"):
+        return str(row.get("status"))
     if row.get("kind") == "online":
         return {"served": "feasible", "unserved": "infeasible"}.get(row.get("sim_status"), "no solution")
     return {"feasible": "feasible", "infeasible": "infeasible"}.get(row.get("check_status"), "no solution")
@@ -80,7 +80,7 @@ def load(run_dir: Path) -> pd.DataFrame:
 def _counted_runtime(row: pd.Series) -> float:
     """Runtime for the shifted geometric mean: a time-limited solve counts at its limit."""
     limit = row.get("p_solver_time_limit")
-    if row.get("solver_status") == "time_limit" and limit is not None and pd.notna(limit):
+    if row.get("status") == "time_limit" and limit is not None and pd.notna(limit):
         return float(limit)
     runtime = row.get("runtime_s")
     return float(runtime) if runtime is not None and pd.notna(runtime) else np.nan
@@ -236,7 +236,7 @@ def _convergence(df: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
         path = base / "solutions" / f"{row.algorithm}.json"
         if not path.exists():
             continue
-        progress = json.loads(path.read_text()).get("progress") or []
+        progress = (json.loads(path.read_text()).get("solver") or {}).get("progress") or []
         if len(progress) < 2:
             continue
         t, inc, bnd = (np.array([p[i] if p[i] is not None else np.nan for p in progress], dtype=float)
@@ -246,7 +246,7 @@ def _convergence(df: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
         ax.step(t, bnd, where="post", label="dual bound")
         ax.set_xlabel("solve time [s]")
         ax.set_ylabel("average per-token time [s]")
-        ax.set_title(f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.solver_status}")
+        ax.set_title(f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.status}")
         ax.legend(fontsize=7)
         out.append(save(fig, fig_dir / f"convergence_{row.algorithm}_{row.instance}_s{row.seed}.png"))
     return out
@@ -258,7 +258,7 @@ def report(run_dir: Path) -> Path:
         raise SystemExit(f"error: no results in {run_dir}")
     table = summary(df)
     cell = cell_columns(df)
-    errors = df[df.solver_status == "error"] if "solver_status" in df else df.iloc[0:0]
+    errors = df[df.status == "error"] if "status" in df else df.iloc[0:0]
     figs = figures(df, table, run_dir / "figures", run_dir)
     shown = table.drop(columns=["per_token_sd"]) if table.per_token_sd.isna().all() else table
     online = df[df.kind == "online"] if "kind" in df else df.iloc[0:0]
@@ -281,8 +281,8 @@ def report(run_dir: Path) -> Path:
                                                 mean_gap_to_bound=("gap_to_library_bound", "mean")).reset_index()
         parts += ["## Certified library: gaps", "", markdown(per_alg), "", markdown(gaps), ""]
     if len(errors):
-        cols = [c for c in ("overrides", "message") if c in errors]
-        parts += ["## Failed jobs", "", markdown(errors[cols]), ""]
+        cols = [c for c in ("overrides", "instance", "algorithm", "message") if c in errors]
+        parts += ["## Failed jobs and algorithms", "", markdown(errors[cols]), ""]
     parts += ["## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in figs]
     out = run_dir / "report.md"
     write_text(out, "\n".join(parts) + "\n")

@@ -1,8 +1,9 @@
 """The one results schema (docs/results.md) and the one writer of every table (CSV + parquet).
 
-A row is: identity columns (instance, scenario, seed, algorithm, kind, run), one status column per layer
-(solver_status, check_status, sim_status), every setting as its own ``p_<name>`` column, the facts of the
-instance, provenance (commit, host, CPU, versions), then the measures. Offline solution rows, bound rows,
+A row is: identity columns (instance, scenario, seed, algorithm, kind, run), the statuses (``status``, the
+one word joining the harness ``outcome`` and the algorithm's ``termination``; ``has_solution``;
+``check_status``; ``sim_status``), every setting as its own ``p_<name>`` column, the facts of the instance,
+provenance (commit, host, CPU, versions), then the measures. Offline solution rows, bound rows,
 online rows (one per Monte-Carlo run) and sweeps all use it; collect and report read only these columns.
 """
 
@@ -17,12 +18,14 @@ import pandas as pd
 
 from bench.provenance import provenance
 from bpr.files import atomic
+from bpr.bounds import Bounds
 from bpr.grading import Graded
 from bpr.instance import Instance
-from bpr.status import CheckStatus, SimStatus, SolverStatus
+from bpr.record import RunRecord, SolverReport
+from bpr.status import CheckStatus, Outcome, SimStatus, Termination, joined
 
 IDENTITY = ["instance", "scenario", "seed", "algorithm", "kind", "run"]
-STATUS = ["solver_status", "check_status", "sim_status"]
+STATUS = ["status", "outcome", "termination", "has_solution", "check_status", "sim_status"]
 FACTS = ["mode", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "fast_server_share"]
 REFERENCE = "petals"
 BEST_BOUND = "lower_bounds:best"
@@ -66,40 +69,57 @@ def blocks_per_gpu(inst: Instance, graded: Graded) -> str:
                     for g, v in sorted(by_gpu.items()))
 
 
+def statuses(record: RunRecord, termination: Termination | None, has_solution: bool | None) -> dict[str, Any]:
+    """The status columns of one row (docs/results.md): the joined word and its parts."""
+    return {"status": joined(record.outcome, termination), "outcome": str(record.outcome),
+            "termination": None if termination is None else str(termination), "has_solution": has_solution}
+
+
+def solver_columns(report: SolverReport | None, values: bool = True) -> dict[str, Any]:
+    """A solver report's columns; ``values`` False leaves out incumbent, dual bound and gap (an LP bound's
+    own value is its row's lower_bound_s, and a stopped LP's numbers bound nothing)."""
+    if report is None:
+        return {}
+    return {k: v for k, v in report.columns().items()
+            if values or k not in ("incumbent_s", "dual_bound_s", "gap")}
+
+
 def solution_row(base: dict[str, Any], inst: Instance, graded: Graded, columns: Iterable[str]) -> dict[str, Any]:
     """The row of a solution algorithm's graded output; ``columns`` are the algorithm's declared extras."""
     sol, ev, report = graded.solution, graded.evaluation, graded.report
     check = CheckStatus.NONE if report is None else \
         (CheckStatus.FEASIBLE if report.feasible else CheckStatus.INFEASIBLE)
-    message = sol.info.get("message", "") if not sol.has_solution else \
+    message = (sol.message or sol.record.message) if not sol.has_solution else \
         (report.summary() if report and not report.feasible else "")
-    message = "; ".join(filter(None, [message, sol.info.get("warning", "")]))
-    return {**base, "solver_status": str(sol.solver_status), "check_status": str(check), "sim_status": None,
-            "per_token_s": None if ev is None else ev.per_token_s,
+    warning = sol.record.solver.warning if sol.record.solver else ""
+    return {**base, **statuses(sol.record, sol.termination, sol.has_solution), "check_status": str(check),
+            "sim_status": None, "per_token_s": None if ev is None else ev.per_token_s,
             "full_per_token_s": None if ev is None else float(ev.full_s.mean() / inst.workload.l_out),
             "runtime_s": sol.runtime_s,
             "blocks_per_gpu": blocks_per_gpu(inst, graded) if sol.has_solution else "",
-            "servers_used": sum(p.num_blocks > 0 for p in sol.placement),
-            "servers_routed": len({s for r in sol.routes for s in r.servers}),
-            "violations": len(report.violations) if report else None, "message": message,
-            **{c: sol.info.get(c) for c in columns}}
+            "servers_used": sum(p.num_blocks > 0 for p in sol.placement) if sol.has_solution else None,
+            "servers_routed": len({s for r in sol.routes for s in r.servers}) if sol.has_solution else None,
+            "violations": len(report.violations) if report else None,
+            "message": "; ".join(filter(None, [message, warning])),
+            **solver_columns(sol.record.solver), **{c: sol.info.get(c) for c in columns}}
 
 
-def bound_rows(base: dict[str, Any], graded: Graded, columns: Iterable[str]) -> list[dict[str, Any]]:
-    """One row per lower bound of a bound algorithm (``<name>:<bound>``)."""
-    sol = graded.solution
-    extras = {c: sol.info.get(c) for c in columns if c != "lower_bound_s"}
-    return [{**base, **extras, "algorithm": f"{base['algorithm']}:{name}", "solver_status": str(sol.solver_status),
-             "check_status": str(CheckStatus.NONE), "sim_status": None, "lower_bound_s": value,
-             "runtime_s": sol.runtime_s,
-             "message": "" if value is not None else str(sol.info.get("bound_status", {}).get(name, ""))}
-            for name, value in sol.info["lower_bounds"].items()]
+def bound_rows(base: dict[str, Any], result: Bounds) -> list[dict[str, Any]]:
+    """One row per lower bound of a bound algorithm (``<name>:<bound>``); one row for the algorithm when it
+    failed or was skipped as a whole."""
+    record = result.record
+    common = {**base, "check_status": str(CheckStatus.NONE), "sim_status": None, "runtime_s": record.runtime_s}
+    if record.outcome is not Outcome.OK or not result.bounds:
+        return [{**common, **statuses(record, None, None), "lower_bound_s": None, "message": record.message}]
+    return [{**common, **statuses(RunRecord(b.outcome), b.termination, None), "algorithm": f"{base['algorithm']}:{name}",
+             "lower_bound_s": b.value_s, "message": b.message, **solver_columns(b.solver, values=False)}
+            for name, b in result.bounds.items()]
 
 
 def error_row(message: str) -> dict[str, Any]:
     """A failed job: one row with status error and the message (the caller adds its overrides)."""
-    return {"solver_status": str(SolverStatus.ERROR), "check_status": str(CheckStatus.NONE), "sim_status": None,
-            "message": message, **provenance()}
+    return {**statuses(RunRecord(Outcome.ERROR), None, None), "check_status": str(CheckStatus.NONE),
+            "sim_status": None, "message": message, **provenance()}
 
 
 def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -146,8 +166,9 @@ def _best_rows(df: pd.DataFrame) -> pd.DataFrame:
             first = group.iloc[0]
             keep = IDENTITY + FACTS + list(provenance())
             out.append({k: first[k] for k in keep if k in first}
-                       | {"algorithm": BEST_BOUND, "kind": "bound", "solver_status": str(SolverStatus.SOLVED),
-                          "check_status": str(CheckStatus.NONE), "lower_bound_s": values.max()})
+                       | statuses(RunRecord(), Termination.SOLVED, None)
+                       | {"algorithm": BEST_BOUND, "kind": "bound", "check_status": str(CheckStatus.NONE),
+                          "lower_bound_s": values.max()})
     return pd.DataFrame(out)
 
 

@@ -2,8 +2,9 @@
 README for overrides and sweeps).
 
 A single run with bad input exits with code 2 and one line on stderr that names the problem; Hydra's own
-config errors (unknown group option, misspelt key, wrong type) are bad input too. In a sweep (``-m``) a
-failing job writes its error to its ``result.json`` and the sweep goes on; the sweep then exits 1 naming the
+config errors (unknown group option, misspelt key, wrong type) are bad input too. An algorithm that fails is
+one error row (solvers/registry.py): the job keeps the other rows and exits 1. In a sweep (``-m``) a failing
+job writes its error to its ``result.json`` and the sweep goes on; the sweep then exits 1 naming the
 failed jobs. A job's directory is named after its overrides; ``resume=true`` skips exactly the jobs that
 already have a successful result from the same overrides (bench/collect.py). One sweep at a time per
 directory (bench/sweep.py). Log lines go to each job's ``run.log``; the console gets the table.
@@ -21,7 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from bench import provenance, sweep
+from bench import console, provenance, sweep
 from bench.collect import STARTED, CollectCallback, error_payload, finished, ok_payload, write_result
 from bench.config import register
 from bench.instance_builder import known_instances
@@ -29,6 +30,7 @@ from bench.job import run_config
 from bpr.errors import BprInputError, unknown
 from bpr.files import check_writable
 from bpr.paths import CONF_DIR
+from bpr.status import failed
 
 log = logging.getLogger("bench.run")
 _started = False
@@ -57,7 +59,7 @@ def main(cfg: DictConfig) -> None:
         provenance.write(out_dir)
     log.info("job %s: overrides %s", job["num"], " ".join(job["overrides"]) or "(none)")
     try:
-        inst, df, text = run_config(OmegaConf.to_container(cfg), out_dir)
+        job_result = run_config(OmegaConf.to_container(cfg), out_dir)
     except BprInputError as err:
         log.error("bad input: %s", err)
         write_result(out_dir, error_payload(job, str(err)))
@@ -72,16 +74,16 @@ def main(cfg: DictConfig) -> None:
             raise
         print(f"job {job['num']} failed: {err}", file=sys.stderr)
         return
-    write_result(out_dir, ok_payload(job, df))
-    w = inst.workload
-    head = f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, l_out = {w.l_out}, seed = {cfg.seed}"
-    if cfg.mode == "online":
-        head += f", {w.n_requests} requests at {w.arrival_rate}/s, {cfg.runs} run(s)"
-    print(head)
+    write_result(out_dir, ok_payload(job, job_result.table))
+    text = f"{console.header(job_result, cfg.seed, cfg.runs)}\n{console.body(job_result)}"
     print(text)
-    log.info("%s\n%s", head, text)
-    print(f"written to {out_dir}: result.json, results.csv, results.parquet, instance.json, provenance.json, run.log, "
-          + ("trace.parquet, figures" if cfg.mode == "online" else "solutions/"))
+    log.info("%s", text)
+    print(console.written(out_dir))
+    broken = sorted(set(job_result.table.algorithm[job_result.table.status.map(failed)]))
+    if broken and not sweeping:  # the other rows are written; the job still says it did not all work
+        print(f"error: {', '.join(broken)} failed (see the message column and {out_dir / 'run.log'})",
+              file=sys.stderr)
+        sys.exit(1)
 
 
 def check_instance_args(argv: list[str]) -> None:

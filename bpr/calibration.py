@@ -14,6 +14,7 @@ from typing import Mapping, Optional
 
 from bpr.errors import BprInputError, unknown
 from bpr.fields import number
+from bpr.limits import MAX_SECONDS
 from bpr.profiles import read_profile
 
 FILE = "calibration.yaml"
@@ -56,8 +57,8 @@ class CalibrationSpec:
 
 def calibration(name: str, delay_s: Mapping[str, Optional[float]] | None = None,
                 hold_from_arrival: Optional[bool] = None) -> CalibrationSpec:
-    """The calibration ``name`` of the data file; ``delay_s[family]`` (one delay for every size) and
-    ``hold_from_arrival`` override it where not None."""
+    """The calibration ``name`` of the data file; ``delay_s[family]`` (one delay in seconds for every
+    scenario size) and ``hold_from_arrival`` override it where not None."""
     table = read_profile(FILE)
     named = {k: v for k, v in table.items() if k != "families"}
     if name not in named:
@@ -69,6 +70,17 @@ def calibration(name: str, delay_s: Mapping[str, Optional[float]] | None = None,
             continue
         if family not in delays:
             raise unknown("calibration family", family, sorted(delays))
-        delays[family] = {1: number(value, f"calibration.{family}_delay_s", lo=0)}
+        delays[family] = {1: number(value, f"calibration.delay_s.{family}", lo=0, hi=MAX_SECONDS)}
     hold = named[name]["hold_from_arrival"] if hold_from_arrival is None else hold_from_arrival
     return CalibrationSpec(name, delays, bool(hold), dict(table["families"]))
+
+
+def is_default(given: Mapping[str, object]) -> bool:
+    """Whether a run's calibration settings (``name``, ``delay_s``, ``hold_from_arrival``) change nothing."""
+    return given.get("name", "none") == "none" and given.get("hold_from_arrival") is None and \
+        not any(v is not None for v in (given.get("delay_s") or {}).values())
+
+
+def from_settings(given: Mapping[str, object]) -> CalibrationSpec:
+    """The calibration of a run's settings, as the config group ``calibration`` holds them."""
+    return calibration(str(given.get("name", "none")), given.get("delay_s") or {}, given.get("hold_from_arrival"))

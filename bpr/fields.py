@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import Any, Mapping
+from enum import Enum
+from typing import Any, TypeVar
 
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from bpr.errors import BprInputError
 
-from bpr.errors import BprInputError, unknown
+E = TypeVar("E", bound=Enum)
 
 
 def require(d: Any, key: str, where: str) -> Any:
@@ -52,19 +51,15 @@ def text(value: Any, where: str) -> str:
     return value
 
 
+def member(cls: type[E], value: Any, where: str) -> E:
+    """A member of the enum ``cls`` by its value (a StrEnum's word)."""
+    try:
+        return cls(value)
+    except ValueError:
+        raise BprInputError(f"{where}: expected one of {', '.join(map(str, cls))}, got {value!r}") from None
+
+
 def listing(value: Any, where: str) -> list:
     if not isinstance(value, list):
         raise BprInputError(f"{where}: expected a list, got {type(value).__name__}")
     return value
-
-
-def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:
-    """``cls`` from ``values``: an unknown key (``unknown <kind> 'key'``) or a wrong type is bad input."""
-    known = [f.name for f in dataclasses.fields(cls)]
-    for key in values:
-        if key not in known:
-            raise unknown(kind, key, known or ["(none)"])
-    try:
-        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(values)))
-    except OmegaConfBaseException as err:
-        raise BprInputError(f"{where}: {str(err).splitlines()[0]}") from None

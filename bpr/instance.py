@@ -159,6 +159,10 @@ _CORE_KEYS = {"schema_version", "name", "model", "workload", "s_c", "initial_del
 
 def validate(inst: Instance) -> None:
     """Raise BprInputError naming the first bad field (docs/model.md §1 "Validation")."""
+    clash = sorted(set(inst.extra) & _CORE_KEYS)
+    if clash:
+        raise BprInputError(f"extra key '{clash[0]}' would overwrite a field of the instance file "
+                            "(docs/formats.md §1)")
     m, w = inst.model, inst.workload
     integer(m.L, "model.L", lo=1, hi=MAX_BLOCKS)
     integer(m.d_model, "model.d_model", lo=1, hi=MAX_DMODEL)

@@ -1,30 +1,28 @@
 """Instance families (docs/model.md §1.2): one generator function per family, its parameters typed by one
 dataclass. A named instance is one ``conf/instance/<name>.yaml`` whose ``_target_`` names the generator
-and whose other keys are the family's parameters (``instantiate`` below builds it).
+and whose other keys are the family's parameters (bench/instance_builder.py builds it).
 
-A generator is ``fn(p: Params, seed: int, workload: WorkloadParams, model: str) -> Instance``; every
-random choice draws from one ``numpy.random.default_rng(seed)``. With ``workload.R`` None the instance
-gets R = 1 and ``extra["R_rule"] = "spec-7.3"``: the caller chooses R by the design rule of §7.3.
+A generator is ``fn(p: Params, seed: int, workload: WorkloadParams, model: str) -> Scenario``; every
+random choice draws from one ``numpy.random.default_rng(seed)``. A scenario is a drawn deployment whose
+design concurrency R is not chosen yet: one explicit step (``solvers.design_load.choose_R``) takes it with
+the workload's R or the robust rule of docs/model.md §7.3 and returns the final instance.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
 import math
-import typing
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Optional
 
 import networkx as nx
 import numpy as np
 
 from bpr.errors import BprInputError
-from bpr.fields import integer, typed
-from bpr.limits import MAX_CLIENTS, MAX_R, MAX_REQUESTS, MAX_SERVERS, MAX_TOKENS
+from bpr.fields import integer
+from bpr.limits import MAX_CLIENTS, MAX_REQUESTS, MAX_SERVERS, MAX_TOKENS
 from bpr.instance import Client, Instance, Model, Server, Workload
 from bpr.profiles import GpuProfile, gpu_profile, model_profile, overheads
 
@@ -76,32 +74,21 @@ class ClusteredParams(ScenarioParams):
     overheads: str = "clustered"
 
 
-Generator = Callable[..., Instance]
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A drawn deployment before its design concurrency R is chosen (docs/model.md §7.3). ``single`` is
+    the deployment serving a single request (R = 1): what the §7.3 rule measures (T_hat) and sizes from."""
 
+    single: Instance
 
-def params_class(fn: Generator) -> type:
-    """The dataclass of a generator's first parameter (its family's parameters)."""
-    first = next(iter(inspect.signature(fn).parameters))
-    cls = typing.get_type_hints(fn).get(first)
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise BprInputError(f"instance generator {fn.__module__}.{fn.__qualname__}: its first parameter must "
-                            "be annotated with the family's parameter dataclass")
-    return cls
+    @property
+    def name(self) -> str:
+        return self.single.name
 
-
-def instantiate(spec: Mapping[str, Any], seed: int, workload: WorkloadParams, model: str) -> Instance:
-    """Build the instance a ``conf/instance`` entry describes: ``_target_`` names the generator."""
-    spec = dict(spec)
-    target = spec.pop("_target_", None)
-    if not target:
-        raise BprInputError(f"instance '{spec.get('name', '?')}': no _target_ names its generator")
-    module, _, attr = str(target).rpartition(".")
-    try:
-        fn = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError, ValueError):
-        raise BprInputError(f"instance _target_: cannot import '{target}'") from None
-    params = typed(params_class(fn), spec, "instance parameter", f"instance '{spec.get('name', target)}'")
-    return fn(params, seed, workload, model)
+    def with_R(self, R: int, rule: str) -> Instance:
+        """The final instance for design concurrency R; ``extra["R_rule"]`` records which rule chose it."""
+        inst = self.single.with_R(R)
+        return dataclasses.replace(inst, extra={**inst.extra, "R_rule": rule})
 
 
 def _fraction(value: Any, key: str) -> float:
@@ -138,7 +125,7 @@ def _topology(key: str) -> nx.Graph:
     return nx.relabel_nodes(g, labels)
 
 
-def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str) -> Instance:
+def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str) -> Scenario:
     """§1.2: K client nodes drawn uniformly one by one (equal shares), C servers uniform among the other
     nodes, round(eta*C) of them fast; RTT = 2 x shortest-path fiber delay (link dist read as km)."""
     if not p.topology:
@@ -170,7 +157,7 @@ def topology(p: TopologyParams, seed: int, workload: WorkloadParams, model: str)
                     lambda u, v: 2.0 * delay[u][v], {"generator": "topology", "topology": key})
 
 
-def clustered(p: ClusteredParams, seed: int, workload: WorkloadParams, model: str) -> Instance:
+def clustered(p: ClusteredParams, seed: int, workload: WorkloadParams, model: str) -> Scenario:
     """§1.2: deterministic; 5 ms RTT inside a cluster, 100 ms between clusters (by default)."""
     n_fast = integer(p.a100_servers, "a100_servers", lo=0, hi=MAX_SERVERS)
     n_slow = integer(p.mig_servers, "mig_servers", lo=0, hi=MAX_SERVERS - n_fast)
@@ -188,14 +175,13 @@ def clustered(p: ClusteredParams, seed: int, workload: WorkloadParams, model: st
 
 def assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: str, server_nodes: list[str],
              gpus: list[str], client_nodes: list[str], rtt: Callable[[str, str], float],
-             provenance: dict[str, Any]) -> Instance:
-    """The instance of a family's draw: servers (node, GPU profile), equal-share clients at their nodes and
+             provenance: dict[str, Any]) -> Scenario:
+    """The scenario of a family's draw: servers (node, GPU profile), equal-share clients at their nodes and
     ``rtt(u, v)`` the raw round trip between two nodes; overheads, profiles and s_c as model.md §1.1."""
     mp = model_profile(model)
     oh = overheads(p.overheads)
     l_in = integer(w.l_in, "workload.l_in", lo=0, hi=MAX_TOKENS)
     l_out = integer(w.l_out, "workload.l_out", lo=1, hi=MAX_TOKENS)
-    design_R = 1 if w.R is None else integer(w.R, "workload.R", lo=1, hi=MAX_R)
     n_requests = integer(w.n_requests, "workload.n_requests", lo=1, hi=MAX_REQUESTS)
     profiles: dict[str, GpuProfile] = {g: gpu_profile(g) for g in set(gpus)}
     servers = tuple(_server(f"s{j}", node, profiles[gpu], l_in)
@@ -203,16 +189,16 @@ def assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: 
     clients = tuple(Client(f"c{k}", node, 1.0 / len(client_nodes)) for k, node in enumerate(client_nodes))
     raw_cs = np.array([[rtt(c.node, s.node) for s in servers] for c in clients])
     rtt_ss = np.array([[rtt(a.node, b.node) for b in servers] for a in servers])
-    return Instance(
+    return Scenario(Instance(
         name=name,
         model=Model(mp.name, mp.L, mp.d_model, mp.kv_groups, mp.s_m),
-        workload=Workload(l_in, l_out, design_R, float(w.arrival_rate), n_requests),
+        workload=Workload(l_in, l_out, 1, float(w.arrival_rate), n_requests),
         s_c=mp.s_c(l_in, l_out),
         initial_delay=oh.initial_delay,
         servers=servers, clients=clients,
         t=raw_cs + oh.t, t_in=raw_cs + oh.t_in(l_in), rtt_ss=rtt_ss,
-        extra={**provenance, "seed": seed, "R_rule": "given" if w.R is not None else "spec-7.3"},
-    )
+        extra={**provenance, "seed": seed},
+    ))
 
 
 def _server(sid: str, node: str, gpu: GpuProfile, l_in: int) -> Server:

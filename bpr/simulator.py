@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ import pandas as pd
 from bpr.calibration import Calibration
 from bpr.hop_graph import hop_graph
 from bpr.instance import Instance
+from bpr.online import RoutingPolicy
 from bpr.perf import Placement, first_token_time, full_time, offline_time, route_blocks
 from bpr.timeline import Timeline
 
@@ -42,11 +43,6 @@ def poisson_arrivals(inst: Instance, n: int, rate: float, seed: int) -> Arrivals
     shares = np.array([c.share for c in inst.clients])
     clients = rng.choice(len(shares), size=n, p=shares / shares.sum())
     return Arrivals(np.concatenate(([0.0], np.cumsum(gaps))), clients)
-
-
-def offline_arrivals(inst: Instance) -> Arrivals:
-    """The offline check: R requests at t = 0, clients by the largest-remainder split."""
-    return Arrivals(np.zeros(inst.R), np.array(inst.request_clients()))
 
 
 def retry_instant(arrival: float, ready: float) -> float:
@@ -75,12 +71,6 @@ class State:
 
     def free(self, j: int, now: float) -> float:
         return self.timelines[j].capacity - self.timelines[j].usage(now)
-
-
-class RoutingPolicy(Protocol):
-    name: str
-
-    def route(self, state: State, request: int, client: int, now: float) -> list[int] | None: ...
 
 
 ServiceTime = Callable[[Instance, int, Sequence[int], Sequence[int]], float]

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from bpr.errors import BprInputError
-from bpr.fields import integer, listing, number, require, text
+from bpr.fields import integer, listing, member, number, require, text
 from bpr.files import write_json
 from bpr.instance import SCHEMA_VERSION, Instance, parse_file
-from bpr.status import SolverStatus
+from bpr.record import RECORD_KEYS, RunRecord
+from bpr.status import CheckStatus, Termination
 
 
 @dataclass(frozen=True)
@@ -31,38 +32,50 @@ class Route:
 
 @dataclass(frozen=True)
 class Solution:
-    """What an algorithm returns (file format: docs/formats.md). ``status`` is the checked status once
-    graded (``feasible`` / ``infeasible``), or the solver's status when there is no solution.
-    ``solver_status`` is what the algorithm says of its own run (``bpr.status.SolverStatus``).
-    ``runtime_s`` is set by the runner that timed the call. ``info`` holds algorithm extras (bounds,
-    sizes) written next to the format's fields."""
+    """What a solution algorithm returns (file format: docs/formats.md §2). ``status`` is the checker's word
+    (``unchecked`` until graded, then ``feasible`` / ``infeasible``; ``none`` without a solution);
+    ``termination`` is what the algorithm says of its own run (bpr/status.py); ``record`` is what the runner
+    measured (outcome, runtime, settings, solver report: bpr/record.py). ``info`` holds the algorithm's own
+    extras, written next to the format's fields; an extra may not reuse a field's name."""
 
     instance: str
     algorithm: str
-    status: str
+    status: str = CheckStatus.UNCHECKED
     placement: tuple[PlacementEntry, ...] = ()
     routes: tuple[Route, ...] = ()
     objective: float | None = None
-    runtime_s: float | None = None
+    termination: Termination | None = None
+    message: str = ""
     info: dict[str, Any] = field(default_factory=dict)
-    solver_status: str = SolverStatus.SOLVED
+    record: RunRecord = field(default_factory=RunRecord)
+
+    def __post_init__(self) -> None:
+        clash = sorted(set(self.info) & CORE)
+        if clash:
+            raise ValueError(f"{self.algorithm}: info key '{clash[0]}' would overwrite a field of the solution "
+                             "file (docs/formats.md §2)")
 
     @property
     def has_solution(self) -> bool:
         return bool(self.placement)
+
+    @property
+    def runtime_s(self) -> float | None:
+        return self.record.runtime_s
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "instance": self.instance,
             "algorithm": self.algorithm,
-            "status": self.status,
+            "status": str(self.status),
             "placement": [{"server": p.server, "first_block": p.first_block, "num_blocks": p.num_blocks}
                           for p in self.placement],
             "routes": [{"request": r.request, "client": r.client, "servers": list(r.servers)} for r in self.routes],
             "objective": self.objective,
-            "runtime_s": self.runtime_s,
-            "solver_status": str(self.solver_status),
+            "termination": None if self.termination is None else str(self.termination),
+            "message": self.message,
+            **self.record.to_dict(),
             **self.info,
         }
 
@@ -73,7 +86,7 @@ class Solution:
 
 def build(inst: Instance, algorithm: str, first: Sequence[int], num: Sequence[int],
           routes: Sequence[Sequence[int]], info: dict[str, Any] | None = None,
-          solver_status: str = SolverStatus.SOLVED) -> Solution:
+          termination: Termination = Termination.SOLVED, record: RunRecord | None = None) -> Solution:
     """A Solution from 0-based server indices: ``first[j]``/``num[j]`` per server, one index chain per request.
     The status stays ``unchecked`` until the checker grades it (no algorithm grades itself)."""
     placement = tuple(PlacementEntry(s.id, int(first[j]) if num[j] > 0 else None, int(num[j]))
@@ -81,19 +94,19 @@ def build(inst: Instance, algorithm: str, first: Sequence[int], num: Sequence[in
     owners = inst.request_clients()
     route_list = tuple(Route(r, inst.clients[owners[r]].id, tuple(inst.servers[j].id for j in chain))
                        for r, chain in enumerate(routes))
-    return Solution(inst.name, algorithm, "unchecked", placement, route_list, None, None, info or {},
-                    solver_status)
+    return Solution(inst.name, algorithm, CheckStatus.UNCHECKED, placement, route_list, None, termination, "",
+                    info or {}, record or RunRecord())
 
 
-def no_solution(inst: Instance, algorithm: str, solver_status: str, message: str,
-                info: dict[str, Any] | None = None) -> Solution:
-    """An algorithm's result without a solution (a status and the reason, never an exception)."""
-    return Solution(inst.name, algorithm, str(solver_status), info={"message": message, **(info or {})},
-                    solver_status=solver_status)
+def no_solution(inst: Instance, algorithm: str, termination: Termination, message: str,
+                info: dict[str, Any] | None = None, record: RunRecord | None = None) -> Solution:
+    """An algorithm's result without a solution: why it stopped and the reason, never an exception."""
+    return Solution(inst.name, algorithm, CheckStatus.NONE, termination=termination, message=message,
+                    info=info or {}, record=record or RunRecord())
 
 
-_CORE = {"schema_version", "instance", "algorithm", "status", "placement", "routes", "objective", "runtime_s",
-         "solver_status"}
+CORE = {"schema_version", "instance", "algorithm", "status", "placement", "routes", "objective", "termination",
+        "message", *RECORD_KEYS}
 
 
 def from_dict(d: Any) -> Solution:
@@ -116,14 +129,14 @@ def from_dict(d: Any) -> Solution:
                             text(require(rd, "client", where), f"{where}.client"),
                             tuple(text(s, f"{where}.servers[{i}]") for i, s in enumerate(servers))))
     objective = d.get("objective")
-    runtime = d.get("runtime_s")
-    status = str(d.get("status", "unchecked"))
+    termination = d.get("termination")
+    message = d.get("message", "")
     return Solution(instance=str(d.get("instance", "")), algorithm=str(d.get("algorithm", "")),
-                    status=status, placement=tuple(placement), routes=tuple(routes),
-                    objective=None if objective is None else number(objective, "objective"),
-                    runtime_s=None if runtime is None else number(runtime, "runtime_s"),
-                    info={k: v for k, v in d.items() if k not in _CORE},
-                    solver_status=str(d.get("solver_status", SolverStatus.SOLVED if placement else status)))
+                    status=str(d.get("status", CheckStatus.UNCHECKED)), placement=tuple(placement),
+                    routes=tuple(routes), objective=None if objective is None else number(objective, "objective"),
+                    termination=None if termination is None else member(Termination, termination, "termination"),
+                    message=message if isinstance(message, str) else str(message),
+                    info={k: v for k, v in d.items() if k not in CORE}, record=RunRecord.from_dict(d))
 
 
 def load(path: str | Path) -> Solution:

@@ -1,20 +1,31 @@
-"""Statuses, one enum per layer, so that a results table never mixes what a solver says with what the
-checker or the simulator found (docs/results.md)."""
+"""Statuses, one enum per question, as linopy keeps a solver's termination condition apart from its status
+(docs/results.md): did the harness run the algorithm (``Outcome``), why did the algorithm or its solver stop
+(``Termination``), what does the checker say of the output (``CheckStatus``), what does the simulator say of
+an online run (``SimStatus``). Whether a solution exists is a fact of its own (``has_solution``). The one
+word a table or the console shows joins the first two (``joined``)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 
-class SolverStatus(StrEnum):
-    """What the algorithm (or the MILP/LP solver behind it) reports about its own run."""
+class Outcome(StrEnum):
+    """What the harness says of running one algorithm."""
 
-    SOLVED = "solved"            # a heuristic returned a solution (no claim of optimality)
-    OPTIMAL = "optimal"          # proven optimal within the relative gap
+    OK = "ok"                    # the algorithm returned a result of its kind
+    SKIPPED = "skipped"          # not run (a size guard); the message says why
+    ERROR = "error"              # it raised, or returned the wrong type; the message says what
+
+
+class Termination(StrEnum):
+    """Why the algorithm (or the MILP/LP solver behind it) stopped."""
+
+    OPTIMAL = "optimal"          # proven optimal within the relative gap (an LP: solved to optimality)
+    SOLVED = "solved"            # finished without a claim of optimality (a heuristic, a closed-form bound)
     TIME_LIMIT = "time_limit"    # stopped at the time limit, with or without an incumbent
-    INFEASIBLE = "infeasible"    # no solution exists or the algorithm found none
-    ERROR = "error"              # the run failed (solver crash, bad input of a sweep job)
-    SKIPPED = "skipped"          # not run (size guard, option)
+    INFEASIBLE = "infeasible"    # no solution exists (exact models) or the heuristic found none
+    UNBOUNDED = "unbounded"
+    ERROR = "error"              # the solver itself failed (its message is the raw status)
     OTHER = "other"              # any other solver termination (iteration limit, interrupted ...)
 
 
@@ -23,6 +34,7 @@ class CheckStatus(StrEnum):
 
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"    # placement, routes or memory violated (the cost may still be defined)
+    UNCHECKED = "unchecked"      # a solution not graded yet
     NONE = "none"                # no solution to check
 
 
@@ -32,3 +44,16 @@ class SimStatus(StrEnum):
     SERVED = "served"            # every request was served
     UNSERVED = "unserved"        # some requests could not be served
     NONE = "none"                # no placement, nothing simulated
+
+
+def joined(outcome: Outcome | str, termination: Termination | str | None) -> str:
+    """The one status word of a row: the harness outcome unless it is ``ok``, else the termination. A
+    solver failure (termination ``error``) therefore reads ``error`` like a failed algorithm."""
+    if Outcome(outcome) is not Outcome.OK or termination is None:
+        return str(Outcome(outcome))
+    return str(Termination(termination))
+
+
+def failed(status: str) -> bool:
+    """Whether a joined status means that a job did not do its work (its sweep then exits 1)."""
+    return status == Outcome.ERROR

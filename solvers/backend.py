@@ -1,10 +1,11 @@
 """Running a Pyomo model on a MILP/LP solver: HiGHS (default) through Pyomo's new solver interface, any
-other installed Pyomo solver through the classic ``SolverFactory``. Limits and failures come back as an
-``Outcome`` with a status, never as an exception; only an unavailable solver is bad input.
+other installed Pyomo solver through the classic ``SolverFactory``. Limits and failures (a solver that
+crashes) come back as a ``Solved`` with a termination, never as an exception; only an unavailable solver is
+bad input (``require_available``, called before any work).
 
 Every solve can write the solver's own log (``solver.log``, on by default, into the job directory) and,
 with HiGHS, shows its progress (elapsed time, incumbent, dual bound) on the console and records it in
-``Outcome.progress``.
+``Solved.progress``.
 """
 
 from __future__ import annotations
@@ -28,26 +29,31 @@ from tqdm import tqdm
 
 from bpr.errors import BprInputError
 from bpr.files import atomic
-from bpr.status import SolverStatus
+from bpr.status import Termination
 from solvers.registry import Context
 from solvers.settings import SolverSettings
 
 logger = logging.getLogger(__name__)
 
-CONTRIB_STATUS = {
-    ContribTC.convergenceCriteriaSatisfied: SolverStatus.OPTIMAL,
-    ContribTC.maxTimeLimit: SolverStatus.TIME_LIMIT,
-    ContribTC.provenInfeasible: SolverStatus.INFEASIBLE,
-    ContribTC.infeasibleOrUnbounded: SolverStatus.INFEASIBLE,
+CONTRIB_TERMINATION = {
+    ContribTC.convergenceCriteriaSatisfied: Termination.OPTIMAL,
+    ContribTC.maxTimeLimit: Termination.TIME_LIMIT,
+    ContribTC.provenInfeasible: Termination.INFEASIBLE,
+    ContribTC.infeasibleOrUnbounded: Termination.INFEASIBLE,
+    ContribTC.unbounded: Termination.UNBOUNDED,
+    ContribTC.error: Termination.ERROR,
 }
-LEGACY_STATUS = {LegacyTC.optimal: SolverStatus.OPTIMAL, LegacyTC.maxTimeLimit: SolverStatus.TIME_LIMIT,
-                 LegacyTC.infeasible: SolverStatus.INFEASIBLE, LegacyTC.infeasibleOrUnbounded: SolverStatus.INFEASIBLE}
+LEGACY_TERMINATION = {LegacyTC.optimal: Termination.OPTIMAL, LegacyTC.maxTimeLimit: Termination.TIME_LIMIT,
+                      LegacyTC.infeasible: Termination.INFEASIBLE,
+                      LegacyTC.infeasibleOrUnbounded: Termination.INFEASIBLE, LegacyTC.unbounded: Termination.UNBOUNDED,
+                      LegacyTC.error: Termination.ERROR, LegacyTC.solverFailure: Termination.ERROR}
 
 
 @dataclass
-class Outcome:
-    status: SolverStatus
-    termination: str            # Pyomo's termination condition
+class Solved:
+    """One solve in the model's own objective units (solvers/formulation.py scales it)."""
+
+    termination: Termination
     raw_status: str             # the solver's own word
     has_solution: bool
     incumbent: float | None
@@ -57,6 +63,12 @@ class Outcome:
     nodes: int | None
     warm_start_accepted: bool | None = None
     progress: list[tuple[float, float | None, float | None]] = field(default_factory=list)  # (s, incumbent, bound)
+
+    @classmethod
+    def failed(cls, err: Exception, load_s: float, solve_s: float) -> "Solved":
+        """A solver that raised: its message is the raw status (a crash is a result, not a crash of the run)."""
+        return cls(Termination.ERROR, (str(err).splitlines() or [type(err).__name__])[0], False, None, None, load_s,
+                   solve_s, None)
 
 
 def is_contrib(name: str) -> bool:
@@ -87,9 +99,7 @@ def log_path(ctx: Context, name: str) -> Path | None:
 def export(model: pyo.ConcreteModel, path: str) -> str:
     """Write the model as .lp or .mps (by suffix) so others can run it elsewhere. A path that cannot be
     written is not worth the solve: the message comes back to stand beside the result ("" when written)."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".lp", ".mps"):
-        raise BprInputError(f"solver.export: expected a path ending in .lp or .mps, got '{path}'")
+    suffix = Path(path).suffix.lower()   # .lp or .mps: checked with the settings (SolverSettings.of)
     try:
         atomic(path, lambda tmp: model.write(str(tmp), format=suffix[1:], io_options={"symbolic_solver_labels": True}))
     except BprInputError as err:
@@ -97,12 +107,11 @@ def export(model: pyo.ConcreteModel, path: str) -> str:
     return ""
 
 
-def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int, log: Path | None = None) -> Outcome:
-    outcome = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed, log)
-    logger.info("%s: %s (%s), incumbent %s, bound %s, load %.1f s, solve %.1f s%s", s.name, outcome.status,
-                outcome.raw_status, outcome.incumbent, outcome.bound, outcome.load_s, outcome.solve_s,
-                f", log {log}" if log else "")
-    return outcome
+def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int, log: Path | None = None) -> Solved:
+    out = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed, log)
+    logger.info("%s: %s (%s), incumbent %s, bound %s, load %.1f s, solve %.1f s%s", s.name, out.termination,
+                out.raw_status, out.incumbent, out.bound, out.load_s, out.solve_s, f", log {log}" if log else "")
+    return out
 
 
 def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
@@ -114,7 +123,7 @@ def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
 
 
 def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int,
-                   log_file: Path | None) -> Outcome:
+                   log_file: Path | None) -> Solved:
     opt = ContribFactory(s.name)
     options = dict(s.options)
     highs = s.name == "highs"
@@ -125,17 +134,22 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
         highspy.Highs.resetGlobalScheduler(True)
         options.setdefault("random_seed", seed)
     tick = time.perf_counter()
-    opt.set_instance(model)
-    load_s = time.perf_counter() - tick
-    accepted = _highs_start(opt, model) if warm and highs else None
+    load_s = 0.0
     progress: list[tuple[float, float | None, float | None]] = []
-    with ExitStack() as stack:
-        tee = [stack.enter_context(open(log_file, "w", buffering=1))] if log_file else []  # readable while it runs
-        if highs:
-            _watch(opt, s, progress, stack)
-        res = opt.solve(model, time_limit=s.time_limit, rel_gap=s.rel_gap, threads=s.threads,
-                        solver_options=options, tee=tee, load_solutions=False,
-                        raise_exception_on_nonoptimal_result=False)
+    try:
+        opt.set_instance(model)
+        load_s = time.perf_counter() - tick
+        accepted = _highs_start(opt, model) if warm and highs else None
+        with ExitStack() as stack:
+            tee = [stack.enter_context(open(log_file, "w", buffering=1))] if log_file else []  # readable meanwhile
+            if highs:
+                _watch(opt, s, progress, stack)
+            res = opt.solve(model, time_limit=s.time_limit, rel_gap=s.rel_gap, threads=s.threads,
+                            solver_options=options, tee=tee, load_solutions=False,
+                            raise_exception_on_nonoptimal_result=False)
+    except Exception as err:  # a solver crash is a result (termination error), never a crash of the run
+        logger.exception("%s failed", s.name)
+        return Solved.failed(err, load_s, time.perf_counter() - tick - load_s)
     has = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
     if has:
         res.solution_loader.load_vars()
@@ -146,9 +160,9 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
         raw = h.modelStatusToString(h.getModelStatus())
         progress.append((float(res.timing_info.wall_time), _finite(res.incumbent_objective) if has else None,
                          _finite(res.objective_bound)))  # the curve ends where the solve ended
-    return Outcome(CONTRIB_STATUS.get(tc, SolverStatus.OTHER), tc.name, raw, has,
-                   res.incumbent_objective if has else None, res.objective_bound, load_s,
-                   res.timing_info.wall_time, getattr(res.extra_info, "mip_node_count", None), accepted, progress)
+    return Solved(CONTRIB_TERMINATION.get(tc, Termination.OTHER), raw, has, res.incumbent_objective if has else None,
+                  _finite(res.objective_bound), load_s, res.timing_info.wall_time,
+                  getattr(res.extra_info, "mip_node_count", None), accepted, progress)
 
 
 def _watch(opt: Any, s: SolverSettings, progress: list, stack: ExitStack) -> None:
@@ -195,7 +209,7 @@ def _known_option_names() -> dict[str, dict[str, str]]:
 
 
 def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int,
-                  log_file: Path | None) -> Outcome:
+                  log_file: Path | None) -> Solved:
     opt = pyo.SolverFactory(s.name)
     names = s.option_names or _known_option_names().get(s.name, {})
     options = dict(s.options)
@@ -210,15 +224,13 @@ def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed:
     try:
         res = opt.solve(model, options=options, load_solutions=False, **kwargs)
     except Exception as err:  # a solver crash is a result, not a crash of the benchmark
-        return Outcome(SolverStatus.ERROR, "error", str(err).splitlines()[0], False, None, None, 0.0,
-                       time.perf_counter() - tick, None)
+        return Solved.failed(err, 0.0, time.perf_counter() - tick)
     solve_s = time.perf_counter() - tick
     tc = res.solver.termination_condition
     has = len(res.solution) > 0
     if has:
         model.solutions.load_from(res)
     lower = res.problem.lower_bound
-    finite = lambda x: x is not None and abs(float(x)) < float("inf")  # noqa: E731
-    return Outcome(LEGACY_STATUS.get(tc, SolverStatus.OTHER), str(tc), str(res.solver.status), has,
-                   pyo.value(model.cost) if has else None,
-                   float(lower) if finite(lower) else None, 0.0, solve_s, None, None)
+    return Solved(LEGACY_TERMINATION.get(tc, Termination.OTHER), f"{res.solver.status} ({tc})", has,
+                  pyo.value(model.cost) if has else None, _finite(None if lower is None else float(lower)), 0.0,
+                  solve_s, None, None)

@@ -21,6 +21,7 @@ bound; where memory binds it is the strongest the suite has.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from bpr.checker import MEMORY_RTOL
 from bpr.instance import Instance
 from bpr.numeric import FLOOR_EPS
 from bpr.perf import window_cap, window_caps
+from solvers.formulation import Size
 
 
 def limits(inst: Instance, j: int, top: int) -> np.ndarray:
@@ -69,6 +71,30 @@ def define_capacity(model: Any, inst: Instance, x: dict[tuple[int, int], Any], h
     model.capacity_cache = pyo.Constraint(servers, rule=lambda m, j: X[j] <= g[j][-1])
     model.capacity_hull = pyo.Constraint(
         range(len(rows)), rule=lambda m, i: X[rows[i][0]] <= rows[i][1] * H[rows[i][0]] + rows[i][2])
+
+
+@dataclass
+class CapacityFormulation:
+    """The bound's LP as a formulation (solvers/formulation.py): a bound model, so it has no MIP start and
+    no solution to map back."""
+
+    inst: Instance
+    name: str = "capacity"
+    scale: float = 1.0           # the objective is the average per-token time already
+
+    def size(self) -> Size:
+        """x and h per client and server; the hull has at most R + 1 rows per server."""
+        cj = len(self.inst.clients) * self.inst.n_servers
+        return Size(2 * cj, len(self.inst.clients) + cj + self.inst.n_servers * (self.inst.R + 2))
+
+    def build(self) -> pyo.ConcreteModel:
+        return build(self.inst)
+
+    def warm_start(self, model: pyo.ConcreteModel, ctx: Any) -> str | None:
+        return None
+
+    def extract(self, model: pyo.ConcreteModel) -> Any:
+        raise TypeError("the memory-capacity LP is a bound: it has no placement or routes to extract")
 
 
 def build(inst: Instance) -> pyo.ConcreteModel:

@@ -12,13 +12,14 @@ from typing import Optional
 
 import numpy as np
 
-from bpr.errors import BprInputError
+from bpr.fields import integer
 from bpr.hop_graph import DST, cheapest_route, hop_graph
 from bpr.instance import Instance
+from bpr.limits import MAX_R
 from bpr.numeric import floor
 from bpr.perf import Placement, link_cost
 from bpr.solution import Solution, build, no_solution
-from bpr.status import SolverStatus
+from bpr.status import Termination
 from solvers.registry import Context, Kind, algorithm
 
 NAME = "cg_bprr"
@@ -132,20 +133,22 @@ def _shortfall(inst: Instance, R: int, m: np.ndarray) -> str:
 class Options:
     design_R: Optional[int] = None    # R that steps 1-2 size and place for; None: the instance's R
 
+    def __post_init__(self) -> None:
+        if self.design_R is not None:
+            integer(self.design_R, f"algorithm.{NAME}.design_R", lo=1, hi=MAX_R)
+
 
 @algorithm(NAME, Kind.SOLUTION, options=Options, columns=("guarantee_s", "design_R"))
 def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
     """CG-BPRR (Algorithm 1): conservative sizing, greedy placement, shortest-path routing; deterministic."""
     R = inst.R if opts.design_R is None else opts.design_R
-    if R < 1:
-        raise BprInputError(f"algorithm.{NAME}.design_R: expected an integer >= 1, got {R}")
     p = plan(inst, R)
     bound = theorem_bound(inst, p.m, p.tt)
     info = {"guarantee_s": bound if math.isfinite(bound) else None, "design_R": R}
     if p.placement is None:
-        return no_solution(inst, NAME, SolverStatus.INFEASIBLE, p.message, info)
+        return no_solution(inst, NAME, Termination.INFEASIBLE, p.message, info)
     chains = [p.routes[c] for c in inst.request_clients()]
     if any(ch is None for ch in chains):
-        return no_solution(inst, NAME, SolverStatus.INFEASIBLE, "placement leaves some client without a route",
+        return no_solution(inst, NAME, Termination.INFEASIBLE, "placement leaves some client without a route",
                            info)
     return build(inst, NAME, p.placement.a, p.placement.m, chains, info)

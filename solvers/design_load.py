@@ -1,13 +1,19 @@
-"""Design load R (docs/model.md §7.3) and the largest design load R_max (the paper's eq. 19)."""
+"""Choosing R, an explicit step (docs/model.md §7.3): a drawn scenario and the workload's R, or the robust
+design rule, give the final instance. Also the largest design load R_max (the paper's eq. 19)."""
 
 from __future__ import annotations
 
 import math
 
+from bpr.fields import integer
 from bpr.instance import Instance
+from bpr.limits import MAX_R
 from bpr.numeric import FLOOR_EPS
 from bpr.perf import full_time, route_blocks
+from bpr.scenarios import Scenario
 from solvers import cg_bprr
+
+GIVEN, ROBUST = "given", "spec-7.3"     # the rules, as recorded in an instance's R_rule
 
 
 def r_max(inst: Instance) -> int:
@@ -33,3 +39,10 @@ def design_R(inst: Instance) -> int:
         return 1
     load = inst.workload.arrival_rate * t_hat
     return max(1, min(math.floor(load + math.sqrt(load) + 0.5), r_max(inst)))
+
+
+def choose_R(scenario: Scenario, R: int | None = None) -> Instance:
+    """The final instance of a scenario: with the given R, or (R None) with the robust R of §7.3."""
+    if R is not None:
+        return scenario.with_R(integer(R, "workload.R", lo=1, hi=MAX_R), GIVEN)
+    return scenario.with_R(design_R(scenario.single), ROBUST)

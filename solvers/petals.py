@@ -13,21 +13,22 @@ unchanged (the instance file does not keep raw client RTTs).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Callable, Optional
 
 import numpy as np
 
 from bpr.errors import BprInputError, unknown
+from bpr.fields import integer
 from bpr.hop_graph import DST, SRC, HopCost, cheapest_route, hop_graph
 from bpr.instance import Instance
+from bpr.limits import MAX_TOKENS
 from bpr.numeric import floor
 from bpr.perf import Placement, route_blocks
 from bpr.profiles import petals_constants
 from bpr.solution import Solution, build, no_solution
-from bpr.status import SolverStatus
+from bpr.status import Termination
 from solvers import cg_bprr
-from solvers.registry import Algorithm, Context, Kind, register
+from solvers.registry import Context, Kind, algorithm
 
 GIB = 1.073741824  # GB per GiB
 
@@ -39,6 +40,10 @@ class Options:
     """Shared by the offline and online PETALS variants."""
 
     attn_cache_tokens: Optional[int] = None   # cache pool per block in tokens; None: instances/profiles/petals.yaml
+
+    def __post_init__(self) -> None:
+        if self.attn_cache_tokens is not None:
+            integer(self.attn_cache_tokens, "algorithm.petals.attn_cache_tokens", lo=1, hi=MAX_TOKENS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,8 +57,6 @@ def cache_per_block(inst: Instance, tokens: int | None = None) -> float:
     k = petals_constants()
     if tokens is None:
         tokens = k.attn_cache_tokens if inst.model.kv_groups == 1 else k.attn_cache_tokens_grouped
-    if tokens < 1:
-        raise BprInputError(f"attn_cache_tokens: expected an integer >= 1, got {tokens}")
     return 2 * inst.model.d_model * tokens * 2 / inst.model.kv_groups / 1e9
 
 
@@ -156,18 +159,30 @@ def uncovered(inst: Instance, pl: Placement) -> str:
                                    f"(sum m_j = {int(pl.m.sum())} < L = {inst.L})")
 
 
-def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context(), *,
-          variant: str = "petals") -> Solution:
+def solve(inst: Instance, opts: Options, ctx: Context, variant: str) -> Solution:
     """PETALS placement (seeded join order) and min-latency routing with the cache penalty."""
     pl, sizing, order = place(inst, variant, ctx.seed, opts)
     chains = route_requests(inst, pl, sizing.pool)
     info = {"join_order": [inst.servers[j].id for j in order]}
     if chains is None:
-        return no_solution(inst, variant, SolverStatus.INFEASIBLE, uncovered(inst, pl), info)
+        return no_solution(inst, variant, Termination.INFEASIBLE, uncovered(inst, pl), info)
     return build(inst, variant, pl.a, pl.m, chains, info)
 
 
-for _variant in VARIANTS:
-    register(Algorithm(_variant, Kind.SOLUTION, partial(solve, variant=_variant), Options,
-                       summary=f"PETALS as the paper models it, variant {_variant} (docs/model.md §6)"))
+@algorithm("petals", Kind.SOLUTION, options=Options)
+def petals(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
+    """PETALS as the paper models it (docs/model.md §6): its sizing, seeded join order, min-latency routing."""
+    return solve(inst, opts, ctx, "petals")
+
+
+@algorithm("petals-opt-number", Kind.SOLUTION, options=Options)
+def opt_number(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
+    """PETALS with CG-BPRR's blocks per server (the paper's ablation opt-number)."""
+    return solve(inst, opts, ctx, "petals-opt-number")
+
+
+@algorithm("petals-opt-order", Kind.SOLUTION, options=Options)
+def opt_order(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
+    """PETALS with servers joining in CG-BPRR's order (the paper's ablation opt-order)."""
+    return solve(inst, opts, ctx, "petals-opt-order")
 

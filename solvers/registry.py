@@ -1,6 +1,7 @@
 """One registry for every algorithm: offline solutions, lower bounds and online setups.
 
-An algorithm is one module in ``solvers/`` that declares itself (docs/contributing.md has a whole example):
+An algorithm is one module in ``solvers/`` that declares itself with the one decorator
+(docs/contributing.md has a whole example):
 
     @dataclass
     class Options:
@@ -9,39 +10,63 @@ An algorithm is one module in ``solvers/`` that declares itself (docs/contributi
     @algorithm("my-greedy", Kind.SOLUTION, options=Options, columns=("my_measure",))
     def solve(inst: Instance, opts: Options, ctx: Context) -> Solution: ...
 
-The registry imports every module of the ``solvers`` package once and collects the declarations. ``run``
-checks the options against the declared dataclass (unknown names and wrong types are bad input that names
-them), times the call (no algorithm measures its own runtime) and records the settings it ran with.
-An offline and an online algorithm may share a name (``petals``); they then share one options class,
-because both are configured by ``algorithm.<name>.<option>``.
+Discovery reads the source of ``solvers/`` (``ast``, nothing imported) to find the modules that declare
+algorithms and the names they declare, and imports a module only when one of its algorithms is asked for,
+so helper modules are never imported for discovery and ``bpr solve --algorithm cg_bprr`` imports no MILP
+solver. A module that fails to import disables only its own algorithms; ``unavailable`` lists them with
+the reason (as benchopt's ``is_installed``).
+
+``run`` calls an algorithm under one guard (as benchopt's runner does): it times the call, records the
+settings, checks that the result is of the declared kind, and turns an exception into a result whose run
+record says ``error`` with the exception's one-line message (the traceback goes to the log), a ``Skipped``
+into ``skipped``; a failed algorithm never takes the other algorithms of a job with it.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
-import pkgutil
+import logging
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Union
 
+import numpy as np
+
+from bpr.bounds import Bounds
 from bpr.errors import BprInputError, unknown
-from bpr.fields import integer, typed
+from bpr.fields import integer
 from bpr.instance import Instance
 from bpr.limits import MAX_SEED
+from bpr.online import OnlineSetup
+from bpr.solution import Solution
+from bpr.status import CheckStatus, Outcome
 from solvers.settings import SolverSettings
+
+log = logging.getLogger(__name__)
+Result = Union[Solution, Bounds, OnlineSetup]
 
 
 class Kind(StrEnum):
     SOLUTION = "solution"    # returns a Solution (placement + routes), graded by the one checker
-    BOUND = "bound"          # returns lower bounds on the offline optimum (Solution.info["lower_bounds"])
+    BOUND = "bound"          # returns Bounds: named lower bounds on the offline optimum
     ONLINE = "online"        # returns an OnlineSetup (placement, cache capacity, routing policy)
 
     @property
     def mode(self) -> str:
         return "online" if self is Kind.ONLINE else "offline"
+
+    @property
+    def result_type(self) -> type:
+        return {Kind.SOLUTION: Solution, Kind.BOUND: Bounds, Kind.ONLINE: OnlineSetup}[self]
+
+
+class Skipped(Exception):
+    """Raised by an algorithm that declines to run (a size guard): its row says ``skipped`` and why."""
 
 
 @dataclass(frozen=True)
@@ -65,19 +90,41 @@ class Context:
 class Algorithm:
     name: str
     kind: Kind
-    fn: Callable[[Instance, Any, Context], Any]
+    fn: Callable[[Instance, Any, Context], Result]
     options: type = NoOptions
     columns: tuple[str, ...] = ()     # keys of the result's ``info`` that become result columns
     uses_solver: bool = False         # runs a MILP/LP solver: takes ``solver.*``, honours its time limit
     summary: str = ""
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """An algorithm whose module cannot be imported, and why."""
+
+    name: str
+    mode: str
+    module: str
+    reason: str
+
+
 _REGISTRY: dict[tuple[str, str], Algorithm] = {}
-_discovered = False
+_FAILED: dict[str, str] = {}          # module -> why it cannot be imported
+_IMPORTED: set[str] = set()
 
 
-def register(alg: Algorithm) -> Algorithm:
-    """Add one declaration; a name may be used once per mode, with one options class across modes."""
+def algorithm(name: str, kind: Kind | str, *, options: type = NoOptions, columns: tuple[str, ...] = (),
+              uses_solver: bool = False) -> Callable[[Callable], Callable]:
+    """Declare ``fn(inst, opts, ctx)`` as an algorithm; its docstring's first line is the summary. A name is
+    used once per mode; an offline and an online algorithm may share it (``petals``) with one options
+    class, because both are configured by ``algorithm.<name>.<option>``."""
+    def wrap(fn: Callable) -> Callable:
+        _add(Algorithm(name, Kind(kind), fn, options, tuple(columns), uses_solver,
+                       next(iter((fn.__doc__ or "").strip().splitlines()), "")))
+        return fn
+    return wrap
+
+
+def _add(alg: Algorithm) -> None:
     key = (alg.kind.mode, alg.name)
     if key in _REGISTRY and _REGISTRY[key].fn is not alg.fn:
         raise ValueError(f"algorithm '{alg.name}' ({alg.kind.mode}) is declared twice")
@@ -88,64 +135,106 @@ def register(alg: Algorithm) -> Algorithm:
     if not dataclasses.is_dataclass(alg.options):
         raise TypeError(f"algorithm '{alg.name}': options must be a dataclass, got {alg.options!r}")
     _REGISTRY[key] = alg
-    return alg
 
 
-def algorithm(name: str, kind: Kind | str, *, options: type = NoOptions, columns: tuple[str, ...] = (),
-              uses_solver: bool = False) -> Callable[[Callable], Callable]:
-    """Decorator form of ``register`` for ``fn(inst, opts, ctx)``; its docstring's first line is the summary."""
-    def wrap(fn: Callable) -> Callable:
-        register(Algorithm(name, Kind(kind), fn, options, tuple(columns), uses_solver,
-                           next(iter((fn.__doc__ or "").strip().splitlines()), "")))
-        return fn
-    return wrap
-
-
-def _discover() -> None:
-    """Import every module of the solvers package (and its subpackages' __init__) once."""
-    global _discovered
-    if _discovered:
-        return
+@cache
+def declarations() -> dict[str, list[tuple[str | None, str | None]]]:
+    """Module -> the (name, mode) of every ``@algorithm`` in its source, read without importing it (None
+    where the name or kind is not a literal or a module-level string constant)."""
     import solvers
 
-    for info in sorted(pkgutil.iter_modules(solvers.__path__), key=lambda m: m.name):
-        module = f"solvers.{info.name}"
+    root = Path(solvers.__file__).parent
+    found: dict[str, list[tuple[str | None, str | None]]] = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent).with_suffix("")
+        module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
         try:
-            importlib.import_module(module)
-        except ImportError as err:
-            raise BprInputError(f"algorithm module {module} cannot be imported: {err}") from None
-    _discovered = True
+            tree = ast.parse(path.read_text(), str(path))
+        except (SyntaxError, UnicodeDecodeError, ValueError) as err:
+            found[module] = [(None, None)]
+            _FAILED[module] = f"{type(err).__name__}: {err}"
+            continue
+        decls = _declared(tree)
+        if decls:
+            found[module] = decls
+    return found
+
+
+def _declared(tree: ast.Module) -> list[tuple[str | None, str | None]]:
+    consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+              and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
+              for t in n.targets if isinstance(t, ast.Name)}
+
+    def literal(node: ast.expr) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return consts.get(node.id)
+        if isinstance(node, ast.Attribute) and node.attr in Kind.__members__:
+            return Kind[node.attr].value
+        return None
+
+    out = []
+    for node in tree.body:
+        for dec in getattr(node, "decorator_list", []):
+            func = dec.func if isinstance(dec, ast.Call) else None
+            if func is not None and getattr(func, "id", getattr(func, "attr", None)) == "algorithm":
+                args = [literal(a) for a in dec.args[:2]] + [None, None]
+                kind = args[1]
+                out.append((args[0], Kind(kind).mode if kind in set(Kind) else None))
+    return out
+
+
+def _load(module: str) -> None:
+    """Import one declaring module once; a failure disables its algorithms and is remembered."""
+    if module in _IMPORTED or module in _FAILED:
+        return
+    try:
+        importlib.import_module(module)
+    except Exception as err:  # any failure of one module must leave the others usable
+        _FAILED[module] = _one_line(err)
+        log.warning("algorithm module %s cannot be imported: %s", module, _FAILED[module])
+    _IMPORTED.add(module)
+
+
+def _modules_for(name: str | None, mode: str) -> list[str]:
+    """Modules that may declare ``name`` in ``mode`` (every declaring module for name None)."""
+    return [m for m, decls in declarations().items()
+            if name is None or any(n in (name, None) and md in (mode, None) for n, md in decls)]
 
 
 def algorithms(mode: str) -> dict[str, Algorithm]:
-    """Registered algorithms of a mode (offline / online), in declaration order."""
-    _discover()
+    """The available algorithms of a mode (offline / online), by module and declaration order."""
+    for module in _modules_for(None, mode):
+        _load(module)
     return {n: a for (m, n), a in _REGISTRY.items() if m == mode}
+
+
+def unavailable() -> list[Unavailable]:
+    """Declared algorithms whose module cannot be imported, with the reason."""
+    algorithms("offline")
+    return [Unavailable(name or "?", mode or "?", module, _FAILED[module])
+            for module, decls in declarations().items() if module in _FAILED for name, mode in decls]
 
 
 def option_classes() -> dict[str, type]:
     """Options class per algorithm name (one per name across modes): the Hydra node ``algorithm``."""
-    _discover()
+    algorithms("offline")
     return {a.name: a.options for a in _REGISTRY.values()}
 
 
-def default_names(mode: str) -> list[str]:
-    """The algorithms a run uses when none are listed: every online algorithm online; offline, every
-    solution algorithm that needs no MILP solver (the heuristics)."""
-    return [n for n, a in algorithms(mode).items()
-            if mode == "online" or (a.kind is Kind.SOLUTION and not a.uses_solver)]
-
-
 def get(name: str, mode: str = "offline") -> Algorithm:
-    known = algorithms(mode)
-    if name not in known:
-        raise unknown(f"{mode} algorithm", name, known)
-    return known[name]
-
-
-def make_options(alg: Algorithm, values: Mapping[str, Any] | None = None) -> Any:
-    """The algorithm's options dataclass from ``values``; an undeclared name or a wrong type is bad input."""
-    return typed(alg.options, values or {}, f"{alg.name} option", f"algorithm.{alg.name}")
+    """One algorithm, importing only the module(s) that declare it."""
+    modules = _modules_for(name, mode)
+    for module in modules:
+        _load(module)
+        if (mode, name) in _REGISTRY:
+            return _REGISTRY[(mode, name)]
+    broken = [m for m in modules if m in _FAILED and any(n == name for n, _ in declarations()[m])]
+    if broken:
+        raise BprInputError(f"{mode} algorithm '{name}' is unavailable: module {broken[0]} cannot be imported "
+                            f"({_FAILED[broken[0]]})")
+    raise unknown(f"{mode} algorithm", name, algorithms(mode))
 
 
 def settings(alg: Algorithm, opts: Any, ctx: Context) -> dict[str, Any]:
@@ -156,17 +245,48 @@ def settings(alg: Algorithm, opts: Any, ctx: Context) -> dict[str, Any]:
     return out
 
 
-def run(alg: Algorithm, inst: Instance, opts: Any, ctx: Context) -> Any:
-    """Call the algorithm and time it: the result's ``runtime_s`` is the runner's measurement and its
-    ``info["settings"]`` what it ran with."""
+def run(alg: Algorithm, inst: Instance, opts: Any, ctx: Context) -> Result:
+    """Call the algorithm under the guard; the result's run record holds the outcome, the runner's runtime
+    and the settings. Only an interrupt (Ctrl-C) passes through."""
     tick = time.perf_counter()
-    result = alg.fn(inst, opts, ctx)
-    elapsed = time.perf_counter() - tick
-    return dataclasses.replace(result, runtime_s=elapsed, info={**result.info, "settings": settings(alg, opts, ctx)})
+    message = ""
+    try:
+        result = alg.fn(inst, opts, ctx)
+        if not isinstance(result, alg.kind.result_type):
+            raise TypeError(f"{alg.name} returned {type(result).__name__}; a {alg.kind} algorithm returns "
+                            f"{alg.kind.result_type.__name__}")
+        outcome = Outcome.OK
+    except Skipped as why:
+        result, outcome, message = _empty(alg, inst), Outcome.SKIPPED, str(why)
+    except Exception as err:  # one failed algorithm is one error row (benchopt's runner does the same)
+        log.exception("algorithm %s failed on %s", alg.name, inst.name)
+        result, outcome, message = _empty(alg, inst), Outcome.ERROR, _one_line(err)
+    record = dataclasses.replace(result.record, outcome=outcome, message=message or result.record.message,
+                                 runtime_s=time.perf_counter() - tick, settings=settings(alg, opts, ctx))
+    return dataclasses.replace(result, record=record)
 
 
-def call(name: str, inst: Instance, mode: str = "offline", seed: int = 0, options: Mapping[str, Any] | None = None,
-         solver: SolverSettings | None = None) -> Any:
-    """Look up, configure and run one algorithm (for notebooks, tests and benchmarks)."""
+def _empty(alg: Algorithm, inst: Instance) -> Result:
+    """The result of an algorithm that returned none (it failed or declined)."""
+    if alg.kind is Kind.SOLUTION:
+        return Solution(inst.name, alg.name, CheckStatus.NONE)
+    if alg.kind is Kind.BOUND:
+        return Bounds(inst.name, alg.name)
+    return OnlineSetup(alg.name, None, np.zeros(inst.n_servers), None)
+
+
+def _one_line(err: BaseException) -> str:
+    """An exception as one line: bad input by its message alone, anything else with its type."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return text if isinstance(err, BprInputError) else f"{type(err).__name__}: {text}".rstrip(": ")
+
+
+def call(name: str, inst: Instance, mode: str = "offline", seed: int = 0, options: Any = None,
+         solver: SolverSettings | None = None) -> Result:
+    """Look up and run one algorithm with its default options or an instance of its options class (for
+    notebooks, tests and benchmarks; the harness parses options from configs in bench/options.py)."""
     alg = get(name, mode)
-    return run(alg, inst, make_options(alg, options), Context(seed=seed, solver=solver or SolverSettings()))
+    opts = alg.options() if options is None else options
+    if not isinstance(opts, alg.options):
+        raise BprInputError(f"{name}: options must be a {alg.options.__name__}, got {type(opts).__name__}")
+    return run(alg, inst, opts, Context(seed=seed, solver=solver or SolverSettings()))

@@ -1,6 +1,5 @@
 """Online routing policies (docs/model.md §6, 7.2): one interface, ``route(state, request, client, now)``.
 
-- ``FixedRoutes``: given chains (the offline check).
 - ``WsRR``: waiting-penalised shortest path, hop cost tW_ij + l_out t^c_ij (docs/simulator.md §2).
 - ``MyopicOptimal``: minimises max tW on the route + l_out sum t^c (the paper's per-request MILP, used by
   opt-rr) exactly, by trying each distinct waiting threshold.
@@ -16,15 +15,6 @@ from bpr.hop_graph import DST, cheapest_route
 from bpr.perf import link_cost
 from bpr.simulator import State
 from solvers.petals import min_latency_cost
-
-
-@dataclass
-class FixedRoutes:
-    chains: list[list[int]]
-    name: str = "fixed"
-
-    def route(self, state: State, request: int, client: int, now: float) -> list[int] | None:
-        return self.chains[request]
 
 
 @dataclass

@@ -4,9 +4,12 @@ algorithm that declares ``uses_solver`` and recorded as ``p_solver_*`` columns o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 from bpr.errors import BprInputError, unknown
+from bpr.fields import integer
+from bpr.limits import MAX_SECONDS
 
 
 @dataclass
@@ -36,8 +39,12 @@ class SolverSettings:
         if extra:
             raise unknown("solver setting", extra[0], sorted(known))
         s = cls(**data)
-        if not s.time_limit > 0:
-            raise BprInputError(f"solver.time_limit must be > 0, got {s.time_limit}")
+        if not 0 < s.time_limit <= MAX_SECONDS:
+            raise BprInputError(f"solver.time_limit must be > 0 and at most {MAX_SECONDS:g} s, got {s.time_limit}")
         if not 0 <= s.rel_gap < 1:
             raise BprInputError(f"solver.rel_gap must be in [0, 1), got {s.rel_gap}")
+        integer(s.threads, "solver.threads", lo=1, hi=1024)
+        integer(s.max_vars, "solver.max_vars", lo=1)
+        if s.export and Path(s.export).suffix.lower() not in (".lp", ".mps"):
+            raise BprInputError(f"solver.export: expected a path ending in .lp or .mps, got '{s.export}'")
         return s

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from bpr.instance import Client, Instance, Model, Server, Workload
+from bpr.simulator import Arrivals, State
 from solvers.registry import Context
 from solvers.settings import SolverSettings
 
@@ -34,3 +35,20 @@ def tiny(L: int, M: Sequence[float], tau: Sequence[float], t: Sequence[Sequence[
 def solver_ctx(seed: int = 0, **solver) -> Context:
     """A run context with the given solver settings (what the harness passes to exact algorithms)."""
     return Context(seed=seed, solver=SolverSettings.of(solver))
+
+
+class FixedRoutes:
+    """A routing policy that takes given chains, one per request (the simulator's offline check)."""
+
+    name = "fixed"
+
+    def __init__(self, chains: Sequence[Sequence[int]]):
+        self.chains = [list(c) for c in chains]
+
+    def route(self, state: State, request: int, client: int, now: float) -> list[int] | None:
+        return self.chains[request]
+
+
+def offline_arrivals(inst: Instance) -> Arrivals:
+    """The offline check (docs/simulator.md §1): R requests at t = 0, clients by the largest-remainder split."""
+    return Arrivals(np.zeros(inst.R), np.array(inst.request_clients()))

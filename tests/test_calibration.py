@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from factories import tiny
+from factories import FixedRoutes, tiny
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -18,7 +18,6 @@ from bpr.perf import Placement, first_token_time
 from bpr.simulator import Arrivals, poisson_arrivals, simulate
 from bpr.paths import CONF_DIR
 from solvers import registry
-from solvers.routing import FixedRoutes
 
 
 def test_three_requests_with_an_allocation_delay_hand_worked(three):
@@ -88,16 +87,19 @@ def test_paper_constants_by_family_and_scenario_size():
     assert not calibration("paper", hold_from_arrival=False).hold_from_arrival
 
 
-def test_every_online_algorithm_has_a_family():
+def test_the_families_name_online_algorithms_with_a_delay():
+    """Every algorithm the data file gives a family exists online and gets a positive delay under ``paper``
+    (a new online algorithm without a family runs under ``none`` and is named before work under ``paper``)."""
     paper = calibration("paper")
-    for name in registry.algorithms("online"):
+    assert paper.families and set(paper.families) <= set(registry.algorithms("online"))
+    for name in paper.families:
         assert paper.delay(name, 9) > 0
 
 
 @pytest.mark.parametrize("call, message", [
     (lambda: calibration("testbed"), "unknown calibration 'testbed'"),
     (lambda: calibration("paper", {"vllm": 1.0}), "unknown calibration family 'vllm'"),
-    (lambda: calibration("paper", {"petals": -1.0}), "petals_delay_s"),
+    (lambda: calibration("paper", {"petals": -1.0}), "calibration.delay_s.petals"),
     (lambda: calibration("paper").delay("greedy", 9), "no algorithm family for 'greedy'"),
 ])
 def test_bad_calibrations_are_named(call, message):
@@ -112,17 +114,20 @@ def config(*overrides: str) -> dict:
 
 
 def test_offline_runs_refuse_a_calibration():
-    assert calibration_of(config()).name == "none"
+    assert calibration_of(config()) is None                  # offline: no calibration is built
+    assert calibration_of(config("mode=online")).name == "none"
     with pytest.raises(BprInputError, match="mode=online"):
         calibration_of(config("calibration=paper"))
-    assert calibration_of(config("calibration=paper", "calibration.petals_delay_s=300", "mode=online")
+    with pytest.raises(BprInputError, match="mode=online"):
+        calibration_of(config("+calibration.delay_s.petals=300"))
+    assert calibration_of(config("calibration=paper", "+calibration.delay_s.petals=300", "mode=online")
                           ).delay("petals", 26) == 300.0
 
 
 def test_rows_name_the_calibration_and_the_delay(tmp_path):
     cfg = config("instance=abovenet", "mode=online", "calibration=paper", "algorithms=[proposed,petals]",
                  "workload.n_requests=20", "runs=2")
-    _, df, _ = run_config(cfg, tmp_path)
+    df = run_config(cfg, tmp_path).table
     assert (df.p_calibration_name == "paper").all()
     assert dict(zip(df.algorithm, df.allocation_delay_s)) == {"proposed": 60.0, "petals": 250.0}
     assert df.hold_from_arrival.all()
@@ -136,7 +141,7 @@ def test_the_design_load_never_sees_the_delay(tmp_path):
     for name in ("none", "paper"):
         cfg = config("instance=clustered", "mode=online", f"calibration={name}", "algorithms=[proposed]",
                      "workload.n_requests=10")
-        _, df, _ = run_config(cfg, tmp_path / name)
+        df = run_config(cfg, tmp_path / name).table
         rows[name] = df
     assert rows["none"].design_R.tolist() == rows["paper"].design_R.tolist()
     assert (rows["paper"].per_token_s > rows["none"].per_token_s + 60 / 128 - 1e-9).all()

@@ -10,7 +10,7 @@ from test_milp import SEEDS, random_tiny
 
 from bpr import instance as instance_io
 from bpr.paths import DATA_DIR
-from solvers import bounds, capacity
+from solvers import capacity, lower_bounds
 
 
 QUIET = {"log": False, "progress": False}
@@ -25,8 +25,8 @@ def test_hand_worked_two_servers():
     inst = tiny(4, M=[5.0, 100.0], tau=[0.01, 0.05], t=[[0.1, 0.1]], R=2, s_m=1.0, s_c=0.5)
     assert capacity.limits(inst, 0, 2).tolist() == [0, 3, 4]
     assert capacity.hull(capacity.limits(inst, 0, 2)) == [(3.0, 0.0), (1.0, 2.0)]
-    bound, status = bounds.capacity_bound(inst, solver_ctx(**QUIET))
-    assert status == "optimal" and bound == pytest.approx(0.2525, rel=1e-9)
+    bound = lower_bounds.capacity_bound(inst, solver_ctx(**QUIET))
+    assert bound.termination == "optimal" and bound.value_s == pytest.approx(0.2525, rel=1e-9)
     # the optimum (A hosts 3 blocks for one request, B serves the other alone) is 0.29
     assert optimum(inst) == pytest.approx(0.29)
 
@@ -42,9 +42,9 @@ def test_hull_edges_lie_above_every_point():
 def test_below_the_brute_force_optimum(seed):
     inst = random_tiny(seed)
     opt = optimum(inst)
-    bound, status = bounds.capacity_bound(inst, solver_ctx(**QUIET))
+    bound = lower_bounds.capacity_bound(inst, solver_ctx(**QUIET))
     if opt is not None:
-        assert status == "optimal" and bound <= opt * (1 + 1e-7)
+        assert bound.termination == "optimal" and bound.value_s <= opt * (1 + 1e-7)
 
 
 def test_strongest_where_memory_binds():
@@ -53,16 +53,16 @@ def test_strongest_where_memory_binds():
     default R the per-request bound is the stronger one."""
     ctx = solver_ctx(**QUIET)
     binding = instance_io.load(DATA_DIR / "library" / "instances" / "abovenet-binding.json")
-    cap, _ = bounds.capacity_bound(binding, ctx)
-    assert bounds.per_request_bound(binding) + 0.1 < cap < 0.8023544000000002
+    cap = lower_bounds.capacity_bound(binding, ctx).value_s
+    assert lower_bounds.per_request_bound(binding) + 0.1 < cap < 0.8023544000000002
     default = instance_io.load(DATA_DIR / "library" / "instances" / "abovenet.json")
-    assert bounds.capacity_bound(default, ctx)[0] < bounds.per_request_bound(default)
+    assert lower_bounds.capacity_bound(default, ctx).value_s < lower_bounds.per_request_bound(default)
 
 
 @pytest.mark.parametrize("seed", range(0, 30, 3))
 def test_the_extended_lp_with_the_cuts_is_at_least_the_capacity_bound(seed):
     inst = random_tiny(seed)
-    cap, status = bounds.capacity_bound(inst, solver_ctx(**QUIET))
-    ext, _ = bounds.extended_lp_bound(inst, solver_ctx(**QUIET))
-    if status == "optimal" and ext is not None:
-        assert ext >= cap - 1e-7
+    cap = lower_bounds.capacity_bound(inst, solver_ctx(**QUIET))
+    ext = lower_bounds.extended_lp_bound(inst, solver_ctx(**QUIET)).value_s
+    if cap.termination == "optimal" and ext is not None:
+        assert ext >= cap.value_s - 1e-7

@@ -77,8 +77,8 @@ def test_lexicographic_rule_prefers_less_served_blocks():
 def test_infeasible_instance_says_by_how_much():
     inst = tiny(10, M=[2.5, 2.5], tau=[0.01, 0.01], t=[[0.1, 0.1]], R=1)
     sol = cg_bprr.solve(inst)
-    assert sol.status == "infeasible" and not sol.has_solution
-    msg = sol.info["message"]
+    assert sol.termination == "infeasible" and not sol.has_solution
+    msg = sol.message
     assert "sum m_j = 4 < L = 10" in msg and "short by 6 blocks" in msg
     assert "needs at least 11.00 GB, the servers have 5.00 GB" in msg
 

@@ -75,7 +75,7 @@ def test_solve_milp_with_time_limit(tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["status"] == "feasible"
     sol = json.loads((tmp_path / "m.json").read_text())
-    assert sol["settings"]["solver"]["time_limit"] == 20 and sol["solver_status"] in ("optimal", "time_limit")
+    assert sol["settings"]["solver"]["time_limit"] == 20 and sol["termination"] in ("optimal", "time_limit")
     assert bpr("check", tmp_path / "i.json", tmp_path / "m.json").returncode == 0
 
 

@@ -1,8 +1,9 @@
 """The contract every registered algorithm keeps (as ``benchopt test`` does for its solvers), run for each
 algorithm the registry finds, so a new algorithm is covered without writing a test:
 
-- on three small instances its output passes the one checker, or carries a non-feasible status with a
-  message (online: a placement whose ranges lie in 1..L and a simulation that serves requests, or a message);
+- on three small instances it returns a result of its declared kind without failing, and its output passes
+  the one checker, or carries a non-feasible termination with a message (online: a placement whose ranges
+  lie in 1..L and a simulation that serves requests, or a message; bounds: a positive best bound);
 - the same seed gives the same result;
 - an option it does not declare is rejected by name, and so is a value of the wrong type;
 - a time limit, where declared (``uses_solver``), is honoured and reported as a status.
@@ -17,10 +18,12 @@ from factories import tiny
 
 from bench.instance_builder import make_instance
 from bench.online import run_measures
+from bench.options import make_options
+from bpr.bounds import Bounds
 from bpr.errors import BprInputError
 from bpr.grading import grade
 from bpr.simulator import poisson_arrivals, simulate
-from bpr.status import SolverStatus
+from bpr.status import Outcome, Termination
 from solvers import registry
 from solvers.registry import Context, Kind
 from solvers.settings import SolverSettings
@@ -45,14 +48,16 @@ ALL = [(mode, name) for mode in ("offline", "online") for name in registry.algor
 def run(mode: str, name: str, inst, seed: int = 0, **solver):
     alg = registry.get(name, mode)
     ctx = Context(seed=seed, solver=dataclasses.replace(SOLVER, **solver))
-    return alg, registry.run(alg, inst, registry.make_options(alg), ctx)
+    return alg, registry.run(alg, inst, make_options(alg), ctx)
 
 
 def _fingerprint(mode, result):
     if mode == "online":
         pl = result.placement
         return None if pl is None else (pl.a.tolist(), pl.m.tolist(), result.capacity.tolist())
-    return (result.placement, result.routes, result.solver_status, result.info.get("lower_bounds"))
+    if isinstance(result, Bounds):
+        return {name: (b.value_s, b.termination) for name, b in result.bounds.items()}
+    return (result.placement, result.routes, result.termination)
 
 
 @pytest.mark.parametrize("mode, name", ALL)
@@ -60,7 +65,8 @@ def _fingerprint(mode, result):
 def test_output_is_checked_feasible_or_a_status_with_a_message(instances, mode, name, which):
     inst = instances[which]
     alg, result = run(mode, name, inst)
-    assert result.runtime_s is not None and result.runtime_s >= 0     # measured by the runner
+    assert isinstance(result, alg.kind.result_type) and result.record.outcome is Outcome.OK, result.record.message
+    assert result.record.runtime_s is not None and result.record.runtime_s >= 0     # measured by the runner
     if alg.kind is Kind.ONLINE:
         if result.placement is None:
             assert result.message
@@ -72,13 +78,13 @@ def test_output_is_checked_feasible_or_a_status_with_a_message(instances, mode, 
         row = run_measures(inst, result, trace, 0.0)
         assert row["sim_status"] == "served" or (row["sim_status"] == "unserved" and "unserved" in row["message"])
         return
-    assert result.solver_status in set(SolverStatus)
     if alg.kind is Kind.BOUND:
-        assert result.info["lower_bounds"] and result.info["lower_bound_s"] > 0
+        assert result.bounds and result.best_s > 0
         return
+    assert result.termination in set(Termination)
     graded = grade(inst, result)
     if graded.report is None:
-        assert result.solver_status != SolverStatus.SOLVED and result.info["message"]
+        assert result.termination != Termination.SOLVED and result.message
     else:
         assert graded.solution.status in ("feasible", "infeasible")
         if not graded.report.feasible:   # PETALS over-commits memory: said by the checker, cost still known
@@ -96,20 +102,27 @@ def test_same_seed_same_result(instances, mode, name):
 def test_undeclared_options_are_rejected_by_name(mode, name):
     alg = registry.get(name, mode)
     with pytest.raises(BprInputError, match=f"unknown {alg.name} option 'no_such_option'"):
-        registry.make_options(alg, {"no_such_option": 1})
+        make_options(alg, {"no_such_option": 1})
     for f in dataclasses.fields(alg.options):
         with pytest.raises(BprInputError, match=f"algorithm.{alg.name}"):
-            registry.make_options(alg, {f.name: "not a value of any option type"})
-        assert dataclasses.asdict(registry.make_options(alg)) == dataclasses.asdict(alg.options())
+            make_options(alg, {f.name: "not a value of any option type"})
+        assert dataclasses.asdict(make_options(alg)) == dataclasses.asdict(alg.options())
 
 
 @pytest.mark.parametrize("name", [n for n, a in registry.algorithms("offline").items() if a.uses_solver])
 def test_time_limit_is_honoured_and_reported(name):
     """abovenet at R = 6 cannot be closed in 1 s by the paper's MILP; an LP may finish: optimal then."""
     inst = make_instance("abovenet", 0, {"workload.R": 6})
-    _, result = run("offline", name, inst, time_limit=1.0)
-    assert result.solver_status in (SolverStatus.TIME_LIMIT, SolverStatus.OPTIMAL, SolverStatus.SOLVED)
-    if "solve_s" in result.info:
-        assert result.info["solve_s"] < 1.0 + 2.0     # the solver stops at the limit (slack for its clean-up)
+    alg, result = run("offline", name, inst, time_limit=1.0)
+    assert result.record.outcome is Outcome.OK
+    allowed = (Termination.TIME_LIMIT, Termination.OPTIMAL, Termination.SOLVED)
+    if alg.kind is Kind.BOUND:
+        assert all(b.termination in allowed for b in result.bounds.values())
+        reports = [b.solver for b in result.bounds.values()]
+    else:
+        assert result.termination in allowed
+        reports = [result.record.solver]
+    for report in filter(None, reports):  # the solver stops at the limit (slack for its clean-up)
+        assert report.solve_s < 1.0 + 2.0
     if name == "milp":
-        assert result.solver_status == SolverStatus.TIME_LIMIT and result.has_solution
+        assert result.termination == Termination.TIME_LIMIT and result.has_solution

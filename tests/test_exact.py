@@ -10,8 +10,10 @@ from test_milp import EXACT, SEEDS, random_tiny
 
 from bench.instance_builder import make_instance
 from bpr.grading import grade
-from solvers import bounds, exact, milp
-from solvers.exact.model import Windows, decompose, estimate_size
+from solvers import exact, lower_bounds, milp
+from solvers.exact.model import ExactFormulation, decompose
+from solvers.exact.variables import Windows, count_windows
+from solvers.registry import Skipped
 
 QUIET = {**EXACT, "log": False, "progress": False}
 
@@ -22,7 +24,7 @@ def solved():
     out = {}
     for seed in SEEDS:
         inst = random_tiny(seed)
-        lp, _ = bounds.extended_lp_bound(inst, solver_ctx(**QUIET))
+        lp = lower_bounds.extended_lp_bound(inst, solver_ctx(**QUIET)).value_s
         out[seed] = (inst, optimum(inst), grade(inst, exact.solve(inst, ctx=solver_ctx(**QUIET))),
                      grade(inst, milp.solve(inst, ctx=solver_ctx(**QUIET))), lp)
     return out
@@ -32,13 +34,13 @@ def solved():
 def test_optimum_equals_brute_force_and_the_paper_milp(solved, seed):
     inst, opt, g, paper, _ = solved[seed]
     if opt is None:
-        assert g.solution.solver_status == "infeasible" and not g.solution.has_solution
+        assert g.solution.termination == "infeasible" and not g.solution.has_solution
         return
-    assert g.solution.solver_status == "optimal" and g.solution.status == "feasible"
+    assert g.solution.termination == "optimal" and g.solution.status == "feasible"
     assert g.evaluation.per_token_s == pytest.approx(opt, rel=1e-6)
     assert g.evaluation.per_token_s == pytest.approx(paper.evaluation.per_token_s, rel=1e-6)
     # the evaluator's cost of the decomposed routes is the model's objective
-    assert g.evaluation.per_token_s == pytest.approx(g.solution.info["incumbent_s"], rel=1e-6)
+    assert g.evaluation.per_token_s == pytest.approx(g.solution.record.solver.incumbent_s, rel=1e-6)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -70,9 +72,9 @@ def test_a_server_too_small_for_a_block_stays_idle():
     inst = tiny(3, M=[0.5, 4.0], tau=[0.01, 0.02], t=[[0.05, 0.2]], R=1, s_c=0.1)
     sol = exact.solve(inst, ctx=solver_ctx(**QUIET))
     g = grade(inst, sol)
-    assert sol.solver_status == "optimal" and g.solution.status == "feasible"
+    assert sol.termination == "optimal" and g.solution.status == "feasible"
     assert g.evaluation.per_token_s == pytest.approx(0.2 + 3 * 0.02) and sol.placement[0].num_blocks == 0
-    assert milp.solve(inst, ctx=solver_ctx(**QUIET)).solver_status == "infeasible"
+    assert milp.solve(inst, ctx=solver_ctx(**QUIET)).termination == "infeasible"
 
 
 def test_flow_decomposition_gives_one_chain_per_unit():
@@ -112,14 +114,23 @@ def test_a_heuristic_start_survives_the_symmetry_rows():
     from bpr.solution import build as build_solution
     assert grade(inst, build_solution(inst, "x", pl.a, pl.m, moved)).evaluation.per_token_s == pytest.approx(cg_cost)
     sol = exact.solve(inst, ctx=solver_ctx(rel_gap=1e-4, time_limit=3, log=False, progress=False))
-    assert sol.info["warm_start_from"] == "cg_bprr" and sol.has_solution
+    assert sol.record.solver.warm_start_from == "cg_bprr" and sol.has_solution
     assert grade(inst, sol).evaluation.per_token_s <= cg_cost * (1 + 1e-9)
 
 
 def test_skipped_when_too_large():
     inst = make_instance("bellcanada", 0)
-    sol = exact.solve(inst, ctx=solver_ctx(max_vars=1000, **QUIET))
-    assert sol.solver_status == "skipped" and f"({estimate_size(inst)} variables > limit 1000)" in sol.info["message"]
+    n = ExactFormulation(inst).size().variables
+    with pytest.raises(Skipped, match=f"too large: {n} variables > solver.max_vars = 1000"):
+        exact.solve(inst, ctx=solver_ctx(max_vars=1000, **QUIET))
+
+
+@pytest.mark.parametrize("seed", range(0, 30, 5))
+def test_windows_are_counted_without_listing_them(seed):
+    inst = random_tiny(seed)
+    assert count_windows(inst) == len(Windows.of(inst).jse)
+    model = ExactFormulation(inst, exact.Options(capacity_cuts=True)).build()
+    assert model.nvariables() == ExactFormulation(inst, exact.Options(capacity_cuts=True)).size().variables
 
 
 def test_abovenet_is_certified_optimal_from_a_heuristic_start():
@@ -127,8 +138,9 @@ def test_abovenet_is_certified_optimal_from_a_heuristic_start():
     inst = make_instance("abovenet", 0)
     sol = exact.solve(inst, ctx=solver_ctx(rel_gap=1e-4, time_limit=120, log=False, progress=False))
     g = grade(inst, sol)
-    assert sol.solver_status == "optimal" and sol.info["gap"] <= 1e-4
-    assert sol.info["warm_start_from"] == "cg_bprr" and sol.info["warm_start_accepted"] is True
+    report = sol.record.solver
+    assert sol.termination == "optimal" and report.gap <= 1e-4
+    assert report.warm_start_from == "cg_bprr" and report.warm_start_accepted is True
     assert g.evaluation.per_token_s == pytest.approx(0.5128428, abs=1e-7)
 
 

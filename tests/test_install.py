@@ -57,7 +57,7 @@ def test_console_commands_from_another_directory_give_the_same_table(venv, tmp_p
                                  f"hydra.run.dir={tmp_path / 'source'}"], capture_output=True, text=True)
     assert source_run.returncode == 0, source_run.stderr
     a, b = (pd.read_parquet(d / "results.parquet") for d in (run_dir, tmp_path / "source"))
-    same = ["instance", "algorithm", "solver_status", "check_status", "per_token_s", "blocks_per_gpu", "guarantee_s"]
+    same = ["instance", "algorithm", "status", "check_status", "per_token_s", "blocks_per_gpu", "guarantee_s"]
     assert a[same].equals(b[same]) and len(a) == 4
     assert a.git_commit.str.len().ge(7).all() and b.git_commit.iloc[0].startswith(a.git_commit.iloc[0])
     for col in ("host", "cpu", "cpu_count", "python", "highspy", "pyomo", "numpy", "networkx", "hydra_core"):

@@ -72,7 +72,7 @@ def test_exact_reaches_the_recorded_optimum(name):
     assert row.status == "optimal"
     inst = instance_io.load(library.instance_path(name))
     sol = exact.solve(inst, ctx=solver_ctx(rel_gap=1e-4, time_limit=120, log=False, progress=False))
-    assert sol.solver_status == "optimal"
+    assert sol.termination == "optimal"
     assert grade(inst, sol).evaluation.per_token_s == pytest.approx(row.best_known_s, rel=library.OPTIMAL_GAP)
 
 

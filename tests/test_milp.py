@@ -11,9 +11,10 @@ from oracle import optimum
 from bpr.errors import BprInputError
 from bpr.evaluator import evaluate
 from bpr.grading import grade
-from solvers import backend, bounds, cg_bprr, milp
 from bench.instance_builder import make_instance
-from solvers.milp.model import build, estimate_size
+from solvers import backend, cg_bprr, lower_bounds, milp
+from solvers.milp.model import MilpFormulation, estimate_size
+from solvers.registry import Skipped
 from solvers.settings import SolverSettings
 
 EXACT = {"rel_gap": 0.0, "time_limit": 60}
@@ -41,9 +42,9 @@ def solved():
     out = {}
     for seed in SEEDS:
         inst = random_tiny(seed)
-        lp, _ = bounds.paper_lp_bound(inst, solver_ctx(**EXACT))
+        lp = lower_bounds.paper_lp_bound(inst, solver_ctx(**EXACT)).value_s
         out[seed] = (inst, optimum(inst), grade(inst, milp.solve(inst, ctx=solver_ctx(**EXACT))),
-                     grade(inst, cg_bprr.solve(inst)), bounds.per_request_bound(inst), lp)
+                     grade(inst, cg_bprr.solve(inst)), lower_bounds.per_request_bound(inst), lp)
     return out
 
 
@@ -51,9 +52,9 @@ def solved():
 def test_milp_optimum_equals_brute_force(solved, seed):
     inst, opt, g, _, _, _ = solved[seed]
     if opt is None:
-        assert g.solution.status == "infeasible" and g.solution.solver_status == "infeasible"
+        assert g.solution.status == "none" and g.solution.termination == "infeasible"
         return
-    assert g.solution.solver_status == "optimal" and g.solution.status == "feasible"
+    assert g.solution.termination == "optimal" and g.solution.status == "feasible"
     assert g.evaluation.per_token_s == pytest.approx(opt, rel=1e-6)
 
 
@@ -72,7 +73,7 @@ def test_bounds_below_optimum_below_cg_bprr(solved, seed):
 def test_evaluator_equals_milp_objective(solved, seed):
     _, opt, g, _, _, _ = solved[seed]
     if opt is not None:
-        assert g.evaluation.per_token_s == pytest.approx(g.solution.info["incumbent_s"], rel=1e-6)
+        assert g.evaluation.per_token_s == pytest.approx(g.solution.record.solver.incumbent_s, rel=1e-6)
 
 
 def test_the_sample_is_informative(solved):
@@ -86,7 +87,7 @@ def test_the_sample_is_informative(solved):
 
 def test_size_estimate_matches_the_built_model():
     inst = random_tiny(3)
-    model = build(inst).model
+    model = MilpFormulation(inst).build()
     size = estimate_size(inst.n_servers, inst.R)
     assert (model.nvariables(), model.nconstraints()) == (size.variables, size.constraints)
 
@@ -95,50 +96,51 @@ def test_per_request_bound_hand_worked():
     # One server fits 2 blocks per request segment (2.5 / 1.1): L = 4 needs two segments of 2 on it,
     # 2 * (0.1 + 0.01 * 2) = 0.24; the other fits 1 block (1.2 / 1.1) at 0.05 + 0.01 a block.
     inst = tiny(4, M=[2.5, 1.2], tau=[0.01, 0.01], t=[[0.1, 0.05]], R=1)
-    assert bounds.per_request_bound(inst) == pytest.approx(0.24)
+    assert lower_bounds.per_request_bound(inst) == pytest.approx(0.24)
 
 
 def test_time_limit_is_a_status_with_incumbent_and_bound():
     inst = make_instance("abovenet", 0, {"workload.R": 6})
     sol = milp.solve(inst, ctx=solver_ctx(**{"time_limit": 1.0, "rel_gap": 0.0}))
-    info = sol.info
-    assert sol.solver_status == "time_limit" and info["raw_status"] == "Time limit reached"
+    report = sol.record.solver
+    assert sol.termination == "time_limit" and report.raw_status == "Time limit reached"
     # progress from HiGHS's MIP log callback: elapsed time grows, the bound never passes the incumbent
-    times = [t for t, _, _ in info["progress"]]
+    times = [t for t, _, _ in report.progress]
     assert len(times) >= 2 and times == sorted(times) and times[-1] <= 1.0 + 0.5
-    assert all(p is None or b is None or b <= p + 1e-9 for _, p, b in info["progress"])
-    assert sol.has_solution and info["incumbent_s"] is not None and info["dual_bound_s"] is not None
+    assert all(p is None or b is None or b <= p + 1e-9 for _, p, b in report.progress)
+    assert sol.has_solution and report.incumbent_s is not None and report.dual_bound_s is not None
     # the big-M relaxation is weak: early dual bounds may even be negative, so the gap may exceed 1
-    assert info["dual_bound_s"] < info["incumbent_s"] and info["gap"] > 0
+    assert report.dual_bound_s < report.incumbent_s and report.gap > 0
     graded = grade(inst, sol)
     assert graded.solution.status == "feasible"
-    assert evaluate(inst, sol).per_token_s == pytest.approx(info["incumbent_s"], rel=1e-6)
+    assert evaluate(inst, sol).per_token_s == pytest.approx(report.incumbent_s, rel=1e-6)
 
 
 def test_too_large_is_skipped_with_a_count():
     inst = make_instance("bellcanada", 0)
-    sol = milp.solve(inst, ctx=solver_ctx(**{"max_vars": 1000}))
     n = estimate_size(26, inst.R).variables
-    assert sol.status == "skipped" and sol.info["message"] == f"skipped: too large ({n} variables > limit 1000)"
+    with pytest.raises(Skipped, match=f"^too large: {n} variables > solver.max_vars = 1000$"):
+        milp.solve(inst, ctx=solver_ctx(**{"max_vars": 1000}))
 
 
 def test_infeasible_instance_is_a_status():
     inst = tiny(4, M=[0.5, 0.5], tau=[0.01, 0.01], t=[[0.1, 0.1]])  # not even one block fits
     sol = milp.solve(inst, ctx=solver_ctx(**EXACT))
-    assert sol.status == "infeasible" and not sol.has_solution
+    assert sol.termination == "infeasible" and not sol.has_solution
 
 
 def test_warm_start_is_accepted_and_can_be_switched_off():
     inst = random_tiny(1)
-    assert milp.solve(inst, ctx=solver_ctx(**EXACT)).info["warm_start_accepted"] is True
-    cold = milp.solve(inst, ctx=solver_ctx(**{**EXACT, "warm_start": False})).info
-    assert cold["warm_start_accepted"] is None
+    warm = milp.solve(inst, ctx=solver_ctx(**EXACT)).record.solver
+    assert warm.warm_start_accepted is True and warm.warm_start_from == "cg_bprr"
+    cold = milp.solve(inst, ctx=solver_ctx(**{**EXACT, "warm_start": False})).record.solver
+    assert cold.warm_start_accepted is None and cold.warm_start_from is None
 
 
 def test_classic_pyomo_solver_interface_gives_the_same_optimum():
     inst = random_tiny(1)
     classic = milp.solve(inst, ctx=solver_ctx(**{**EXACT, "name": "appsi_highs"}))
-    assert classic.solver_status == "optimal"
+    assert classic.termination == "optimal"
     assert grade(inst, classic).evaluation.per_token_s == pytest.approx(optimum(inst), rel=1e-6)
 
 
@@ -168,11 +170,11 @@ def test_highs_internals_are_the_solver_and_its_column_map():
     import highspy
     from pyomo.contrib.solver.common.factory import SolverFactory
 
-    built = build(random_tiny(1))
+    model = MilpFormulation(random_tiny(1)).build()
     opt = SolverFactory("highs")
-    opt.set_instance(built.model)
+    opt.set_instance(model)
     h, columns = backend.highs_internals(opt)
-    assert isinstance(h, highspy.Highs) and len(columns) == h.getNumCol() == built.model.nvariables()
+    assert isinstance(h, highspy.Highs) and len(columns) == h.getNumCol() == model.nvariables()
     assert sorted(columns.values()) == list(range(h.getNumCol()))
 
 

@@ -55,7 +55,7 @@ def test_cg_bprr_meets_theorem_3_5_and_passes_the_checker(inst):
     sol = cg_bprr.solve(inst)
     m, _ = cg_bprr.conservative_sizing(inst, inst.R)
     if m.sum() < inst.L:
-        assert sol.status == "infeasible" and not sol.has_solution
+        assert sol.termination == "infeasible" and not sol.has_solution
         return
     report = check(inst, sol)
     assert report.feasible, report.summary()
@@ -87,11 +87,11 @@ def _positions(pl: Placement, chain: list[int]) -> list[int]:
 @FAST
 @given(instances(), st.integers(0, 3), st.sampled_from(petals.VARIANTS))
 def test_petals_output_is_sound_or_an_infeasible_status(inst, seed, variant):
-    sol = petals.solve(inst, ctx=Context(seed=seed), variant=variant)
+    sol = petals.solve(inst, petals.Options(), Context(seed=seed), variant)
     if not sol.has_solution:
-        assert sol.status == "infeasible"
+        assert sol.termination == "infeasible" and sol.message
         return
     report = check(inst, sol)
     assert report.structural, report.summary()   # only memory may be violated
-    again = petals.solve(inst, ctx=Context(seed=seed), variant=variant)
+    again = petals.solve(inst, petals.Options(), Context(seed=seed), variant)
     assert again.placement == sol.placement and again.routes == sol.routes

@@ -257,4 +257,4 @@ def test_a_skipped_milp_row_prints_no_empty_build_times(tmp_path):
                           "algorithms=[cg_bprr,milp]", "solver.max_vars=1000", f"hydra.run.dir={tmp_path}"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert "skipped: too large" in out.stdout and "build  s" not in out.stdout and "load  s" not in out.stdout
+    assert "milp: too large: " in out.stdout and "build  s" not in out.stdout and "load  s" not in out.stdout

@@ -86,7 +86,7 @@ def test_milp_and_lower_bound_rows(tmp_path):
     assert {"milp", "lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp",
             "lower_bounds:best"} <= set(df.index)
     milp = df.loc["milp"]
-    assert milp.solver_status in ("optimal", "time_limit") and milp.check_status == "feasible"
+    assert milp.status in ("optimal", "time_limit") and milp.check_status == "feasible"
     assert milp.variables > 0 and milp.build_s >= 0 and milp.load_s > 0 and milp.solve_s > 0
     best = df.loc["lower_bounds:best"].lower_bound_s
     names = ["lower_bounds:per_request", "lower_bounds:extended_lp", "lower_bounds:paper_lp"]
@@ -112,8 +112,8 @@ def test_main_job_writes_table_rows_and_solutions(tmp_path):
     assert df.git_commit.str.fullmatch("[0-9a-f]{40}").all() and df.cpu.str.len().gt(0).all()
     assert (df.cpu_count >= 1).all() and df.host.str.len().gt(0).all() and df.hydra_core.str.len().gt(0).all()
     assert (df.p_workload_l_out == 64).all() and (df.p_instance_name == "abovenet").all()
-    assert list(df.columns[:9]) == ["instance", "scenario", "seed", "algorithm", "kind", "run", "solver_status",
-                                    "check_status", "sim_status"]
+    assert list(df.columns[:12]) == ["instance", "scenario", "seed", "algorithm", "kind", "run", "status", "outcome",
+                                     "termination", "has_solution", "check_status", "sim_status"]
     assert pd.read_csv(tmp_path / "results.csv").shape == df.shape
     cg = df.set_index("algorithm").loc["cg_bprr"]
     assert cg.check_status == "feasible" and cg.per_token_s <= cg.guarantee_s * (1 + 1e-9)
@@ -145,7 +145,7 @@ def test_model_that_does_not_fit_is_a_status_row(tmp_path):
               "algorithms=[cg_bprr]")
     assert out.returncode == 0, out.stderr
     row = pd.read_csv(tmp_path / "results.csv").iloc[0]
-    assert row.solver_status == "infeasible" and row.check_status == "none" and "short by 52 blocks" in row.message
+    assert row.status == "infeasible" and row.check_status == "none" and "short by 52 blocks" in row.message
     assert "short by 52 blocks" in out.stdout
 
 
@@ -154,7 +154,7 @@ def test_online_model_that_does_not_fit_is_a_status_row_per_run(tmp_path):
               "runs=2")
     assert out.returncode == 0, out.stderr
     df = pd.read_parquet(tmp_path / "results.parquet")
-    assert len(df) == 5 * 2 and (df.solver_status == "infeasible").all() and (df.sim_status == "none").all()
+    assert len(df) == 5 * 2 and (df.status == "infeasible").all() and (df.sim_status == "none").all()
     assert df.per_token_s.isna().all() and df.message.str.startswith("infeasible: ").all()
     assert "short by 64 blocks" in out.stdout and "leaves 66 of 70 blocks on no server" in out.stdout
 

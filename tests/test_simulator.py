@@ -8,18 +8,18 @@ import math
 
 import numpy as np
 import pytest
-from factories import tiny
+from factories import FixedRoutes, offline_arrivals, tiny
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpr.evaluator import evaluate
 from bpr.perf import Placement, hop_blocks, link_cost
-from bpr.simulator import State, offline_arrivals, poisson_arrivals, retry_instant, simulate
+from bpr.simulator import State, poisson_arrivals, retry_instant, simulate
 from bpr.timeline import Timeline
 from solvers import cg_bprr
 from bench.instance_builder import make_instance
 from solvers import registry
-from solvers.routing import FixedRoutes, MyopicOptimal, WsRR
+from solvers.routing import MyopicOptimal, WsRR
 
 
 def test_retry_instants_follow_the_petals_back_off():

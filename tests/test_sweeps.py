@@ -33,7 +33,7 @@ def test_grid_with_a_failing_job_gives_one_table_and_exit_1(tmp_path):
     out = sweep(tmp_path / "s", "instance=abovenet", "instance.servers=5,40", "seed=0,1", "algorithms=[cg_bprr,petals]")
     assert out.returncode == 1, out.stderr
     df = pd.read_parquet(tmp_path / "s" / "results.parquet")
-    ok, failed = df[df.solver_status != "error"], df[df.solver_status == "error"]
+    ok, failed = df[df.status != "error"], df[df.status == "error"]
     assert len(ok) == 2 * 2 and set(ok.seed) == {0, 1} and set(ok.algorithm) == {"cg_bprr", "petals"}
     assert len(failed) == 2 and failed.message.str.contains("at most 21 servers").all()
     assert failed.overrides.str.contains("instance.servers=40").all()
@@ -150,7 +150,7 @@ def test_broken_results_are_error_rows_and_are_rerun(tmp_path):
                          text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     df = pd.read_csv(root / "results.csv")
-    errors = df[df.solver_status == "error"]
+    errors = df[df.status == "error"]
     assert len(df) == len(BROKEN) + 1 and len(errors) == len(BROKEN)
     for k, (_, problem) in enumerate(BROKEN):  # each row names its job's file and what is wrong with it
         job_dir = str(found[f"instance=abovenet,seed={k + 1}"][0])
@@ -174,7 +174,7 @@ def test_collect_regathers_a_sweep_directory(tmp_path):
     assert out.returncode == 1 and out.stderr.strip() == f"failed jobs: {tmp_path / '1'}"
     df = pd.read_csv(tmp_path / "results.csv")
     assert df.check_status.tolist() == ["feasible", "none"] and df.message.tolist()[1] == "boom"
-    assert df.solver_status.tolist()[1] == "error"
+    assert df.status.tolist()[1] == "error"
     assert collect(tmp_path).shape == df.shape
 
 
@@ -208,7 +208,7 @@ def test_a_really_killed_sweep_resumes(tmp_path):
     finished_before = done()
     assert finished_before and len(finished_before) < 3, "the kill came too late to test anything"
     df = collect(root)  # the job it was running: a row with status error, not a missing row
-    killed = df[df.solver_status == "error"]
+    killed = df[df.status == "error"]
     assert len(killed) == 1 and "started but did not finish" in killed.message.iloc[0]
     out = subprocess.run([sys.executable, str(RUN), "-m", "resume=true", *args], capture_output=True, text=True,
                          cwd=tmp_path)
@@ -241,7 +241,7 @@ def test_shifted_geometric_mean_counts_time_outs_at_the_limit():
     assert abs(shifted_geometric_mean(pd.Series([10.0, 30.0]), 10.0) - ((20 * 40) ** 0.5 - 10)) < 1e-12
     ms = shifted_geometric_mean(pd.Series([0.001, 0.003, None]), 0.001)
     assert abs(ms - ((0.002 * 0.004) ** 0.5 - 0.001)) < 1e-15
-    row = pd.Series({"solver_status": "time_limit", "runtime_s": 612.3, "p_solver_time_limit": 600})
+    row = pd.Series({"status": "time_limit", "runtime_s": 612.3, "p_solver_time_limit": 600})
     assert _counted_runtime(row) == 600.0
 
 
@@ -251,15 +251,16 @@ def test_report_counts_outcomes_and_averages_feasible_ones_only(tmp_path):
     from bench.report import report
 
     rows = [{"instance": "x-s0", "scenario": "x", "seed": 0, "algorithm": a, "kind": "solution", "run": 0,
-             "mode": "offline", "solver_status": "solved", "check_status": c, "per_token_s": v, "runtime_s": 0.01}
+             "mode": "offline", "status": "solved", "check_status": c, "per_token_s": v, "runtime_s": 0.01}
             for a, c, v in (("cg_bprr", "feasible", 0.5), ("petals", "infeasible", 0.4), ("slow", "feasible", 0.6))]
-    rows.append({**rows[0], "algorithm": "broken", "solver_status": "error", "check_status": "none",
+    rows.append({**rows[0], "algorithm": "broken", "status": "error", "check_status": "none",
                  "per_token_s": None})
     pd.DataFrame(rows).to_parquet(tmp_path / "results.parquet")
     text = report(tmp_path).read_text()
-    assert "| offline | x | petals | 0 | 1 | 0 | 0 |  |" in text        # counted as infeasible, no mean
-    assert "| offline | x | cg_bprr | 1 | 0 | 0 | 0 | 0.5 |" in text
-    assert "| offline | x | broken | 0 | 0 | 0 | 1 |  |" in text
+    assert "| offline | x | petals | 0 | 1 | 0 | 0 | 0 |  |" in text        # counted as infeasible, no mean
+    assert "| offline | x | cg_bprr | 1 | 0 | 0 | 0 | 0 | 0.5 |" in text
+    assert "| offline | x | broken | 0 | 0 | 0 | 0 | 1 |  |" in text
+    assert "| x-s0 | broken |" in text                                    # named among the failures
     assert "| offline | x | cg_bprr | 0.5 | 1 |" in text                 # the winner is the cheapest feasible
     assert "per_token_sd" not in text
 

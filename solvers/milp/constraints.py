@@ -28,57 +28,57 @@ def define_range_end(model: pyo.ConcreteModel, L: int) -> None:
     model.end = pyo.Constraint(model.J, rule=lambda model, j: model.a[j] + model.m[j] <= L + 1)
 
 
-def define_flow(b: pyo.Block, g: Graph) -> None:
+def define_flow(req: pyo.Block, g: Graph) -> None:
     """(13c): one unit of flow from the S-client to the D-client."""
     out = {v: g.out(v) for v in range(g.n + 2)}
     inn = {v: g.into(v) for v in range(g.n + 2)}
 
-    def flow(b, v):
+    def flow(req, v):
         rhs = 1 if v == g.src else (-1 if v == g.dst else 0)
-        return sum(b.f[e] for e in out[v]) - sum(b.f[e] for e in inn[v]) == rhs
+        return sum(req.f[e] for e in out[v]) - sum(req.f[e] for e in inn[v]) == rhs
 
-    b.flow = pyo.Constraint(b.model().V, rule=flow)
+    req.flow = pyo.Constraint(req.model().V, rule=flow)
 
 
-def define_entry(b: pyo.Block, g: Graph, L: int) -> None:
+def define_entry(req: pyo.Block, g: Graph, L: int) -> None:
     """(13e): a used edge enters server j at or after its first block, a_j <= a_i + m_i; into the
     D-client, alpha = (L+1) f <= a_i + m_i (the last server ends at L)."""
-    model = b.model()
-    b.enter = pyo.Constraint(model.EIN, rule=lambda b, i, j: b.alpha[i, j] <= (
+    model = req.model()
+    req.enter = pyo.Constraint(model.EIN, rule=lambda req, i, j: req.alpha[i, j] <= (
         1 if i == g.src else model.a[i] + model.m[i]))
-    b.leave_to_client = pyo.Constraint(model.J, rule=lambda b, i: (L + 1) * b.f[i, g.dst]
+    req.leave_to_client = pyo.Constraint(model.J, rule=lambda req, i: (L + 1) * req.f[i, g.dst]
                                        <= model.a[i] + model.m[i])
 
 
-def define_exit(b: pyo.Block, g: Graph, L: int) -> None:
+def define_exit(req: pyo.Block, g: Graph, L: int) -> None:
     """(13f): a used edge leaves server i before the end of j's range, a_i + m_i <= a_j + m_j - 1; out of
     the S-client, beta + delta = f <= a_j + m_j - 1."""
-    model = b.model()
-    b.exit = pyo.Constraint(model.EOUT, rule=lambda b, i, j: b.beta[i, j] + b.delta[i, j] <= (
+    model = req.model()
+    req.exit = pyo.Constraint(model.EOUT, rule=lambda req, i, j: req.beta[i, j] + req.delta[i, j] <= (
         L + 1 if j == g.dst else model.a[j] + model.m[j] - 1))
-    b.exit_client = pyo.Constraint(model.J, rule=lambda b, j: b.f[g.src, j] <= model.a[j] + model.m[j] - 1)
+    req.exit_client = pyo.Constraint(model.J, rule=lambda req, j: req.f[g.src, j] <= model.a[j] + model.m[j] - 1)
 
 
-def define_mccormick(b: pyo.Block, L: int) -> None:
+def define_mccormick(req: pyo.Block, L: int) -> None:
     """(9)-(12): p = f x with x in [1, U] as p <= U f, p <= x, p >= x - U (1 - f) (p >= 0 by domain).
     Big-M: L + 1 for alpha, L for beta, gamma, delta."""
-    model = b.model()
+    model = req.model()
     products = (("alpha", model.EIN, lambda i, j: model.a[j], L + 1),
                 ("gamma", model.EIN, lambda i, j: model.m[j], L),
                 ("beta", model.EOUT, lambda i, j: model.a[i], L),
                 ("delta", model.EOUT, lambda i, j: model.m[i], L))
     for name, edges, factor, big in products:
-        p = getattr(b, name)
+        p = getattr(req, name)
 
-        def upper_f(b, i, j, p=p, big=big):
-            return p[i, j] <= big * b.f[i, j]
+        def upper_f(req, i, j, p=p, big=big):
+            return p[i, j] <= big * req.f[i, j]
 
-        def upper_x(b, i, j, p=p, factor=factor):
+        def upper_x(req, i, j, p=p, factor=factor):
             return p[i, j] <= factor(i, j)
 
-        def lower(b, i, j, p=p, factor=factor, big=big):
-            return p[i, j] >= factor(i, j) - big * (1 - b.f[i, j])
+        def lower(req, i, j, p=p, factor=factor, big=big):
+            return p[i, j] >= factor(i, j) - big * (1 - req.f[i, j])
 
-        setattr(b, f"{name}_le_f", pyo.Constraint(edges, rule=upper_f))
-        setattr(b, f"{name}_le_x", pyo.Constraint(edges, rule=upper_x))
-        setattr(b, f"{name}_ge", pyo.Constraint(edges, rule=lower))
+        setattr(req, f"{name}_le_f", pyo.Constraint(edges, rule=upper_f))
+        setattr(req, f"{name}_le_x", pyo.Constraint(edges, rule=upper_x))
+        setattr(req, f"{name}_ge", pyo.Constraint(edges, rule=lower))

@@ -57,22 +57,22 @@ def define_placement(model: pyo.ConcreteModel, L: int) -> None:
     model.m = pyo.Var(model.J, within=pyo.Integers, bounds=(1, L))
 
 
-def define_request_vars(b: pyo.Block) -> None:
+def define_request_vars(req: pyo.Block) -> None:
     """f^r_ij (edge used) and the four products of request r, in its block."""
-    model = b.model()
-    b.f = pyo.Var(model.E, within=pyo.Binary)
-    b.alpha = pyo.Var(model.EIN, within=pyo.NonNegativeReals)
-    b.gamma = pyo.Var(model.EIN, within=pyo.NonNegativeReals)
-    b.beta = pyo.Var(model.EOUT, within=pyo.NonNegativeReals)
-    b.delta = pyo.Var(model.EOUT, within=pyo.NonNegativeReals)
+    model = req.model()
+    req.f = pyo.Var(model.E, within=pyo.Binary)
+    req.alpha = pyo.Var(model.EIN, within=pyo.NonNegativeReals)
+    req.gamma = pyo.Var(model.EIN, within=pyo.NonNegativeReals)
+    req.beta = pyo.Var(model.EOUT, within=pyo.NonNegativeReals)
+    req.delta = pyo.Var(model.EOUT, within=pyo.NonNegativeReals)
 
 
-def define_blocks_processed(b: pyo.Block, g: Graph) -> None:
+def define_blocks_processed(req: pyo.Block, g: Graph) -> None:
     """k^r_ij = alpha - beta + gamma - delta = f (a_j + m_j - a_i - m_i) on every edge into a server j,
     with the S-client's fixed values (beta = 0, delta = f)."""
-    def k(b, i, j):
+    def k(req, i, j):
         if i == g.src:
-            return b.alpha[i, j] + b.gamma[i, j] - b.f[i, j]
-        return b.alpha[i, j] - b.beta[i, j] + b.gamma[i, j] - b.delta[i, j]
+            return req.alpha[i, j] + req.gamma[i, j] - req.f[i, j]
+        return req.alpha[i, j] - req.beta[i, j] + req.gamma[i, j] - req.delta[i, j]
 
-    b.k = pyo.Expression(b.model().EIN, rule=k)
+    req.k = pyo.Expression(req.model().EIN, rule=k)

@@ -1,0 +1,102 @@
+"""What a job shows on the console: a header naming the instance, the results table (offline: one row per
+algorithm; online: means over runs) with notes, and the files the job actually wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.job import JobResult
+
+
+def header(job: JobResult, seed: int, runs: int) -> str:
+    inst, w = job.instance, job.instance.workload
+    text = f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, l_out = {w.l_out}, seed = {seed}"
+    if job.mode == "online":
+        text += f", {w.n_requests} requests at {w.arrival_rate}/s, {runs} run(s)"
+    return text
+
+
+def body(job: JobResult) -> str:
+    return render_online(job.summary) if job.mode == "online" else render(job.table)
+
+
+def written(out_dir: Path) -> str:
+    """The files and folders the job's directory really holds (folders with their number of files)."""
+    parts = []
+    for p in sorted(Path(out_dir).iterdir(), key=lambda p: (p.is_dir(), p.name)):
+        if p.name.startswith("."):
+            continue
+        parts.append(f"{p.name}/ ({sum(1 for f in p.rglob('*') if f.is_file())})" if p.is_dir() else p.name)
+    return f"written to {out_dir}: {', '.join(parts)}"
+
+
+def _fmt(x: Any, spec: str, scale: float = 1.0) -> str:
+    return "" if x is None or pd.isna(x) else format(scale * x, spec)
+
+
+def _pct(x: Any) -> str:
+    return "" if x is None or pd.isna(x) else f"{100 * x:+.1f}%"
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name] if name in df else pd.Series([None] * len(df), index=df.index)
+
+
+def _status(row: pd.Series) -> str:
+    """The checker's word for a solution, the algorithm's status beside it when it adds something."""
+    if row.kind == "bound":
+        return "bound" + (f" ({row.status})" if row.status not in ("solved", "optimal") else "")
+    if not row.has_solution or row.check_status in (None, "none") or pd.isna(row.check_status):
+        return str(row.status)
+    extra = "" if row.status in ("solved", row.check_status) else f" ({row.status})"
+    return f"{row.check_status}{extra}"
+
+
+def render(df: pd.DataFrame) -> str:
+    """The offline console table. bound = Theorem 3.5 guarantee (cg_bprr), dual bound (exact models) or the
+    lower bound itself; gap LB = gap to the best lower bound."""
+    bound = _col(df, "guarantee_s").combine_first(_col(df, "dual_bound_s")).combine_first(_col(df, "lower_bound_s"))
+    view = pd.DataFrame({
+        "algorithm": df.algorithm,
+        "status": [_status(r) for _, r in df.iterrows()],
+        "per-token s": df.per_token_s.map(lambda x: _fmt(x, ".4f")),
+        "vs petals": df.reduction_vs_petals.map(_pct),
+        "gap LB": df.gap_to_best_bound.map(lambda x: _fmt(x, ".1f", 100) + ("%" if pd.notna(x) else "")),
+        "bound": bound.map(lambda x: _fmt(x, ".4f")),
+        "blocks per GPU": _col(df, "blocks_per_gpu").fillna(""),
+        "servers": _col(df, "servers_used").map(lambda x: _fmt(x, ".0f")),
+        "on routes": _col(df, "servers_routed").map(lambda x: _fmt(x, ".0f")),
+        "runtime s": _col(df, "runtime_s").map(lambda x: _fmt(x, ".3f")),
+    })
+    notes = [f"  {a}: {m}" for a, m in zip(df.algorithm, _col(df, "message")) if isinstance(m, str) and m]
+    if "variables" in df:
+        for _, r in df[df.variables.notna() & _col(df, "build_s").notna() & (df.kind == "solution")].iterrows():
+            notes.append(f"  {r.algorithm}: {r.variables:.0f} variables, {r.constraints:.0f} constraints, build "
+                         f"{_fmt(r.get('build_s'), '.1f')} s + load {_fmt(r.get('load_s'), '.1f')} s, solve "
+                         f"{_fmt(r.get('solve_s'), '.1f')} s, {_fmt(r.get('nodes'), '.0f')} nodes, "
+                         f"gap {_fmt(r.get('gap'), '.3g')}")
+    return view.to_string(index=False) + ("\n" + "\n".join(notes) if notes else "")
+
+
+def render_online(s: pd.DataFrame) -> str:
+    """The online console table from ``bench.online.summary``: means over runs (per-token time +- its
+    sample std when runs > 1)."""
+    view = pd.DataFrame({
+        "algorithm": s.algorithm,
+        "status": [sim if sim != "none" else status for sim, status in zip(s.sim_status, s.status)],
+        "per-token s": [_fmt(m, ".3f") + ("" if pd.isna(sd) else f" ±{sd:.3f}")
+                        for m, sd in zip(_col(s, "per_token_s"), _col(s, "per_token_std_s"))],
+        "vs petals": _col(s, "reduction_vs_petals").map(_pct),
+        "TTFT s": _col(s, "ttft_s").map(lambda x: _fmt(x, ".2f")),
+        "decode s/tok": _col(s, "decode_per_token_s").map(lambda x: _fmt(x, ".3f")),
+        "p95 s/tok": _col(s, "p95_per_token_s").map(lambda x: _fmt(x, ".3f")),
+        "wait s": _col(s, "wait_s").map(lambda x: _fmt(x, ".2f")),
+        "peak conc.": _col(s, "peak_concurrent").map(lambda x: _fmt(x, ".0f")),
+        "place ms": _col(s, "runtime_s").map(lambda x: _fmt(x, ".1f", 1e3)),
+        "route ms/req": _col(s, "route_ms_per_request").map(lambda x: _fmt(x, ".2f")),
+    })
+    notes = [f"  {a}: {m}" for a, m in zip(s.algorithm, _col(s, "message")) if isinstance(m, str) and m]
+    return view.to_string(index=False) + ("\n" + "\n".join(notes) if notes else "")

@@ -1,0 +1,32 @@
+"""Typed settings from configs and command lines: an algorithm's options, a family's parameters, the
+workload. A value is checked against its dataclass (OmegaConf's structured configs, as Hydra types its
+config), so an undeclared name or a wrong type is bad input that names it; a dataclass's own
+``__post_init__`` checks ranges."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from bpr.errors import BprInputError, unknown
+from solvers.registry import Algorithm
+
+
+def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:
+    """``cls`` from ``values``: an unknown key (``unknown <kind> 'key'``) or a wrong type is bad input."""
+    known = [f.name for f in dataclasses.fields(cls)]
+    for key in values:
+        if key not in known:
+            raise unknown(kind, key, known or ["(none)"])
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(values)))
+    except OmegaConfBaseException as err:
+        raise BprInputError(f"{where}: {str(err).splitlines()[0]}") from None
+
+
+def make_options(alg: Algorithm, values: Mapping[str, Any] | None = None) -> Any:
+    """The algorithm's options dataclass from ``values``; an undeclared name or a wrong type is bad input."""
+    return typed(alg.options, values or {}, f"{alg.name} option", f"algorithm.{alg.name}")

@@ -1,0 +1,87 @@
+"""Lower bounds on the offline BPRR optimum (docs/model.md §8), as average per-token times.
+
+- per_request: each request alone, any server serving any segment of at most
+  min(L, floor(M_j / (s_m + s_c))) blocks at cost t[c][j] + tau_j * length (a server that processes k
+  blocks of a request holds m_j >= k blocks and that request's cache: (s_m + s_c) k <= M_j).
+- extended_lp: the LP relaxation of the extended formulation (docs/formulations.md §2), on by default.
+- capacity: the memory-capacity bound (docs/formulations.md §3, solvers/capacity.py), on by default: what
+  the servers' memories can process in total, the strongest bound where memory binds.
+- paper_lp: the LP relaxation of (13), only on request: its value is negative on realistic instances and
+  it is slow (docs/formulations.md §1).
+- The exact models' dual bounds are reported by ``milp`` and ``exact``; the harness takes the best of all.
+Every LP goes through the one formulation path (solvers/formulation.py): size guard, log, solver report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bpr.bounds import Bound, Bounds
+from bpr.instance import Instance
+from bpr.numeric import floor
+from solvers.capacity import CapacityFormulation
+from solvers.exact.model import ExactFormulation, Options as ExactOptions
+from solvers.formulation import relaxation_bound
+from solvers.milp.model import MilpFormulation
+from solvers.registry import Context, Kind, algorithm
+
+NAME = "lower_bounds"
+
+
+@dataclass
+class Options:
+    extended_lp: bool = True     # the LP relaxation of the extended formulation
+    capacity: bool = True        # the memory-capacity bound
+    paper_lp: bool = False       # the LP relaxation of (13): negative on realistic instances, slow
+
+
+def segment_caps(inst: Instance) -> np.ndarray:
+    return np.array([min(inst.L, floor(s.M / (inst.model.s_m + inst.s_c))) for s in inst.servers])
+
+
+def per_request_bound(inst: Instance) -> float:
+    """Shortest 1 -> L+1 chain per client over segments (a DAG in block order), weighted by its requests."""
+    L, caps = inst.L, segment_caps(inst)
+    tau = np.array([s.tau for s in inst.servers])
+    total = 0.0
+    for c, n_req in enumerate(inst.requests_per_client()):
+        dist = np.full(L + 2, np.inf)
+        dist[1] = 0.0
+        for e in range(1, L + 1):
+            for j in np.flatnonzero(caps):
+                ends = np.arange(e + 1, min(e + caps[j], L + 1) + 1)  # segments of 1..cap_j blocks
+                dist[ends] = np.minimum(dist[ends], dist[e] + inst.t[c, j] + tau[j] * (ends - e))
+        total += n_req * dist[L + 1]
+    return float(total / inst.R)
+
+
+def extended_lp_bound(inst: Instance, ctx: Context = Context()) -> Bound:
+    """The LP relaxation of the extended formulation with idle servers allowed, so that it bounds every
+    solution the checker accepts, and with every strengthening (memory caps, window memory, capacity cuts),
+    which raise its value where memory binds."""
+    f = ExactFormulation(inst, ExactOptions(allow_idle=True, memory_caps=True, window_memory=True,
+                                            capacity_cuts=True))
+    return relaxation_bound(f, ctx, f"{NAME}-extended-lp")
+
+
+def capacity_bound(inst: Instance, ctx: Context = Context()) -> Bound:
+    """The memory-capacity LP (solvers/capacity.py); its size grows with servers x R only."""
+    return relaxation_bound(CapacityFormulation(inst), ctx, f"{NAME}-capacity")
+
+
+def paper_lp_bound(inst: Instance, ctx: Context = Context()) -> Bound:
+    """The LP relaxation of (13)."""
+    return relaxation_bound(MilpFormulation(inst), ctx, f"{NAME}-paper-lp")
+
+
+@algorithm(NAME, Kind.BOUND, options=Options, uses_solver=True)
+def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Bounds:
+    """Lower bounds on the offline optimum: per-request relaxation and LP relaxations."""
+    bounds = {"per_request": Bound(per_request_bound(inst))}
+    for name, wanted, fn in (("extended_lp", opts.extended_lp, extended_lp_bound),
+                             ("capacity", opts.capacity, capacity_bound), ("paper_lp", opts.paper_lp, paper_lp_bound)):
+        if wanted:
+            bounds[name] = fn(inst, ctx)
+    return Bounds(inst.name, NAME, bounds)
