@@ -193,7 +193,7 @@ def _load(module: str) -> None:
         importlib.import_module(module)
     except Exception as err:  # any failure of one module must leave the others usable
         _FAILED[module] = _one_line(err)
-        log.warning("algorithm module %s cannot be imported: %s", module, _FAILED[module])
+        log.info("algorithm module %s cannot be imported: %s", module, _FAILED[module])
     _IMPORTED.add(module)
 
 

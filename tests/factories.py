@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import os
+import shutil
+from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -52,3 +55,17 @@ class FixedRoutes:
 def offline_arrivals(inst: Instance) -> Arrivals:
     """The offline check (docs/simulator.md §1): R requests at t = 0, clients by the largest-remainder split."""
     return Arrivals(np.zeros(inst.R), np.array(inst.request_clients()))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS = ("bpr", "solvers", "bench", "conf", "instances", "tests")
+
+
+def copy_project(dest: Path, files: Mapping[str, str]) -> dict[str, str]:
+    """A copy of the project at ``dest`` with ``files`` (path -> text) added; the environment that runs it."""
+    for part in PARTS:
+        shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for path, text in files.items():
+        (dest / path).parent.mkdir(parents=True, exist_ok=True)
+        (dest / path).write_text(text)
+    return {**os.environ, "PYTHONPATH": str(dest)}

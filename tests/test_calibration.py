@@ -87,6 +87,7 @@ def test_paper_constants_by_family_and_scenario_size():
     assert not calibration("paper", hold_from_arrival=False).hold_from_arrival
 
 
+@pytest.mark.registry
 def test_the_families_name_online_algorithms_with_a_delay():
     """Every algorithm the data file gives a family exists online and gets a positive delay under ``paper``
     (a new online algorithm without a family runs under ``none`` and is named before work under ``paper``)."""

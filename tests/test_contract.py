@@ -28,6 +28,8 @@ from solvers import registry
 from solvers.registry import Context, Kind
 from solvers.settings import SolverSettings
 
+pytestmark = pytest.mark.registry    # one test per registered algorithm
+
 # The paper's MILP rarely closes its gap on the named instances: 5 s give an incumbent and a status.
 SOLVER = SolverSettings(time_limit=5, rel_gap=0.0, log=False, progress=False)
 

@@ -1,21 +1,19 @@
 """docs/contributing.md's examples work as written: a copy of the project gets the example algorithm module
 (one file), the example family (a generator module and one yaml), and they run through bench/run.py, the
-CLI and the contract tests without touching any other file."""
+CLI and the contract tests without touching any other file; and every test that depends on the registry
+or the config lists (marker ``registry``) still passes with them present."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from factories import ROOT, copy_project
 
-ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "contributing.md"
 
 
@@ -29,14 +27,9 @@ def blocks() -> dict[str, str]:
 def project(tmp_path_factory):
     """A copy of the project with the page's files added; returns (root, env for subprocesses)."""
     root = tmp_path_factory.mktemp("contrib") / "project"
-    for part in ("bpr", "solvers", "bench", "conf", "instances", "tests"):
-        shutil.copytree(ROOT / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
     files = blocks()
     assert set(files) == {"solvers/greedy_fill.py", "bpr/ring.py", "conf/instance/ring.yaml"}
-    for path, code in files.items():
-        (root / path).write_text(code)
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    return root, env
+    return root, copy_project(root, files)
 
 
 def test_the_page_adds_one_file_per_algorithm_and_two_per_family(project):
@@ -93,3 +86,12 @@ def test_the_contract_tests_cover_the_example(project):
                           str(root / "tests" / "test_contract.py")], capture_output=True, text=True, env=env, cwd=root)
     assert out.returncode == 0, out.stdout + out.stderr
     assert re.search(r"\b5 passed\b", out.stdout), out.stdout   # 3 instances, same seed, options
+
+
+def test_the_suite_stays_green_with_the_page_followed(project):
+    """Tests that enumerate algorithms, instances or config lists must not depend on today's sets."""
+    root, env = project
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "registry",
+                          "-n", "2", str(root / "tests")], capture_output=True, text=True, env=env, cwd=root)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", out.stdout), out.stdout[-2000:]

@@ -8,8 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from bench.config import register
+from bench.instance_builder import known_instances
+from bench.job import default_names, plan
+from solvers import registry
+from solvers.settings import SolverSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "bench" / "run.py"
@@ -37,18 +42,40 @@ def test_every_instance_option_composes(option):
 CONF = ROOT / "conf"
 
 
+def config_dict(*overrides):
+    return OmegaConf.to_container(compose_with(*overrides))
+
+
+@pytest.mark.registry
 @pytest.mark.parametrize("group", ["model", "workload", "algorithm", "experiment", "hydra/launcher"])
 def test_every_option_of_every_group_composes(group):
+    """Every option composes; a ready list (and an experiment's list) names algorithms of its mode."""
     for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
         cfg = compose_with(f"{group}={option}")
         if group == "model":
             assert cfg.model.name == option
-        if group == "experiment":   # the paper's sweeps are online; the library's is offline and exact
-            assert cfg.mode == ("offline" if option == "library" else "online")
-            if option == "library":
-                assert "exact" in cfg.algorithms and cfg.instance.name == "file"
-        if group == "algorithm":
-            assert len(cfg.algorithms) >= 3
+        if group in ("experiment", "algorithm"):
+            assert cfg.mode in ("offline", "online")
+            for name in cfg.algorithms or []:
+                registry.get(name, cfg.mode)
+        if group == "experiment" and option == "library":   # the library's sweep is offline and exact
+            assert "exact" in cfg.algorithms and cfg.instance.name == "file"
+
+
+@pytest.mark.registry
+@pytest.mark.parametrize("mode, ready", [("offline", "heuristics"), ("online", "online")])
+def test_the_default_list_is_the_ready_list(mode, ready):
+    """Without ``algorithms``, a run takes conf/algorithm/<ready>.yaml: a new module joins only by a line there."""
+    cfg = config_dict(f"mode={mode}")
+    names = [alg.name for alg, _ in plan(cfg, None, SolverSettings())]
+    assert names == list(compose_with(f"algorithm={ready}").algorithms) == default_names(mode)
+
+
+def test_an_empty_or_repeated_algorithm_list_is_bad_input():
+    with pytest.raises(Exception, match="algorithms: the list is empty"):
+        plan(config_dict("algorithms=[]"), None, SolverSettings())
+    with pytest.raises(Exception, match="algorithms: 'petals' is listed twice"):
+        plan(config_dict("algorithms=[petals,cg_bprr,petals]"), None, SolverSettings())
 
 
 def test_experiments_sweep_the_paper_axes():
@@ -103,10 +130,10 @@ def test_milp_and_lower_bound_rows(tmp_path):
 
 
 def test_main_job_writes_table_rows_and_solutions(tmp_path):
-    out = run(tmp_path, "instance=abovenet", "seed=1", "workload.l_out=64")
+    out = run(tmp_path, "instance=abovenet", "seed=1", "workload.l_out=64", "algorithms=[cg_bprr,petals,petals-opt-order]")
     assert out.returncode == 0, out.stderr
     df = pd.read_parquet(tmp_path / "results.parquet")
-    assert df.algorithm.tolist() == ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
+    assert df.algorithm.tolist() == ["cg_bprr", "petals", "petals-opt-order"]
     assert (df.seed == 1).all() and (df.l_out == 64).all() and (df.n_servers == 9).all()
     assert df.highspy.str.len().gt(0).all() and df.pyomo.str.len().gt(0).all()
     assert df.git_commit.str.fullmatch("[0-9a-f]{40}").all() and df.cpu.str.len().gt(0).all()
@@ -149,12 +176,14 @@ def test_model_that_does_not_fit_is_a_status_row(tmp_path):
     assert "short by 52 blocks" in out.stdout
 
 
+@pytest.mark.registry
 def test_online_model_that_does_not_fit_is_a_status_row_per_run(tmp_path):
     out = run(tmp_path, "instance=abovenet", "instance.servers=1", "instance.a100_fraction=0", "mode=online",
               "runs=2")
     assert out.returncode == 0, out.stderr
     df = pd.read_parquet(tmp_path / "results.parquet")
-    assert len(df) == 5 * 2 and (df.status == "infeasible").all() and (df.sim_status == "none").all()
+    assert len(df) == len(default_names("online")) * 2
+    assert (df.status == "infeasible").all() and (df.sim_status == "none").all()
     assert df.per_token_s.isna().all() and df.message.str.startswith("infeasible: ").all()
     assert "short by 64 blocks" in out.stdout and "leaves 66 of 70 blocks on no server" in out.stdout
 
@@ -169,9 +198,9 @@ def test_instance_file_option(tmp_path):
     assert a.per_token_s == b.per_token_s
 
 
+@pytest.mark.registry
 @pytest.mark.parametrize("overrides, message", [
-    (["instance=atlantis"], "unknown instance 'atlantis'; known: abovenet, bellcanada, clustered, clustered_c1, "
-                            "clustered_c2, file, topozoo"),
+    (["instance=atlantis"], "unknown instance 'atlantis'; known: " + ", ".join(known_instances())),
     (["mode=sideways"], "mode: expected offline or online"),
     (["mode=online", "algorithms=[cg_bprr]"], "unknown online algorithm 'cg_bprr'"),
     (["mode=online", "runs=0"], "runs: expected an integer >= 1"),
@@ -192,16 +221,17 @@ def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     assert not (tmp_path / "results.csv").exists()
 
 
+@pytest.mark.registry
 def test_online_mode_rows_trace_and_figures(tmp_path):
     out = run(tmp_path, "instance=clustered", "mode=online", "workload.n_requests=30", "runs=2", "seed=4")
     assert out.returncode == 0, out.stderr
     df = pd.read_parquet(tmp_path / "results.parquet")
-    names = ["proposed", "petals", "petals-opt-number", "petals-opt-order", "petals-opt-rr"]
-    assert df.algorithm.tolist() == [n for n in names for _ in range(2)] and df.run.tolist() == [0, 1] * 5
+    names = default_names("online")
+    assert df.algorithm.tolist() == [n for n in names for _ in range(2)] and df.run.tolist() == [0, 1] * len(names)
     assert (df["mode"] == "online").all() and (df.kind == "online").all() and (df.sim_status == "served").all()
-    assert df.p_arrival_seed.tolist() == [4, 5] * 5 and (df.p_runs == 2).all()
+    assert df.p_arrival_seed.tolist() == [4, 5] * len(names) and (df.p_runs == 2).all()
     trace = pd.read_parquet(tmp_path / "trace.parquet")
-    assert len(trace) == 5 * 2 * 30
+    assert len(trace) == len(names) * 2 * 30
     rows = df.set_index(["algorithm", "run"])
     for (alg, r), group in trace.groupby(["algorithm", "run"]):
         assert rows.loc[(alg, r)].per_token_s == pytest.approx(group.per_token.mean())

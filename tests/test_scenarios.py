@@ -93,6 +93,7 @@ def test_several_clients_are_distinct_with_equal_shares_and_one_client_keeps_the
     assert drawn("abovenet", 2, {"clients": 1}).to_dict() == drawn("abovenet", 2).to_dict()
 
 
+@pytest.mark.registry
 @pytest.mark.parametrize("name, overrides, message", [
     ("nowhere", {}, "unknown instance 'nowhere'; known: " + ", ".join(known_instances())),
     ("abovenet", {"servers": 40}, "topozoo/Abvt has 22 nodes, so at most 21 servers"),

@@ -87,6 +87,7 @@ def test_offline_check_reproduces_the_evaluator(name):
     assert trace.per_token.mean() == pytest.approx(evaluate(inst, sol).per_token_s, rel=1e-12)
 
 
+@pytest.mark.registry
 @pytest.mark.parametrize("algorithm", list(registry.algorithms("online")))
 def test_same_seed_same_trace(algorithm):
     inst = make_instance("abovenet", 1)
