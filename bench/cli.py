@@ -67,7 +67,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     opts = make_options(alg, _overrides(args.option, "--option"))
     solver = SolverSettings.of(_overrides(args.solver, "--solver"), time_limit=args.time_limit)
     if alg.uses_solver:
-        from solvers import backend   # only a model-based algorithm needs the solver layer
+        from solvers import backend  # only a model-based algorithm needs the solver layer
 
         backend.require_available(solver.name)
     inst = instance_io.load(args.instance)
@@ -78,9 +78,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if alg.kind is Kind.BOUND:
         result.save(args.out)
         payload |= {"status": joined(record.outcome, Termination.SOLVED), "lower_bound_s": result.best_s,
-                    "lower_bounds": {k: b.value_s for k, b in result.bounds.items()},
-                    "message": "; ".join(filter(None, [record.message] + [f"{k}: {b.message}" for k, b in
-                                                                          result.bounds.items() if b.message]))}
+                    "lower_bounds": {name: bound.value_s for name, bound in result.bounds.items()},
+                    "message": "; ".join(filter(None, [record.message] + [f"{name}: {bound.message}" for name, bound
+                                                                          in result.bounds.items() if bound.message]))}
         ok = record.outcome is Outcome.OK
     else:
         sol = grade(inst, result).solution

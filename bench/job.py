@@ -66,7 +66,7 @@ def plan(cfg: dict[str, Any], spec: CalibrationSpec | None, solver: SolverSettin
         if spec is not None:  # an algorithm without a calibrated family is named before any work
             spec.for_algorithm(alg.name, 1)
     if any(alg.uses_solver for alg in chosen):
-        from solvers import backend   # only jobs with a MILP/LP import the solver layer
+        from solvers import backend  # only jobs with a MILP/LP import the solver layer
 
         backend.require_available(solver.name)
     options = cfg.get("algorithm") or {}

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from bench.provenance import provenance
-from bpr.files import atomic
 from bpr.bounds import Bounds
+from bpr.files import atomic
 from bpr.grading import Graded
 from bpr.instance import Instance
 from bpr.record import RunRecord, SolverReport
@@ -111,9 +111,9 @@ def bound_rows(base: dict[str, Any], result: Bounds) -> list[dict[str, Any]]:
     common = {**base, "check_status": str(CheckStatus.NONE), "sim_status": None, "runtime_s": record.runtime_s}
     if record.outcome is not Outcome.OK or not result.bounds:
         return [{**common, **statuses(record, None, None), "lower_bound_s": None, "message": record.message}]
-    return [{**common, **statuses(RunRecord(b.outcome), b.termination, None), "algorithm": f"{base['algorithm']}:{name}",
-             "lower_bound_s": b.value_s, "message": b.message, **solver_columns(b.solver, values=False)}
-            for name, b in result.bounds.items()]
+    return [{**common, **statuses(RunRecord(bound.outcome), bound.termination, None),
+             "algorithm": f"{base['algorithm']}:{name}", "lower_bound_s": bound.value_s, "message": bound.message,
+             **solver_columns(bound.solver, values=False)} for name, bound in result.bounds.items()]
 
 
 def error_row(message: str) -> dict[str, Any]:

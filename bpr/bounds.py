@@ -42,12 +42,13 @@ class Bounds:
     @property
     def best_s(self) -> float | None:
         """The largest finite bound (every one is valid, so the largest is the best)."""
-        values = [b.value_s for b in self.bounds.values() if b.value_s is not None and math.isfinite(b.value_s)]
+        values = [bound.value_s for bound in self.bounds.values()
+                  if bound.value_s is not None and math.isfinite(bound.value_s)]
         return max(values) if values else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, "instance": self.instance, "algorithm": self.algorithm,
-                "bounds": {name: b.to_dict() for name, b in self.bounds.items()}, "best_s": self.best_s,
+                "bounds": {name: bound.to_dict() for name, bound in self.bounds.items()}, "best_s": self.best_s,
                 **self.record.to_dict()}
 
     def save(self, path: str | Path) -> None:

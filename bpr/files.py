@@ -15,7 +15,6 @@ import numpy as np
 
 from bpr.errors import BprInputError
 
-
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 

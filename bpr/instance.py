@@ -14,8 +14,19 @@ import numpy as np
 from bpr.errors import BprInputError
 from bpr.fields import integer, listing, number, require, text
 from bpr.files import write_json
-from bpr.limits import (MAX_BLOCKS, MAX_CLIENTS, MAX_DMODEL, MAX_FILE_BYTES, MAX_GB, MAX_R, MAX_RATE, MAX_REQUESTS,
-                        MAX_SECONDS, MAX_SERVERS, MAX_TOKENS)
+from bpr.limits import (
+    MAX_BLOCKS,
+    MAX_CLIENTS,
+    MAX_DMODEL,
+    MAX_FILE_BYTES,
+    MAX_GB,
+    MAX_R,
+    MAX_RATE,
+    MAX_REQUESTS,
+    MAX_SECONDS,
+    MAX_SERVERS,
+    MAX_TOKENS,
+)
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")

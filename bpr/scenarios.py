@@ -22,8 +22,8 @@ import numpy as np
 
 from bpr.errors import BprInputError
 from bpr.fields import integer
-from bpr.limits import MAX_CLIENTS, MAX_REQUESTS, MAX_SERVERS, MAX_TOKENS
 from bpr.instance import Client, Instance, Model, Server, Workload
+from bpr.limits import MAX_CLIENTS, MAX_REQUESTS, MAX_SERVERS, MAX_TOKENS
 from bpr.profiles import GpuProfile, gpu_profile, model_profile, overheads
 
 TOPOHUB_FAMILIES = ("topozoo", "gabriel", "sndlib", "backbone", "caida")
@@ -188,7 +188,7 @@ def assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: 
                     for j, (node, gpu) in enumerate(zip(server_nodes, gpus)))
     clients = tuple(Client(f"c{k}", node, 1.0 / len(client_nodes)) for k, node in enumerate(client_nodes))
     raw_cs = np.array([[rtt(c.node, s.node) for s in servers] for c in clients])
-    rtt_ss = np.array([[rtt(a.node, b.node) for b in servers] for a in servers])
+    rtt_ss = np.array([[rtt(u.node, v.node) for v in servers] for u in servers])
     return Scenario(Instance(
         name=name,
         model=Model(mp.name, mp.L, mp.d_model, mp.kv_groups, mp.s_m),

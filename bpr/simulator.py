@@ -20,11 +20,9 @@ import numpy as np
 import pandas as pd
 
 from bpr.calibration import Calibration
-from bpr.hop_graph import hop_graph
 from bpr.instance import Instance
-from bpr.online import RoutingPolicy
+from bpr.online import RoutingPolicy, State
 from bpr.perf import Placement, first_token_time, full_time, offline_time, route_blocks
-from bpr.timeline import Timeline
 
 RETRY_CAP_S = 60.0  # PETALS client back-off: delays 1, 2, 4, ... s, at most 60 s
 
@@ -55,22 +53,6 @@ def retry_instant(arrival: float, ready: float) -> float:
     if t < ready - 1e-12:  # from here on every delay is the cap
         t += RETRY_CAP_S * math.ceil((ready - 1e-12 - t) / RETRY_CAP_S)
     return t
-
-
-class State:
-    """What a routing policy may look at: instance, placement, hop graph and the server timelines."""
-
-    def __init__(self, inst: Instance, pl: Placement, capacity: Sequence[float]):
-        self.inst, self.placement = inst, pl
-        self.graph = hop_graph(inst.L, pl)
-        self.timelines = [Timeline(c) for c in capacity]
-
-    def wait(self, j: int, k: int, now: float) -> float:
-        """tW: time from ``now`` until server j has room for k blocks of cache at every later instant."""
-        return self.timelines[j].earliest_fit(self.inst.s_c * k, now) - now
-
-    def free(self, j: int, now: float) -> float:
-        return self.timelines[j].capacity - self.timelines[j].usage(now)
 
 
 ServiceTime = Callable[[Instance, int, Sequence[int], Sequence[int]], float]

@@ -53,9 +53,9 @@ def hull(values: np.ndarray) -> list[tuple[float, float]]:
             top.pop()
         top.append(k)
     edges = []
-    for a, b in zip(top, top[1:]):
-        slope = (values[b] - values[a]) / (b - a)
-        edges.append((float(slope), float(values[a] - slope * a)))
+    for lo, hi in zip(top, top[1:]):
+        slope = (values[hi] - values[lo]) / (hi - lo)
+        edges.append((float(slope), float(values[lo] - slope * lo)))
     return edges
 
 
@@ -67,7 +67,7 @@ def define_capacity(model: Any, inst: Instance, x: dict[tuple[int, int], Any], h
     X = {j: pyo.quicksum(x[c, j] for c in clients) for j in servers}
     H = {j: pyo.quicksum(h[c, j] for c in clients) for j in servers}
     g = {j: limits(inst, j, inst.R) for j in servers}
-    rows = [(j, a, b) for j in servers for a, b in hull(g[j])]
+    rows = [(j, slope, intercept) for j in servers for slope, intercept in hull(g[j])]
     model.capacity_cache = pyo.Constraint(servers, rule=lambda m, j: X[j] <= g[j][-1])
     model.capacity_hull = pyo.Constraint(
         range(len(rows)), rule=lambda m, i: X[rows[i][0]] <= rows[i][1] * H[rows[i][0]] + rows[i][2])

@@ -84,7 +84,7 @@ def solve_model(f: Formulation, ctx: Context, relax: bool = False, log_name: str
         incumbent_s=incumbent, dual_bound_s=bound, gap=gap(incumbent, bound), nodes=out.nodes,
         variables=size.variables, constraints=model.nconstraints(), build_s=build_s, load_s=out.load_s,
         solve_s=out.solve_s, warm_start_from=start, warm_start_accepted=out.warm_start_accepted, warning=warning,
-        progress=[(t, per(p), per(b)) for t, p, b in out.progress]), model
+        progress=[(t, per(inc), per(dual)) for t, inc, dual in out.progress]), model
 
 
 def _per_token(scale: float):

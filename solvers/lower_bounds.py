@@ -22,7 +22,8 @@ from bpr.bounds import Bound, Bounds
 from bpr.instance import Instance
 from bpr.numeric import floor
 from solvers.capacity import CapacityFormulation
-from solvers.exact.model import ExactFormulation, Options as ExactOptions
+from solvers.exact.model import ExactFormulation
+from solvers.exact.model import Options as ExactOptions
 from solvers.formulation import relaxation_bound
 from solvers.milp.model import MilpFormulation
 from solvers.registry import Context, Kind, algorithm

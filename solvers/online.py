@@ -43,33 +43,23 @@ def proposed(inst: Instance, opts: ProposedOptions = ProposedOptions(), ctx: Con
     return OnlineSetup("proposed", p.placement, capacity, WsRR(), {"design_R": R}, p.message)
 
 
-def petals_setup(inst: Instance, opts: petals.Options, ctx: Context, variant: str, policy: RoutingPolicy,
-                 name: str) -> OnlineSetup:
+def petals_setup(inst: Instance, opts: petals.Options, ctx: Context, variant: str, policy: RoutingPolicy
+                 ) -> OnlineSetup:
     """A PETALS placement with its fixed cache pools, routed by ``policy``."""
     pl, sizing, _ = petals.place(inst, variant, ctx.seed, opts)
     message = petals.uncovered(inst, pl)
-    return OnlineSetup(name, None if message else pl, sizing.pool, policy, message=message)
+    return OnlineSetup(ctx.algorithm, None if message else pl, sizing.pool, policy, message=message)
 
 
 @algorithm("petals", Kind.ONLINE, options=petals.Options)
-def petals_online(inst: Instance, opts: petals.Options = petals.Options(), ctx: Context = Context()) -> OnlineSetup:
-    """PETALS placement, PETALS min-latency routing."""
-    return petals_setup(inst, opts, ctx, "petals", PetalsMinLatency(), "petals")
-
-
 @algorithm("petals-opt-number", Kind.ONLINE, options=petals.Options)
-def opt_number(inst: Instance, opts: petals.Options = petals.Options(), ctx: Context = Context()) -> OnlineSetup:
-    """petals-opt-number placement, PETALS min-latency routing."""
-    return petals_setup(inst, opts, ctx, "petals-opt-number", PetalsMinLatency(), "petals-opt-number")
-
-
 @algorithm("petals-opt-order", Kind.ONLINE, options=petals.Options)
-def opt_order(inst: Instance, opts: petals.Options = petals.Options(), ctx: Context = Context()) -> OnlineSetup:
-    """petals-opt-order placement, PETALS min-latency routing."""
-    return petals_setup(inst, opts, ctx, "petals-opt-order", PetalsMinLatency(), "petals-opt-order")
+def petals_min_latency(inst: Instance, opts: petals.Options, ctx: Context) -> OnlineSetup:
+    """The PETALS variant of the algorithm's name, PETALS min-latency routing."""
+    return petals_setup(inst, opts, ctx, ctx.algorithm, PetalsMinLatency())
 
 
 @algorithm("petals-opt-rr", Kind.ONLINE, options=petals.Options)
-def opt_rr(inst: Instance, opts: petals.Options = petals.Options(), ctx: Context = Context()) -> OnlineSetup:
+def opt_rr(inst: Instance, opts: petals.Options, ctx: Context) -> OnlineSetup:
     """PETALS placement, exact myopic optimal routing."""
-    return petals_setup(inst, opts, ctx, "petals", MyopicOptimal(), "petals-opt-rr")
+    return petals_setup(inst, opts, ctx, "petals", MyopicOptimal())

@@ -159,30 +159,19 @@ def uncovered(inst: Instance, pl: Placement) -> str:
                                    f"(sum m_j = {int(pl.m.sum())} < L = {inst.L})")
 
 
-def solve(inst: Instance, opts: Options, ctx: Context, variant: str) -> Solution:
-    """PETALS placement (seeded join order) and min-latency routing with the cache penalty."""
+@algorithm("petals", Kind.SOLUTION, options=Options)
+@algorithm("petals-opt-number", Kind.SOLUTION, options=Options)
+@algorithm("petals-opt-order", Kind.SOLUTION, options=Options)
+def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context(algorithm="petals")) -> Solution:
+    """PETALS as the paper models it (docs/model.md §6), in the variant the algorithm is named after.
+
+    petals: its own sizing; opt-number: CG-BPRR's blocks per server; opt-order: servers join in CG-BPRR's
+    order. Then the seeded join order and min-latency routing with the cache penalty."""
+    variant = ctx.algorithm
     pl, sizing, order = place(inst, variant, ctx.seed, opts)
     chains = route_requests(inst, pl, sizing.pool)
     info = {"join_order": [inst.servers[j].id for j in order]}
     if chains is None:
         return no_solution(inst, variant, Termination.INFEASIBLE, uncovered(inst, pl), info)
     return build(inst, variant, pl.a, pl.m, chains, info)
-
-
-@algorithm("petals", Kind.SOLUTION, options=Options)
-def petals(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
-    """PETALS as the paper models it (docs/model.md §6): its sizing, seeded join order, min-latency routing."""
-    return solve(inst, opts, ctx, "petals")
-
-
-@algorithm("petals-opt-number", Kind.SOLUTION, options=Options)
-def opt_number(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
-    """PETALS with CG-BPRR's blocks per server (the paper's ablation opt-number)."""
-    return solve(inst, opts, ctx, "petals-opt-number")
-
-
-@algorithm("petals-opt-order", Kind.SOLUTION, options=Options)
-def opt_order(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
-    """PETALS with servers joining in CG-BPRR's order (the paper's ablation opt-order)."""
-    return solve(inst, opts, ctx, "petals-opt-order")
 

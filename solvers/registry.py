@@ -81,6 +81,8 @@ class Context:
     seed: int = 0
     solver: SolverSettings = field(default_factory=SolverSettings)
     log_dir: Path | None = None       # the job directory: solver logs go below it
+    algorithm: str = ""               # the name the call runs under (set by ``run``): a function declared
+                                      # under several names (the PETALS variants) tells them apart by it
 
     def __post_init__(self) -> None:
         integer(self.seed, "seed", lo=0, hi=MAX_SEED)
@@ -116,7 +118,8 @@ def algorithm(name: str, kind: Kind | str, *, options: type = NoOptions, columns
               uses_solver: bool = False) -> Callable[[Callable], Callable]:
     """Declare ``fn(inst, opts, ctx)`` as an algorithm; its docstring's first line is the summary. A name is
     used once per mode; an offline and an online algorithm may share it (``petals``) with one options
-    class, because both are configured by ``algorithm.<name>.<option>``."""
+    class, because both are configured by ``algorithm.<name>.<option>``. Stacked, the decorator declares
+    one function under several names; ``ctx.algorithm`` tells it which one runs."""
     def wrap(fn: Callable) -> Callable:
         _add(Algorithm(name, Kind(kind), fn, options, tuple(columns), uses_solver,
                        next(iter((fn.__doc__ or "").strip().splitlines()), "")))
@@ -251,7 +254,7 @@ def run(alg: Algorithm, inst: Instance, opts: Any, ctx: Context) -> Result:
     tick = time.perf_counter()
     message = ""
     try:
-        result = alg.fn(inst, opts, ctx)
+        result = alg.fn(inst, opts, dataclasses.replace(ctx, algorithm=alg.name))
         if not isinstance(result, alg.kind.result_type):
             raise TypeError(f"{alg.name} returned {type(result).__name__}; a {alg.kind} algorithm returns "
                             f"{alg.kind.result_type.__name__}")

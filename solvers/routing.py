@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 
 from bpr.hop_graph import DST, cheapest_route
+from bpr.online import State
 from bpr.perf import link_cost
-from bpr.simulator import State
 from solvers.petals import min_latency_cost
 
 

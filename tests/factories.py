@@ -10,7 +10,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from bpr.instance import Client, Instance, Model, Server, Workload
-from bpr.simulator import Arrivals, State
+from bpr.online import State
+from bpr.simulator import Arrivals
 from solvers.registry import Context
 from solvers.settings import SolverSettings
 

@@ -14,9 +14,9 @@ from bench.instance_builder import make_instance
 from bench.job import calibration_of, run_config
 from bpr.calibration import Calibration, calibration
 from bpr.errors import BprInputError
+from bpr.paths import CONF_DIR
 from bpr.perf import Placement, first_token_time
 from bpr.simulator import Arrivals, poisson_arrivals, simulate
-from bpr.paths import CONF_DIR
 from solvers import registry
 
 

@@ -12,7 +12,6 @@ from bpr import instance as instance_io
 from bpr.paths import DATA_DIR
 from solvers import capacity, lower_bounds
 
-
 QUIET = {"log": False, "progress": False}
 
 

@@ -5,9 +5,9 @@ import json
 import pytest
 from factories import tiny
 
+from bench.instance_builder import make_instance
 from bpr import instance as instance_io
 from bpr.errors import BprInputError
-from bench.instance_builder import make_instance
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 from factories import solver_ctx, tiny
 from oracle import optimum
 
+from bench.instance_builder import make_instance
 from bpr.errors import BprInputError
 from bpr.evaluator import evaluate
 from bpr.grading import grade
-from bench.instance_builder import make_instance
 from solvers import backend, cg_bprr, lower_bounds, milp
 from solvers.milp.model import MilpFormulation, estimate_size
 from solvers.registry import Skipped

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from factories import tiny
 
+from bench.instance_builder import make_instance
 from bpr.grading import grade
 from bpr.perf import Placement
 from solvers import petals
-from bench.instance_builder import make_instance
 
 A100, MIG = "a100-80gb", "mig-1g.10gb"
 
@@ -58,7 +58,7 @@ def test_memory_violations_are_reported_not_hidden():
     # Pools of c_p * 2 = 0.0005 GB are short for every request (0.2 GB), both servers are penalised, so
     # all 3 requests take the faster s0: 2 + 0.1 * 6 = 2.6 GB > M = 2.3 GB.
     inst = tiny(2, M=[2.3, 2.3], tau=[0.01, 0.05], t=[[0.1, 0.1]], R=3)
-    graded = grade(inst, petals.petals(inst))
+    graded = grade(inst, petals.solve(inst))
     assert [r.servers for r in graded.solution.routes] == [("s0",)] * 3
     assert [v.kind for v in graded.report.violations] == ["memory"]
     assert graded.report.memory[0] == pytest.approx(2.6)
@@ -67,5 +67,5 @@ def test_memory_violations_are_reported_not_hidden():
 
 def test_uncovered_blocks_are_an_infeasible_status():
     inst = tiny(10, M=[4.0, 4.0], tau=[0.01, 0.01], t=[[0.1, 0.1]], R=1)
-    sol = petals.petals(inst)
+    sol = petals.solve(inst)
     assert sol.termination == "infeasible" and "blocks on no server" in sol.message

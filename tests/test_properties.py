@@ -87,11 +87,11 @@ def _positions(pl: Placement, chain: list[int]) -> list[int]:
 @FAST
 @given(instances(), st.integers(0, 3), st.sampled_from(petals.VARIANTS))
 def test_petals_output_is_sound_or_an_infeasible_status(inst, seed, variant):
-    sol = petals.solve(inst, petals.Options(), Context(seed=seed), variant)
+    sol = petals.solve(inst, petals.Options(), Context(seed=seed, algorithm=variant))
     if not sol.has_solution:
         assert sol.termination == "infeasible" and sol.message
         return
     report = check(inst, sol)
     assert report.structural, report.summary()   # only memory may be violated
-    again = petals.solve(inst, petals.Options(), Context(seed=seed), variant)
+    again = petals.solve(inst, petals.Options(), Context(seed=seed, algorithm=variant))
     assert again.placement == sol.placement and again.routes == sol.routes

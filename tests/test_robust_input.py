@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from bench.cli import main as cli
 from bench.instance_builder import make_instance
-from bpr.files import dumps, write_json
 from bpr.errors import BprInputError
+from bpr.files import dumps, write_json
 from bpr.simulator import retry_instant
 from solvers import cg_bprr
 

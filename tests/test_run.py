@@ -130,7 +130,8 @@ def test_milp_and_lower_bound_rows(tmp_path):
 
 
 def test_main_job_writes_table_rows_and_solutions(tmp_path):
-    out = run(tmp_path, "instance=abovenet", "seed=1", "workload.l_out=64", "algorithms=[cg_bprr,petals,petals-opt-order]")
+    out = run(tmp_path, "instance=abovenet", "seed=1", "workload.l_out=64",
+              "algorithms=[cg_bprr,petals,petals-opt-order]")
     assert out.returncode == 0, out.stderr
     df = pd.read_parquet(tmp_path / "results.parquet")
     assert df.algorithm.tolist() == ["cg_bprr", "petals", "petals-opt-order"]

@@ -12,13 +12,13 @@ from factories import FixedRoutes, offline_arrivals, tiny
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpr.evaluator import evaluate
-from bpr.perf import Placement, hop_blocks, link_cost
-from bpr.simulator import State, poisson_arrivals, retry_instant, simulate
-from bpr.timeline import Timeline
-from solvers import cg_bprr
 from bench.instance_builder import make_instance
-from solvers import registry
+from bpr.evaluator import evaluate
+from bpr.online import State
+from bpr.perf import Placement, hop_blocks, link_cost
+from bpr.simulator import poisson_arrivals, retry_instant, simulate
+from bpr.timeline import Timeline
+from solvers import cg_bprr, registry
 from solvers.routing import MyopicOptimal, WsRR
 
 

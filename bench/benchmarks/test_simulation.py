@@ -3,8 +3,8 @@ Run with ``.venv/bin/pytest bench/benchmarks/test_simulation.py``."""
 
 import pytest
 
-from bpr.simulator import poisson_arrivals, simulate
 from bench.instance_builder import make_instance
+from bpr.simulator import poisson_arrivals, simulate
 from solvers import registry
 
 

@@ -3,8 +3,8 @@
 
 import pytest
 
-from solvers import cg_bprr, petals
 from bench.instance_builder import make_instance
+from solvers import cg_bprr, petals
 
 
 @pytest.fixture(scope="module", params=[None, 88], ids=["R-spec-7.3", "R-88"])

@@ -136,5 +136,5 @@ def define_symmetry(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> Non
     by_server = w.by_server()
     pos = {j: pyo.quicksum(((inst.L + 1) * s + e) * model.y[j, s, e] for (_, s, e) in by_server.get(j, []))
            for j in range(inst.n_servers)}
-    pairs = [(a, b) for group in identical_groups(inst) for a, b in zip(group, group[1:]) if a in by_server]
+    pairs = [(j, k) for group in identical_groups(inst) for j, k in zip(group, group[1:]) if j in by_server]
     model.symmetry = pyo.Constraint(range(len(pairs)), rule=lambda model, i: pos[pairs[i][0]] <= pos[pairs[i][1]])

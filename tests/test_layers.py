@@ -1,0 +1,43 @@
+"""The three layers (bench -> solvers -> bpr): nothing imports a layer above it (the ``python -m bpr`` entry
+module aside), and the domain needs no config library (no omegaconf, no hydra)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+from factories import ROOT
+
+LAYERS = ["bpr", "solvers", "bench"]            # from the bottom up
+ENTRY = ROOT / "bpr" / "__main__.py"            # the command line of ``python -m bpr`` lives in bench/
+
+
+def imported(path) -> set[str]:
+    """Top-level package names a module imports (anywhere in it)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("layer", LAYERS[:2])
+def test_no_import_from_a_layer_above(layer):
+    above = set(LAYERS[LAYERS.index(layer) + 1:])
+    wrong = {str(p.relative_to(ROOT)): sorted(imported(p) & above)
+             for p in (ROOT / layer).rglob("*.py") if p != ENTRY and imported(p) & above}
+    assert wrong == {}
+
+
+def test_the_domain_imports_no_config_library():
+    modules = [p.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".") for p in (ROOT / "bpr").glob("*.py")
+               if p != ENTRY]
+    code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('omegaconf', 'hydra', 'solvers', 'bench')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
