@@ -63,11 +63,17 @@ def solution_path(name: str) -> Path:
     return LIBRARY / "solutions" / f"{name}.json"
 
 
+BINDING_SHARE = 0.8     # R: binding is round(0.8 R_max)
+
+
 def generate(name: str, entry: dict[str, Any]) -> Instance:
-    """The catalog entry's instance, named after the entry (R by §7.3, or round(0.8 R_max) when binding)."""
+    """The catalog entry's instance, named after the entry: R by §7.3 (``default``), or round(share R_max) of
+    eq. 19 (``binding``: share 0.8; a number: that share), where memory binds."""
     inst = make_instance(entry["instance"], entry.get("seed", 0), entry.get("set", {}))
-    if entry.get("R", "default") == "binding":
-        inst = inst.with_R(max(1, round(0.8 * r_max(inst))))
+    rule = entry.get("R", "default")
+    if rule != "default":
+        share = BINDING_SHARE if rule == "binding" else float(rule)
+        inst = inst.with_R(max(1, round(share * r_max(inst))))
     return inst.renamed(name)
 
 

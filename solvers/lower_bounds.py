@@ -8,6 +8,8 @@
   the servers' memories can process in total, the strongest bound where memory binds.
 - paper_lp: the LP relaxation of (13), only on request: its value is negative on realistic instances and
   it is slow (docs/formulations.md §1).
+- decomposition: the decomposition by server (docs/formulations.md §6, solvers/decomposition.py), only on
+  request: at least capacity and extended_lp, but measured equal to the capacity bound on the library.
 - The exact models' dual bounds are reported by ``milp`` and ``exact``; the harness takes the best of all.
 Every LP goes through the one formulation path (solvers/formulation.py): size guard, log, solver report.
 """
@@ -22,6 +24,7 @@ from bpr.bounds import Bound, Bounds
 from bpr.instance import Instance
 from bpr.numeric import floor
 from solvers.capacity import CapacityFormulation
+from solvers.decomposition import DecompositionFormulation
 from solvers.exact.model import ExactFormulation
 from solvers.exact.model import Options as ExactOptions
 from solvers.formulation import relaxation_bound
@@ -36,6 +39,7 @@ class Options:
     extended_lp: bool = True     # the LP relaxation of the extended formulation
     capacity: bool = True        # the memory-capacity bound
     paper_lp: bool = False       # the LP relaxation of (13): negative on realistic instances, slow
+    decomposition: bool = False  # the decomposition by server: no stronger than capacity where measured, slow
 
 
 def segment_caps(inst: Instance) -> np.ndarray:
@@ -77,12 +81,18 @@ def paper_lp_bound(inst: Instance, ctx: Context = Context()) -> Bound:
     return relaxation_bound(MilpFormulation(inst), ctx, f"{NAME}-paper-lp")
 
 
+def decomposition_bound(inst: Instance, ctx: Context = Context()) -> Bound:
+    """The decomposition by server (solvers/decomposition.py)."""
+    return relaxation_bound(DecompositionFormulation(inst), ctx, f"{NAME}-decomposition")
+
+
 @algorithm(NAME, Kind.BOUND, options=Options, uses_solver=True)
 def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Bounds:
     """Lower bounds on the offline optimum: per-request relaxation and LP relaxations."""
     bounds = {"per_request": Bound(per_request_bound(inst))}
     for name, wanted, fn in (("extended_lp", opts.extended_lp, extended_lp_bound),
-                             ("capacity", opts.capacity, capacity_bound), ("paper_lp", opts.paper_lp, paper_lp_bound)):
+                             ("capacity", opts.capacity, capacity_bound), ("paper_lp", opts.paper_lp, paper_lp_bound),
+                             ("decomposition", opts.decomposition, decomposition_bound)):
         if wanted:
             bounds[name] = fn(inst, ctx)
     return Bounds(inst.name, NAME, bounds)

@@ -36,6 +36,26 @@ def tiny(L: int, M: Sequence[float], tau: Sequence[float], t: Sequence[Sequence[
                     rtt_ss=np.array(rtt_ss if rtt_ss is not None else np.zeros((n, n)), dtype=float))
 
 
+def random_binding(seed: int) -> Instance:
+    """A small instance where memory binds: 4-7 servers (about a third fast with large memories), 8-14 blocks,
+    1-2 clients, and R at 60-90 % of R_max (the paper's eq. 19), so blocks and caches compete for memory."""
+    from solvers.design_load import r_max
+
+    rng = np.random.default_rng(seed)
+    L, n, C = int(rng.integers(8, 15)), int(rng.integers(4, 8)), int(rng.integers(1, 3))
+    s_m, s_c = 1.0, 0.05
+    fast = rng.random(n) < 0.35
+    fast[0] = True
+    weight = np.where(fast, rng.uniform(3, 5, n), rng.uniform(0.8, 1.2, n))
+    total = (L + n) * (s_m + s_c * rng.uniform(20, 60))
+    M = np.maximum(weight / weight.sum() * total, 1.2 * s_m).round(3).tolist()
+    tau = np.where(fast, rng.uniform(0.003, 0.006, n), rng.uniform(0.012, 0.02, n)).round(5).tolist()
+    t = rng.uniform(0.05, 0.3, (C, n)).round(4).tolist()
+    shares = rng.integers(1, 4, C)
+    base = tiny(L, M=M, tau=tau, t=t, R=1, s_m=s_m, s_c=s_c, shares=list(shares / shares.sum()))
+    return base.with_R(max(1, round(rng.uniform(0.6, 0.9) * r_max(base))))
+
+
 def solver_ctx(seed: int = 0, **solver) -> Context:
     """A run context with the given solver settings (what the harness passes to exact algorithms)."""
     return Context(seed=seed, solver=SolverSettings.of(solver))

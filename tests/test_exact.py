@@ -128,7 +128,11 @@ def test_skipped_when_too_large():
 @pytest.mark.parametrize("seed", range(0, 30, 5))
 def test_windows_are_counted_without_listing_them(seed):
     inst = random_tiny(seed)
-    assert count_windows(inst) == len(Windows.of(inst).jse)
+    w = Windows.of(inst)
+    assert count_windows(inst) == (len(w.jse), len(w.arcs)) and sorted(w.arcs) == sorted(w.jse)
+    allowed = {0: [(0, inst.L), (1, 2), (0, 2)], 1: []} if inst.n_servers > 1 else {0: [(1, inst.L)]}
+    w = Windows.of(inst, allowed)
+    assert count_windows(inst, allowed) == (len(w.jse), len(w.arcs))
     model = ExactFormulation(inst, exact.Options(capacity_cuts=True)).build()
     assert model.nvariables() == ExactFormulation(inst, exact.Options(capacity_cuts=True)).size().variables
 

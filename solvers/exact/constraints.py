@@ -37,14 +37,14 @@ def define_one_window(model: pyo.ConcreteModel, w: Windows, allow_idle: bool) ->
 
 
 def define_cumulative(model: pyo.ConcreteModel, w: Windows) -> None:
-    """Y[j,b,e] = Y[j,b-1,e] + y[j,b,e] (the window ending at e starts at or before b)."""
-    index = set(w.jse)
+    """Y[j,b,e] = Y[j,b-1,e] + y[j,b,e] on every arc (the window ending at e starts at or before b)."""
+    arcs, windows = set(w.arcs), set(w.jse)
 
     def cumulative(model, j, b, e):
-        before = model.Y[j, b - 1, e] if (j, b - 1, e) in index else 0
-        return model.Y[j, b, e] == before + model.y[j, b, e]
+        before = model.Y[j, b - 1, e] if (j, b - 1, e) in arcs else 0
+        return model.Y[j, b, e] == before + (model.y[j, b, e] if (j, b, e) in windows else 0)
 
-    model.cumulative = pyo.Constraint(model.W, rule=cumulative)
+    model.cumulative = pyo.Constraint(model.A, rule=cumulative)
 
 
 def define_flow(model: pyo.ConcreteModel, inst: Instance) -> None:
@@ -52,11 +52,13 @@ def define_flow(model: pyo.ConcreteModel, inst: Instance) -> None:
     R_c = inst.requests_per_client()
     starts: dict[int, list] = {}
     ends: dict[int, list] = {}
-    for (j, b, e) in model.W:
+    for (j, b, e) in model.A:
         starts.setdefault(b, []).append((j, b, e))
         ends.setdefault(e, []).append((j, b, e))
 
     def balance(model, c, v):
+        if v not in starts and v not in ends:   # no arc starts or ends here (fixed windows)
+            return pyo.Constraint.Skip if 0 < v < inst.L or R_c[c] == 0 else pyo.Constraint.Infeasible
         out = pyo.quicksum(model.g[c, k] for k in starts.get(v, []))
         into = pyo.quicksum(model.g[c, k] for k in ends.get(v, []))
         if v == 0:
@@ -79,20 +81,19 @@ def capacity(inst: Instance, j: int, k: int, R_c: int, memory_caps: bool) -> int
 def define_linking(model: pyo.ConcreteModel, inst: Instance, memory_caps: bool) -> None:
     """Requests leave j where its window ends and enter at or after its start."""
     R_c = inst.requests_per_client()
-    model.linking = pyo.Constraint(model.C, model.W, rule=lambda model, c, j, b, e: model.g[c, j, b, e] <= capacity(
+    model.linking = pyo.Constraint(model.C, model.A, rule=lambda model, c, j, b, e: model.g[c, j, b, e] <= capacity(
         inst, j, e - b, R_c[c], memory_caps) * model.Y[j, b, e])
 
 
 def define_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -> None:
     """Eq. 2: blocks hosted plus the caches of the requests processed on j."""
-    by_server = w.by_server()
+    windows, arcs = w.by_server(), w.by_server(arcs=True)
 
     def memory(model, j):
-        if j not in by_server:   # too small for one block: hosts nothing, carries nothing
+        if j not in windows:   # too small for one block (or fixed idle): hosts nothing, carries nothing
             return pyo.Constraint.Skip
-        ws = by_server[j]
-        blocks = pyo.quicksum((e - s) * model.y[j, s, e] for (_, s, e) in ws)
-        cache = pyo.quicksum((e - b) * model.g[c, j, b, e] for c in model.C for (_, b, e) in ws)
+        blocks = pyo.quicksum((e - s) * model.y[j, s, e] for (_, s, e) in windows[j])
+        cache = pyo.quicksum((e - b) * model.g[c, j, b, e] for c in model.C for (_, b, e) in arcs[j])
         return inst.model.s_m * blocks + inst.s_c * cache <= inst.servers[j].M
 
     model.memory = pyo.Constraint(model.J, rule=memory)
@@ -102,15 +103,18 @@ def define_window_memory(model: pyo.ConcreteModel, inst: Instance, w: Windows) -
     """Memory per window end: the caches of the requests that leave j after block e fit beside the window
     that ends at e, s_c sum_{c,b} (e - b) g[c,j,b,e] <= sum_s (M_j - s_m (e - s)) y[j,s,e]. Summed over e it
     is the memory row; apart, it stops a fractional placement from lending one window's room to another."""
-    ends: dict[tuple[int, int], list[int]] = {}
+    starts: dict[tuple[int, int], list[int]] = {}
+    entries: dict[tuple[int, int], list[int]] = {}
     for (j, s, e) in w.jse:
-        ends.setdefault((j, e), []).append(s)
-    keys = sorted(ends)
+        starts.setdefault((j, e), []).append(s)
+    for (j, b, e) in w.arcs:
+        entries.setdefault((j, e), []).append(b)
+    keys = sorted(starts)
 
     def room(model, i):
         j, e = keys[i]
-        cache = pyo.quicksum((e - b) * model.g[c, j, b, e] for c in model.C for b in ends[(j, e)])
-        free = pyo.quicksum((inst.servers[j].M - inst.model.s_m * (e - s)) * model.y[j, s, e] for s in ends[(j, e)])
+        cache = pyo.quicksum((e - b) * model.g[c, j, b, e] for c in model.C for b in entries[(j, e)])
+        free = pyo.quicksum((inst.servers[j].M - inst.model.s_m * (e - s)) * model.y[j, s, e] for s in starts[(j, e)])
         return inst.s_c * cache <= free
 
     model.window_memory = pyo.Constraint(range(len(keys)), rule=room)
@@ -120,7 +124,7 @@ def define_capacity_cuts(model: pyo.ConcreteModel, inst: Instance, w: Windows) -
     """The memory-capacity inequalities (solvers/capacity.py) on x[c,j] = sum (e - b) g[c,j,b,e] (request-
     blocks) and h[c,j] = sum g[c,j,b,e] (visits, at most R_c: a request visits a server once), kept as
     variables so each hull row has 2C entries."""
-    by_server = w.by_server()
+    by_server = w.by_server(arcs=True)
     R_c = inst.requests_per_client()
     model.cap_x = pyo.Var(model.C, model.J, within=pyo.NonNegativeReals)
     model.cap_h = pyo.Var(model.C, model.J, bounds=lambda m, c, j: (0, R_c[c]))

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyomo.environ as pyo
 
-from bpr.grading import grade
+from bpr.fields import number
 from bpr.instance import Instance
-from bpr.perf import Placement
-from bpr.solution import build
-from solvers import cg_bprr, petals
+from bpr.limits import MAX_SECONDS
+from bpr.perf import Placement, window_caps
 from solvers.exact import constraints as con
 from solvers.exact.objective import define_cost
-from solvers.exact.variables import Windows, count_windows, define_variables, identical_groups
+from solvers.exact.variables import Allowed, Windows, count_windows, define_variables, identical_groups
 from solvers.formulation import Size
 from solvers.registry import Context
+from solvers.starts import Start, heuristic_starts
 
 
 @dataclass
@@ -31,26 +31,36 @@ class Options:
     memory_caps: bool = False     # bound each flow by what the server's memory can hold
     window_memory: bool = False   # memory row per window end
     capacity_cuts: bool = False   # the memory-capacity inequalities (docs/formulations.md §3)
+    lns_s: float = 0.0            # seconds of the large-neighbourhood search first; its solution is a MIP start
+
+    def __post_init__(self) -> None:
+        number(self.lns_s, "algorithm.exact.lns_s", lo=0, hi=MAX_SECONDS)
 
 
 @dataclass
 class ExactFormulation:
-    """The extended formulation of ``inst``; ``windows`` is set by ``build``."""
+    """The extended formulation of ``inst``; ``windows`` is set by ``build``. ``allowed`` restricts servers to
+    some windows: the exact model on a neighbourhood (the others fixed to one window, or none), or routing
+    with the placement fixed (every server fixed); symmetry rows are then left out, since they could cut the
+    neighbourhood's solutions. ``starts`` are MIP starts to try, cheapest first (default: the heuristics')."""
 
     inst: Instance
     opts: Options = field(default_factory=Options)
     name: str = "exact"
+    allowed: Allowed | None = None
+    starts: list[Start] | None = None
     scale: float = 1.0            # the objective is the average per-token time already
     windows: Windows | None = None
 
     def size(self) -> Size:
-        """y and Y per window, g per window and client (and x, h per client and server with the cuts)."""
-        n = count_windows(self.inst) * (2 + len(self.inst.clients))
+        """y per window, Y per arc, g per arc and client (and x, h per client and server with the cuts)."""
+        windows, arcs = count_windows(self.inst, self.allowed)
+        n = windows + arcs * (1 + len(self.inst.clients))
         return Size(n + (2 * len(self.inst.clients) * self.inst.n_servers if self.opts.capacity_cuts else 0))
 
     def build(self) -> pyo.ConcreteModel:
         inst, opts = self.inst, self.opts
-        self.windows = w = Windows.of(inst)
+        self.windows = w = Windows.of(inst, self.allowed)
         model = pyo.ConcreteModel(name=f"bprr-extended-{inst.name}")
         define_variables(model, inst, w)
         con.define_one_window(model, w, opts.allow_idle)
@@ -60,7 +70,7 @@ class ExactFormulation:
         con.define_memory(model, inst, w)
         if opts.window_memory:
             con.define_window_memory(model, inst, w)
-        if opts.symmetry:
+        if opts.symmetry and not self.allowed:
             con.define_symmetry(model, inst, w)
         if opts.capacity_cuts:
             con.define_capacity_cuts(model, inst, w)
@@ -68,31 +78,27 @@ class ExactFormulation:
         return model
 
     def warm_start(self, model: pyo.ConcreteModel, ctx: Context) -> str | None:
-        """Load the cheapest checker-feasible heuristic solution (CG-BPRR, the PETALS variants) that fits the
-        model; its name, or None."""
-        inst = self.inst
-        candidates: list[tuple[float, str, Placement, list[list[int]]]] = []
-        p = cg_bprr.plan(inst)
-        if p.placement is not None and all(r is not None for r in p.routes):
-            candidates.append(_scored(inst, cg_bprr.NAME, p.placement, [p.routes[c] for c in inst.request_clients()]))
-        for variant in petals.VARIANTS:
-            pl, sizing, _ = petals.place(inst, variant, ctx.seed)
-            chains = petals.route_requests(inst, pl, sizing.pool)
-            if chains is not None:
-                candidates.append(_scored(inst, variant, pl, chains))
-        for _cost, name, pl, chains in sorted(c for c in candidates if c[0] is not None):
-            if self.set_values(model, *canonical(inst, pl, chains)):
-                return name
+        """Load the cheapest start that fits the model (its identical servers reordered for the symmetry
+        rows); its name, or None."""
+        starts = heuristic_starts(self.inst, ctx.seed) if self.starts is None else self.starts
+        for start in starts:
+            placement = start.placement if self.opts.allow_idle else host_idle(self.inst, start.placement)
+            placement, chains = (placement, start.chains) if self.allowed else \
+                canonical(self.inst, placement, start.chains)
+            if self.set_values(model, placement, chains):
+                return start.name
         return None
 
     def set_values(self, model: pyo.ConcreteModel, pl: Placement, chains: list[list[int]]) -> bool:
         """Give every variable the value of a solution; False when the placement has no window in the model
-        (a range longer than mbar) or leaves a server idle that must host."""
-        inst, index = self.inst, set(self.windows.jse)
+        (a range longer than mbar, or one a restricted server may not take) or leaves a server idle that must
+        host."""
+        inst, index, arcs = self.inst, set(self.windows.jse), set(self.windows.arcs)
         if not self.opts.allow_idle and (pl.m == 0).any():
             return False
         for k in model.W:
             model.y[k].set_value(0)
+        for k in model.A:
             model.Y[k].set_value(0)
             for c in model.C:
                 model.g[c, k].set_value(0)
@@ -104,11 +110,14 @@ class ExactFormulation:
                 model.y[j, s, e].set_value(1)
                 for b in range(s, e):
                     model.Y[j, b, e].set_value(1)
+
         owners = inst.request_clients()
         for r, chain in enumerate(chains):
             at = 0
             for j in chain:
                 end = int(pl.a[j] + pl.m[j]) - 1
+                if (j, at, end) not in arcs:
+                    return False
                 model.g[owners[r], j, at, end].set_value(model.g[owners[r], j, at, end].value + 1)
                 at = end
         return True
@@ -121,17 +130,18 @@ class ExactFormulation:
         for (j, s, e) in model.W:
             if pyo.value(model.y[j, s, e]) > 0.5:
                 a[j], m[j] = s + 1, e - s
-        chains_by_client = [decompose({(j, b, e): round(pyo.value(model.g[c, j, b, e])) for (j, b, e) in model.W
+        chains_by_client = [decompose({(j, b, e): round(pyo.value(model.g[c, j, b, e])) for (j, b, e) in model.A
                                        if pyo.value(model.g[c, j, b, e]) > 0.5}, inst.L)
                             for c in range(len(inst.clients))]
         chains = [chains_by_client[c].pop() for c in inst.request_clients()]
         return Placement(a, m), chains
 
 
-def _scored(inst: Instance, name: str, pl: Placement, chains: list[list[int]]):
-    """(cost, name, placement, chains); cost None when the checker finds the solution infeasible."""
-    graded = grade(inst, build(inst, name, pl.a, pl.m, chains))
-    return (graded.evaluation.per_token_s if graded.report.feasible else None, name, pl, chains)
+def host_idle(inst: Instance, pl: Placement) -> Placement:
+    """The same solution with every idle server that can hold a block hosting block 1 (it carries no request,
+    so it costs nothing and its memory holds one block): a start for the model where every server hosts."""
+    idle = (pl.m == 0) & (np.array(window_caps(inst)) > 0)
+    return Placement(np.where(idle, 1, pl.a), np.where(idle, 1, pl.m))
 
 
 def canonical(inst: Instance, pl: Placement, chains: list[list[int]]) -> tuple[Placement, list[list[int]]]:

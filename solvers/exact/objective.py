@@ -12,4 +12,4 @@ def define_cost(model: pyo.ConcreteModel, inst: Instance) -> None:
     tau = [s.tau for s in inst.servers]
     model.cost = pyo.Objective(expr=pyo.quicksum(
         (float(inst.t[c, j]) + tau[j] * (e - b)) / inst.R * model.g[c, j, b, e]
-        for c in model.C for (j, b, e) in model.W), sense=pyo.minimize)
+        for c in model.C for (j, b, e) in model.A), sense=pyo.minimize)
