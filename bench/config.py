@@ -17,6 +17,7 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
+from bench.workloads import TraceSettings
 from bpr.scenarios import WorkloadParams
 from solvers import registry
 from solvers.settings import SolverSettings
@@ -29,10 +30,11 @@ class ModelConf:
     name: str = "bloom-176b"
 
 
-# The workload of docs/model.md §1.2 with every field optional: null keeps the family's default (R: §7.3).
-_hints = typing.get_type_hints(WorkloadParams)
+# The workload of docs/model.md §1.2 and a trace's settings (bench/workloads.py), every field optional: null
+# keeps the default (the family's; R: §7.3; Poisson arrivals, deterministic service).
+_hints = {**typing.get_type_hints(WorkloadParams), **typing.get_type_hints(TraceSettings)}
 WorkloadConf = make_dataclass("WorkloadConf", [(f.name, Optional[_hints[f.name]], field(default=None))
-                                               for f in fields(WorkloadParams)])
+                                               for f in (*fields(WorkloadParams), *fields(TraceSettings))])
 
 
 @dataclass

@@ -15,6 +15,7 @@ from hydra.utils import get_method
 from omegaconf import OmegaConf
 
 from bench.options import typed
+from bench.workloads import Workload, resolve
 from bpr import instance as instance_io
 from bpr.errors import BprInputError, unknown
 from bpr.fields import integer
@@ -40,20 +41,22 @@ def instance_spec(name: str) -> dict[str, Any]:
     return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "instance" / f"{name}.yaml"))
 
 
-def build(spec: Mapping[str, Any], seed: int, workload: Mapping[str, Any] | None = None,
-          model: str | None = None) -> Instance:
-    """The instance of a spec; ``workload`` holds the fields that are set (None = the family default)."""
-    overlay = {k: v for k, v in (workload or {}).items() if v is not None}
+def build(spec: Mapping[str, Any], seed: int, workload: Workload | None = None, model: str | None = None) -> Instance:
+    """The instance of a spec for a resolved workload (bench/workloads.py; None: the family defaults)."""
+    workload = workload or resolve({}, model)
     if "file" in spec and spec.get("_target_") is None and spec.get("file") in (None, "", "???"):
         raise BprInputError("instance=file needs instance.file=PATH (a frozen instance file, or library:<name>)")
     if spec.get("file"):
-        return _frozen(str(spec["file"]), overlay)
-    w = _workload(overlay)
+        if workload.replay is not None:
+            raise BprInputError("workload.trace: an instance file fixes its workload; replay a trace on a "
+                                "generated instance (instance=<family>)")
+        return _frozen(str(spec["file"]), workload.params)
+    w = _workload(workload.params)
     return choose_R(_scenario({k: v for k, v in spec.items() if k != "file"}, seed, w, model), w.R)
 
 
-def _workload(overlay: Mapping[str, Any]) -> WorkloadParams:
-    return typed(WorkloadParams, {k: v for k, v in overlay.items() if v is not None}, "workload setting", "workload")
+def _workload(params: Mapping[str, Any]) -> WorkloadParams:
+    return typed(WorkloadParams, params, "workload setting", "workload")
 
 
 def generator(target: Any) -> Callable[..., Scenario]:
@@ -122,10 +125,10 @@ def split_overrides(overrides: Mapping[str, Any] | None) -> tuple[dict, dict, st
 def scenario(name: str, seed: int = 0, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """A named instance's scenario as its generator draws it (before R is chosen)."""
     params, workload, model = split_overrides(overrides)
-    return _scenario(instance_spec(name) | params, seed, _workload(workload), model)
+    return _scenario(instance_spec(name) | params, seed, _workload(resolve(workload, model).params), model)
 
 
 def make_instance(name: str, seed: int = 0, overrides: Mapping[str, Any] | None = None) -> Instance:
     """A named instance with R by §7.3 unless ``workload.R`` is given (the CLI's ``instance`` command)."""
     params, workload, model = split_overrides(overrides)
-    return build(instance_spec(name) | params, seed, workload, model)
+    return build(instance_spec(name) | params, seed, resolve(workload, model), model)

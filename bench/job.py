@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from bench import figures, instance_builder
+from bench import figures, instance_builder, workloads
 from bench.online import run_measures, simulate_runs, summary
 from bench.options import make_options
 from bench.results import bound_rows, head, solution_row, table, write_table
@@ -98,14 +98,18 @@ def run_config(cfg: dict[str, Any], out_dir: Path) -> JobResult:
     solver = SolverSettings.of(cfg["solver"])
     algorithms = plan(cfg, spec, solver)
     ctx = Context(seed=cfg["seed"], solver=solver, log_dir=out_dir)
-    inst = instance_builder.build(cfg["instance"], cfg["seed"], cfg["workload"], cfg["model"]["name"])
+    workload = workloads.resolve(cfg["workload"], cfg["model"]["name"])
+    if cfg["mode"] != "online" and (workload.replay is not None or workload.exponential):
+        raise BprInputError("workload.trace and workload.service=exponential apply to the online simulator only "
+                            "(mode=online)")
+    inst = instance_builder.build(cfg["instance"], cfg["seed"], workload, cfg["model"]["name"])
     log.info("instance %s: %d servers, %d clients, L = %d, R = %d", inst.name, inst.n_servers, len(inst.clients),
              inst.L, inst.R)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst.save(out_dir / "instance.json")
     given = instance_settings(cfg)
     if cfg["mode"] == "online":
-        df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given, spec)
+        df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given, spec, workload)
         write_table(trace, out_dir, "trace", csv=False)
         w, per_algorithm = inst.workload, summary(df)
         figures.online(per_algorithm, trace, out_dir,
@@ -143,21 +147,23 @@ def run_offline(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Co
 
 
 def run_online(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Context, runs: int,
-               retry_backoff: bool, given: dict[str, Any], spec: CalibrationSpec
+               retry_backoff: bool, given: dict[str, Any], spec: CalibrationSpec, workload: workloads.Workload
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per algorithm and run (same arrivals for every algorithm), and the per-request trace. Every
-    row names its calibration and the allocation delay its requests got."""
+    row names its calibration and the allocation delay its requests got, and a trace's counts."""
     rows, traces = [], []
     for alg, opts in algorithms:
         log.info("placing %s with %s", alg.name, opts)
         setup = registry.run(alg, inst, opts, ctx)
         cal = spec.for_algorithm(alg.name, inst.n_servers)
         settings = _settings(alg, opts, ctx, given) | {"runs": runs, "retry_backoff": retry_backoff}
-        for run, trace, sim_s in simulate_runs(inst, setup, ctx.seed, runs, retry_backoff, cal):
+        arrivals = lambda run: workload.arrivals(inst, ctx.seed + run)  # noqa: E731
+        for run, trace, sim_s in simulate_runs(inst, setup, arrivals, runs, retry_backoff, cal):
             base = head(inst, alg.name, str(alg.kind), ctx.seed, run, "online",
                         settings | {"arrival_seed": ctx.seed + run})
             rows.append({**base, **run_measures(inst, setup, trace, sim_s, alg.columns),
-                         "allocation_delay_s": cal.delay_s, "hold_from_arrival": cal.hold_from_arrival})
+                         "allocation_delay_s": cal.delay_s, "hold_from_arrival": cal.hold_from_arrival,
+                         **workload.counts()})
             if trace is not None:
                 traces.append(trace)
     return table(rows), (pd.concat(traces, ignore_index=True) if traces else pd.DataFrame())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ from bench.results import reduction_vs_reference, sim_status, statuses
 from bpr.calibration import Calibration
 from bpr.instance import Instance
 from bpr.online import OnlineSetup
-from bpr.simulator import poisson_arrivals, simulate
+from bpr.simulator import Arrivals, simulate, simulate_jffc
 
 log = logging.getLogger(__name__)
 MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "wait_s", "runtime_s",
@@ -23,33 +23,40 @@ MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "w
 
 
 def peak_concurrency(trace: pd.DataFrame) -> int:
-    """Largest number of requests in service at once ([start, completion) intervals)."""
+    """Largest number of requests in service at once ([start, completion) intervals; an end before a start
+    at the same instant)."""
     served = trace[trace.served]
-    if served.empty:  # nothing admitted: the trace has no start/completion columns
+    if served.empty:
         return 0
-    events = sorted([(t, 1) for t in served.start] + [(t, -1) for t in served.completion], key=lambda e: (e[0], e[1]))
-    level = peak = 0
-    for _, step in events:
-        level += step
-        peak = max(peak, level)
-    return peak
+    times = np.concatenate([served.start.to_numpy(), served.completion.to_numpy()])
+    steps = np.concatenate([np.ones(len(served)), -np.ones(len(served))])
+    order = np.lexsort((steps, times))
+    return int(np.cumsum(steps[order]).max())
 
 
-def simulate_runs(inst: Instance, setup: OnlineSetup, seed: int, runs: int, retry_backoff: bool,
-                  calibration: Calibration = Calibration()) -> list[tuple[int, pd.DataFrame | None, float]]:
-    """(run, trace, simulation seconds) per run; the trace is None when there is no placement."""
-    w, out = inst.workload, []
+PROGRESS_EVERY = 1000     # requests between two updates of the progress bar
+
+
+def simulate_runs(inst: Instance, setup: OnlineSetup, arrivals: Callable[[int], Arrivals], runs: int,
+                  retry_backoff: bool, calibration: Calibration = Calibration()
+                  ) -> list[tuple[int, pd.DataFrame | None, float]]:
+    """(run, trace, simulation seconds) per run; the trace is None when there is no placement. ``arrivals``
+    gives run i's arrivals; a setup with chains is admitted by slots (JFFC), any other by the timeline."""
+    out = []
     for i in range(runs):
         if setup.placement is None:
             out.append((i, None, 0.0))
             continue
-        arrivals = poisson_arrivals(inst, w.n_requests, w.arrival_rate, seed + i)
-        with tqdm(total=w.n_requests, desc=f"{setup.algorithm} run {i + 1}/{runs}", leave=False,
-                  disable=None) as bar:
+        requests = arrivals(i)
+        with tqdm(total=len(requests), desc=f"{setup.algorithm} run {i + 1}/{runs}", leave=False,
+                  disable=None, mininterval=0.5) as bar:
             tick = time.perf_counter()
-            trace = simulate(inst, setup.placement, setup.capacity, setup.policy, arrivals,
-                             retry_backoff=retry_backoff, progress=lambda _: bar.update(),
-                             calibration=calibration)
+            step = lambda r: bar.update(PROGRESS_EVERY) if r % PROGRESS_EVERY == PROGRESS_EVERY - 1 else None  # noqa
+            if setup.chains is not None:
+                trace = simulate_jffc(inst, setup.chains, requests, progress=step, calibration=calibration)
+            else:
+                trace = simulate(inst, setup.placement, setup.capacity, setup.policy, requests,
+                                 retry_backoff=retry_backoff, progress=step, calibration=calibration)
             sim_s = time.perf_counter() - tick
         log.info("%s run %d: %d of %d requests served in %.2f s of simulation", setup.algorithm, i,
                  int(trace.served.sum()), len(trace), sim_s)

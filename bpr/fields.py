@@ -23,8 +23,11 @@ def number(value: Any, where: str, *, lo: float | None = None, strict: bool = Fa
            hi: float | None = None) -> float:
     """A finite real; ``lo`` is a lower bound (exclusive when ``strict``), ``hi`` a size limit."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BprInputError(f"{where}: expected a number, got {value!r}")
-    x = float(value)
+        raise BprInputError(f"{where}: expected a number, got {_short(value)}")
+    try:
+        x = float(value)
+    except OverflowError:
+        raise BprInputError(f"{where}: must be finite, got a number of {len(str(value))} digits") from None
     if not math.isfinite(x):
         raise BprInputError(f"{where}: must be finite, got {value!r}")
     if lo is not None and (x <= lo if strict else x < lo):
@@ -34,9 +37,15 @@ def number(value: Any, where: str, *, lo: float | None = None, strict: bool = Fa
     return x
 
 
+def _short(value: Any) -> str:
+    """A value for a message: its repr, cut to 60 characters (an object can be large)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
-        raise BprInputError(f"{where}: expected an integer, got {value!r}")
+        raise BprInputError(f"{where}: expected an integer, got {_short(value)}")
     n = int(value)
     if lo is not None and n < lo:
         raise BprInputError(f"{where}: must be >= {lo}, got {n}")
@@ -47,7 +56,7 @@ def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = N
 
 def text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise BprInputError(f"{where}: expected a non-empty string, got {value!r}")
+        raise BprInputError(f"{where}: expected a non-empty string, got {_short(value)}")
     return value
 
 
@@ -57,6 +66,14 @@ def member(cls: type[E], value: Any, where: str) -> E:
         return cls(value)
     except ValueError:
         raise BprInputError(f"{where}: expected one of {', '.join(map(str, cls))}, got {value!r}") from None
+
+
+def label(d: dict, key: str, where: str) -> str:
+    """An optional string field (a node or GPU name): "" when absent, a string otherwise."""
+    value = d.get(key, "")
+    if not isinstance(value, str):
+        raise BprInputError(f"{where}.{key}: expected a string, got {_short(value)}")
+    return value
 
 
 def listing(value: Any, where: str) -> list:

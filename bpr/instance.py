@@ -12,7 +12,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from bpr.errors import BprInputError
-from bpr.fields import integer, listing, number, require, text
+from bpr.fields import integer, label, listing, number, require, text
 from bpr.files import write_json
 from bpr.limits import (
     MAX_BLOCKS,
@@ -34,13 +34,19 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Model:
-    """``L`` blocks of ``s_m`` GB each; ``d_model`` and ``kv_groups`` size the attention cache."""
+    """``L`` blocks of ``s_m`` GB each; ``d_model`` and ``kv_groups`` size the attention cache; ``context`` is
+    the most tokens (prompt and output) a request may have (None: no limit given)."""
 
     name: str
     L: int
     d_model: int
     kv_groups: int
     s_m: float
+    context: int | None = None
+
+    def cache_per_block(self, tokens: int) -> float:
+        """s_c for a request of ``tokens`` tokens: 2 d_model tokens 2 / g / 1e9 GB (docs/model.md §1)."""
+        return 2 * self.d_model * tokens * 2 / self.kv_groups / 1e9
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ class Workload:
 
 @dataclass(frozen=True)
 class Server:
-    """Server j: memory M_j (GB), tau_j and tau_in_j (s per block), PETALS throughput profile."""
+    """Server j: memory M_j (GB), tau_j and tau_in_j (s per block), PETALS throughput profile;
+    ``tau_in_per_token`` is how tau_in grows per prompt token (a trace request's own prompt, docs/simulator.md)."""
 
     id: str
     node: str
@@ -67,6 +74,7 @@ class Server:
     forward_rps: float | None = None
     inference_rps: float | None = None
     network_rps: float | None = None
+    tau_in_per_token: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,8 @@ class Client:
 @dataclass(frozen=True, eq=False)
 class Instance:
     """Everything a solver needs (docs/model.md §1). Matrices are numpy arrays: t, t_in are clients x servers,
-    rtt_ss is servers x servers. ``extra`` keeps provenance keys (topology, seed, generator)."""
+    rtt_ss is servers x servers. ``t_in_per_token`` is how t_in grows per prompt token. ``extra`` keeps
+    provenance keys (topology, seed, generator)."""
 
     name: str
     model: Model
@@ -92,6 +101,7 @@ class Instance:
     t_in: np.ndarray
     rtt_ss: np.ndarray
     extra: dict[str, Any] = field(default_factory=dict)
+    t_in_per_token: float = 0.0
 
     def __post_init__(self) -> None:
         validate(self)
@@ -143,15 +153,19 @@ class Instance:
             for key in ("forward_rps", "inference_rps", "network_rps"):
                 if getattr(s, key) is not None:
                     row[key] = getattr(s, key)
+            if s.tau_in_per_token:
+                row["tau_in_per_token"] = s.tau_in_per_token
             servers.append(row)
         return {
             "schema_version": SCHEMA_VERSION,
             "name": self.name,
-            "model": {"name": m.name, "L": m.L, "d_model": m.d_model, "kv_groups": m.kv_groups, "s_m": m.s_m},
+            "model": {"name": m.name, "L": m.L, "d_model": m.d_model, "kv_groups": m.kv_groups, "s_m": m.s_m,
+                      **({"context": m.context} if m.context is not None else {})},
             "workload": {"l_in": w.l_in, "l_out": w.l_out, "R": w.R, "arrival_rate": w.arrival_rate,
                          "n_requests": w.n_requests},
             "s_c": self.s_c,
             "initial_delay": self.initial_delay,
+            **({"t_in_per_token": self.t_in_per_token} if self.t_in_per_token else {}),
             "servers": servers,
             "clients": [{"id": c.id, "node": c.node, "share": c.share} for c in self.clients],
             "t": self.t.tolist(),
@@ -165,7 +179,12 @@ class Instance:
 
 
 _CORE_KEYS = {"schema_version", "name", "model", "workload", "s_c", "initial_delay", "servers", "clients",
-              "t", "t_in", "rtt_ss"}
+              "t", "t_in", "rtt_ss", "t_in_per_token"}
+FIELDS = {"model": {"name", "L", "d_model", "kv_groups", "s_m", "context"},
+          "workload": {"l_in", "l_out", "R", "arrival_rate", "n_requests"},
+          "servers": {"id", "node", "gpu", "M", "tau", "tau_in", "forward_rps", "inference_rps", "network_rps",
+                      "tau_in_per_token"},
+          "clients": {"id", "node", "share"}}
 
 
 def validate(inst: Instance) -> None:
@@ -179,6 +198,9 @@ def validate(inst: Instance) -> None:
     integer(m.d_model, "model.d_model", lo=1, hi=MAX_DMODEL)
     integer(m.kv_groups, "model.kv_groups", lo=1, hi=MAX_DMODEL)
     number(m.s_m, "model.s_m", lo=0, strict=True, hi=MAX_GB)
+    if m.context is not None:
+        integer(m.context, "model.context", lo=2, hi=MAX_TOKENS)
+    number(inst.t_in_per_token, "t_in_per_token", lo=0, hi=MAX_SECONDS)
     integer(w.l_in, "workload.l_in", lo=0, hi=MAX_TOKENS)
     integer(w.l_out, "workload.l_out", lo=1, hi=MAX_TOKENS)
     integer(w.R, "workload.R", lo=1, hi=MAX_R)
@@ -196,6 +218,7 @@ def validate(inst: Instance) -> None:
         number(s.M, f"servers[{j}].M", lo=0, strict=True, hi=MAX_GB)
         number(s.tau, f"servers[{j}].tau", lo=0, hi=MAX_SECONDS)
         number(s.tau_in, f"servers[{j}].tau_in", lo=0, hi=MAX_SECONDS)
+        number(s.tau_in_per_token, f"servers[{j}].tau_in_per_token", lo=0, hi=MAX_SECONDS)
         for key in ("forward_rps", "inference_rps", "network_rps"):
             if getattr(s, key) is not None:
                 number(getattr(s, key), f"servers[{j}].{key}", lo=0, strict=True, hi=MAX_RATE)
@@ -242,13 +265,15 @@ def from_dict(d: Any) -> Instance:
     version = require(d, "schema_version", "instance")
     if version != SCHEMA_VERSION:
         raise BprInputError(f"schema_version: expected {SCHEMA_VERSION}, got {version!r}")
-    md = require(d, "model", "instance")
-    wd = require(d, "workload", "instance")
+    md = _known(require(d, "model", "instance"), "model", "model")
+    wd = _known(require(d, "workload", "instance"), "workload", "workload")
+    context = md.get("context")
     model = Model(name=text(require(md, "name", "model"), "model.name"),
                   L=integer(require(md, "L", "model"), "model.L", lo=1),
                   d_model=integer(require(md, "d_model", "model"), "model.d_model", lo=1),
                   kv_groups=integer(md.get("kv_groups", 1), "model.kv_groups", lo=1),
-                  s_m=number(require(md, "s_m", "model"), "model.s_m", lo=0, strict=True))
+                  s_m=number(require(md, "s_m", "model"), "model.s_m", lo=0, strict=True),
+                  context=None if context is None else integer(context, "model.context", lo=2))
     workload = Workload(l_in=integer(require(wd, "l_in", "workload"), "workload.l_in", lo=0),
                         l_out=integer(require(wd, "l_out", "workload"), "workload.l_out", lo=1),
                         R=integer(require(wd, "R", "workload"), "workload.R", lo=1),
@@ -257,24 +282,39 @@ def from_dict(d: Any) -> Instance:
     servers = []
     for j, sd in enumerate(listing(require(d, "servers", "instance"), "servers")):
         where = f"servers[{j}]"
-        opt = {k: number(sd[k], f"{where}.{k}") for k in ("forward_rps", "inference_rps", "network_rps")
-               if isinstance(sd, dict) and sd.get(k) is not None}
+        sd = _known(sd, "servers", where)
+        opt = {k: number(sd[k], f"{where}.{k}") for k in ("forward_rps", "inference_rps", "network_rps",
+                                                           "tau_in_per_token") if sd.get(k) is not None}
         servers.append(Server(id=text(require(sd, "id", where), f"{where}.id"),
-                              node=str(sd.get("node", "")), gpu=str(sd.get("gpu", "")),
+                              node=label(sd, "node", where), gpu=label(sd, "gpu", where),
                               M=number(require(sd, "M", where), f"{where}.M"),
                               tau=number(require(sd, "tau", where), f"{where}.tau"),
                               tau_in=number(require(sd, "tau_in", where), f"{where}.tau_in"), **opt))
     clients = []
     for k, cd in enumerate(listing(require(d, "clients", "instance"), "clients")):
         where = f"clients[{k}]"
-        clients.append(Client(id=text(require(cd, "id", where), f"{where}.id"), node=str(cd.get("node", "")),
+        cd = _known(cd, "clients", where)
+        clients.append(Client(id=text(require(cd, "id", where), f"{where}.id"), node=label(cd, "node", where),
                               share=number(require(cd, "share", where), f"{where}.share")))
     return Instance(name=text(require(d, "name", "instance"), "name"), model=model, workload=workload,
                     s_c=number(require(d, "s_c", "instance"), "s_c"),
                     initial_delay=number(d.get("initial_delay", 0.0), "initial_delay"),
                     servers=tuple(servers), clients=tuple(clients),
                     t=_matrix(d, "t"), t_in=_matrix(d, "t_in"), rtt_ss=_matrix(d, "rtt_ss"),
-                    extra={k: v for k, v in d.items() if k not in _CORE_KEYS})
+                    extra={k: v for k, v in d.items() if k not in _CORE_KEYS},
+                    t_in_per_token=number(d.get("t_in_per_token", 0.0), "t_in_per_token"))
+
+
+def _known(d: Any, part: str, where: str) -> dict:
+    """An object of the file whose keys are all fields of ``part`` (a misspelt optional key is not dropped
+    silently: it is named)."""
+    if not isinstance(d, dict):
+        raise BprInputError(f"{where}: expected an object, got {type(d).__name__}")
+    strange = sorted(set(d) - FIELDS[part], key=str)
+    if strange:
+        raise BprInputError(f"{where}.{strange[0]}: not a field of the instance file (known: "
+                            f"{', '.join(sorted(FIELDS[part]))}; docs/formats.md §1)")
+    return d
 
 
 def load(path: str | Path) -> Instance:
@@ -291,6 +331,19 @@ def parse_file(path: str | Path, what: str, parse: Callable[[Any], T]) -> T:
         raise BprInputError(f"{what} file '{path}': {err}") from None
 
 
+class _Duplicate(Exception):
+    """A key that appears twice in one JSON object (JSON would silently keep the last)."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
+
+
 def read_json(path: str | Path, what: str) -> Any:
     """A JSON file of at most MAX_FILE_BYTES (a device or a huge file is refused before it is read)."""
     if Path(path).exists() and not Path(path).is_file():  # a device or a pipe would block or never end
@@ -301,12 +354,16 @@ def read_json(path: str | Path, what: str) -> Any:
         if len(data) > MAX_FILE_BYTES:
             raise BprInputError(f"{what} file '{path}' is larger than {MAX_FILE_BYTES // 2**20} MiB (size limit, "
                                 f"docs/formats.md §4)")
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except _Duplicate as err:
+        raise BprInputError(f"{what} file '{path}': key '{err}' appears twice in one object") from None
     except FileNotFoundError:
         raise BprInputError(f"{what} file '{path}' does not exist") from None
     except (OSError, UnicodeDecodeError) as err:
         raise BprInputError(f"{what} file '{path}' cannot be read: {err}") from None
     except json.JSONDecodeError as err:
         raise BprInputError(f"{what} file '{path}' is not valid JSON: {err}") from None
+    except ValueError as err:   # e.g. an integer of thousands of digits
+        raise BprInputError(f"{what} file '{path}' is not valid JSON: {str(err).splitlines()[0]}") from None
     except RecursionError:
         raise BprInputError(f"{what} file '{path}' is nested too deeply") from None

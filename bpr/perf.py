@@ -62,19 +62,29 @@ def per_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[in
     return sum(link_cost(inst, c, j, k) for j, k in zip(route, ks))
 
 
-def offline_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
+def offline_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int], l_in: int | None = None,
+                 l_out: int | None = None) -> float:
     """Offline service time D = l_out * sum t^c_ij (docs/model.md §2, the MILP's cost)."""
-    return inst.workload.l_out * per_token_time(inst, c, route, ks)
+    return (inst.workload.l_out if l_out is None else l_out) * per_token_time(inst, c, route, ks)
 
 
-def first_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
-    """initial_delay + sum_j [t_in[c][j] + k_j tau_in_j] (docs/model.md §2, TTFT without waiting)."""
-    return inst.initial_delay + sum(float(inst.t_in[c, j]) + k * inst.servers[j].tau_in for j, k in zip(route, ks))
+def first_token_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int], l_in: int | None = None) -> float:
+    """initial_delay + sum_j [t_in[c][j] + k_j tau_in_j] (docs/model.md §2, TTFT without waiting); for a
+    request with its own prompt of l_in tokens, t_in and tau_in move by their per-token slopes."""
+    if l_in is None or l_in == inst.workload.l_in:
+        return inst.initial_delay + sum(float(inst.t_in[c, j]) + k * inst.servers[j].tau_in for j, k in zip(route, ks))
+    more = l_in - inst.workload.l_in
+    return inst.initial_delay + sum(float(inst.t_in[c, j]) + inst.t_in_per_token * more
+                                    + k * (inst.servers[j].tau_in + inst.servers[j].tau_in_per_token * more)
+                                    for j, k in zip(route, ks))
 
 
-def full_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int]) -> float:
-    """Full service time of eq. 1: first token plus (l_out - 1) decode steps (docs/model.md §2)."""
-    return first_token_time(inst, c, route, ks) + (inst.workload.l_out - 1) * per_token_time(inst, c, route, ks)
+def full_time(inst: Instance, c: int, route: Sequence[int], ks: Sequence[int], l_in: int | None = None,
+              l_out: int | None = None) -> float:
+    """Full service time of eq. 1: first token plus (l_out - 1) decode steps (docs/model.md §2); with a
+    request's own token counts when given."""
+    decode = (inst.workload.l_out if l_out is None else l_out) - 1
+    return first_token_time(inst, c, route, ks, l_in) + decode * per_token_time(inst, c, route, ks)
 
 
 def window_cap(inst: Instance, j: int) -> int:

@@ -21,6 +21,7 @@ class ModelProfile:
     params_per_block: int
     bits_per_param: float
     storage_overhead: float
+    context: int | None = None       # most tokens (prompt + output) of a request
 
     @property
     def s_m(self) -> float:

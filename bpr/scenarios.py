@@ -191,16 +191,17 @@ def assemble(name: str, p: ScenarioParams, seed: int, w: WorkloadParams, model: 
     rtt_ss = np.array([[rtt(u.node, v.node) for v in servers] for u in servers])
     return Scenario(Instance(
         name=name,
-        model=Model(mp.name, mp.L, mp.d_model, mp.kv_groups, mp.s_m),
+        model=Model(mp.name, mp.L, mp.d_model, mp.kv_groups, mp.s_m, mp.context),
         workload=Workload(l_in, l_out, 1, float(w.arrival_rate), n_requests),
         s_c=mp.s_c(l_in, l_out),
         initial_delay=oh.initial_delay,
         servers=servers, clients=clients,
-        t=raw_cs + oh.t, t_in=raw_cs + oh.t_in(l_in), rtt_ss=rtt_ss,
+        t=raw_cs + oh.t, t_in=raw_cs + oh.t_in(l_in), rtt_ss=rtt_ss, t_in_per_token=oh.t_in_slope,
         extra={**provenance, "seed": seed},
     ))
 
 
 def _server(sid: str, node: str, gpu: GpuProfile, l_in: int) -> Server:
     return Server(id=sid, node=node, gpu=gpu.name, M=gpu.memory_gb, tau=gpu.tau, tau_in=gpu.tau_in(l_in),
-                  forward_rps=gpu.forward_rps, inference_rps=gpu.inference_rps, network_rps=gpu.network_rps)
+                  forward_rps=gpu.forward_rps, inference_rps=gpu.inference_rps, network_rps=gpu.network_rps,
+                  tau_in_per_token=gpu.tau_in_slope)

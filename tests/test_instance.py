@@ -27,7 +27,7 @@ def test_file_has_spec_field_names(bell):
     assert {"schema_version", "name", "model", "workload", "s_c", "initial_delay", "servers", "clients",
             "t", "t_in", "rtt_ss"} <= d.keys()
     assert set(d["servers"][0]) == {"id", "node", "gpu", "M", "tau", "tau_in", "forward_rps", "inference_rps",
-                                    "network_rps"}
+                                    "network_rps", "tau_in_per_token"}
     assert d["topology"] == "topozoo/Bellcanada" and d["seed"] == 0
 
 

@@ -37,11 +37,21 @@ def test_catalog_experiment_and_frozen_files_agree():
         assert (row.n_servers, row.R, row.L) == (inst.n_servers, inst.R, inst.L)
 
 
-def test_binding_instances_take_four_fifths_of_r_max():
+def test_binding_instances_take_their_share_of_r_max():
+    """binding: 0.8 R_max; a number: that share; the hard tier sweeps every binding network at 0.6/0.8/0.95."""
     from solvers.design_load import r_max
 
     inst = instance_io.load(library.instance_path("abovenet-binding"))
     assert inst.R == round(0.8 * r_max(inst))
+    catalog = library.catalog()
+    hard = yaml.safe_load((ROOT / "conf" / "experiment" / "library_hard.yaml").read_text())
+    swept = [n.removeprefix("library:") for n in hard["hydra"]["sweeper"]["params"]["instance.file"].split(",")]
+    bases = [n.removesuffix("-binding") for n, e in catalog.items() if e.get("R") == "binding"]
+    assert sorted(swept) == sorted(f"{b}-{tier}" for b in bases for tier in ("r60", "binding", "r95"))
+    for name in swept:
+        share = {"binding": 0.8}.get(catalog[name]["R"], catalog[name]["R"])
+        inst = instance_io.load(library.instance_path(name))
+        assert inst.R == max(1, round(float(share) * r_max(inst))) and inst.n_servers <= 30
 
 
 def test_every_recorded_solution_rechecks():
