@@ -94,6 +94,9 @@ def render_online(s: pd.DataFrame) -> str:
         "decode s/tok": _col(s, "decode_per_token_s").map(lambda x: _fmt(x, ".3f")),
         "p95 s/tok": _col(s, "p95_per_token_s").map(lambda x: _fmt(x, ".3f")),
         "wait s": _col(s, "wait_s").map(lambda x: _fmt(x, ".2f")),
+        "response s": _col(s, "response_s").map(lambda x: _fmt(x, ".1f")),
+        "Thm 4 s": [f"{_fmt(lo, '.1f')}-{_fmt(hi, '.1f')}" if pd.notna(lo) else ""
+                    for lo, hi in zip(_col(s, "theorem4_lower_s"), _col(s, "theorem4_upper_s"))],
         "peak conc.": _col(s, "peak_concurrent").map(lambda x: _fmt(x, ".0f")),
         "place ms": _col(s, "runtime_s").map(lambda x: _fmt(x, ".1f", 1e3)),
         "route ms/req": _col(s, "route_ms_per_request").map(lambda x: _fmt(x, ".2f")),

@@ -18,8 +18,8 @@ from bpr.online import OnlineSetup
 from bpr.simulator import Arrivals, simulate, simulate_jffc
 
 log = logging.getLogger(__name__)
-MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "wait_s", "runtime_s",
-            "route_ms_per_request"]
+MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "wait_s", "response_s",
+            "p95_response_s", "service_s", "theorem4_lower_s", "theorem4_upper_s", "runtime_s", "route_ms_per_request"]
 
 
 def peak_concurrency(trace: pd.DataFrame) -> int:
@@ -85,7 +85,10 @@ def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None,
                     "decode_per_token_s": served.decode_per_token.mean(),
                     "p50_per_token_s": served.per_token.quantile(0.5),
                     "p95_per_token_s": served.per_token.quantile(0.95),
-                    "p99_per_token_s": served.per_token.quantile(0.99), "wait_s": served.wait.mean()})
+                    "p99_per_token_s": served.per_token.quantile(0.99), "wait_s": served.wait.mean(),
+                    "response_s": served.response.mean(), "p50_response_s": served.response.quantile(0.5),
+                    "p95_response_s": served.response.quantile(0.95),
+                    "p99_response_s": served.response.quantile(0.99), "service_s": served.service.mean()})
     row.update({
         "sim_status": sim_status(len(served), len(trace)), "served": len(served), "unserved": unserved,
         "peak_concurrent": peak_concurrency(trace),
