@@ -15,7 +15,7 @@ from bench.results import reduction_vs_reference, sim_status, statuses
 from bpr.calibration import Calibration
 from bpr.instance import Instance
 from bpr.online import OnlineSetup
-from bpr.simulator import Arrivals, simulate, simulate_jffc
+from bpr.simulator import Arrivals, simulate_setup
 
 log = logging.getLogger(__name__)
 MEASURES = ["per_token_s", "ttft_s", "decode_per_token_s", "p95_per_token_s", "wait_s", "response_s",
@@ -52,11 +52,7 @@ def simulate_runs(inst: Instance, setup: OnlineSetup, arrivals: Callable[[int], 
                   disable=None, mininterval=0.5) as bar:
             tick = time.perf_counter()
             step = lambda r: bar.update(PROGRESS_EVERY) if r % PROGRESS_EVERY == PROGRESS_EVERY - 1 else None  # noqa
-            if setup.chains is not None:
-                trace = simulate_jffc(inst, setup.chains, requests, progress=step, calibration=calibration)
-            else:
-                trace = simulate(inst, setup.placement, setup.capacity, setup.policy, requests,
-                                 retry_backoff=retry_backoff, progress=step, calibration=calibration)
+            trace = simulate_setup(inst, setup, requests, retry_backoff, step, calibration)
             sim_s = time.perf_counter() - tick
         log.info("%s run %d: %d of %d requests served in %.2f s of simulation", setup.algorithm, i,
                  int(trace.served.sum()), len(trace), sim_s)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from bpr.calibration import Calibration
 from bpr.instance import Instance
-from bpr.online import Chain, RoutingPolicy, State
+from bpr.online import Chain, OnlineSetup, RoutingPolicy, State
 from bpr.perf import Placement, first_token_time, full_time, offline_time, route_blocks
 
 RETRY_CAP_S = 60.0  # PETALS client back-off: delays 1, 2, 4, ... s, at most 60 s
@@ -164,6 +164,16 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
         if progress:
             progress(r)
     return trace.frame([tl.peak for tl in state.timelines])
+
+
+def simulate_setup(inst: Instance, setup: OnlineSetup, arrivals: Arrivals, retry_backoff: bool = True,
+                   progress: Callable[[int], None] | None = None, calibration: Calibration = Calibration()
+                   ) -> pd.DataFrame:
+    """An online algorithm's setup simulated: by slots (JFFC) when it has chains, else on the timeline."""
+    if setup.chains is not None:
+        return simulate_jffc(inst, setup.chains, arrivals, progress=progress, calibration=calibration)
+    return simulate(inst, setup.placement, setup.capacity, setup.policy, arrivals, retry_backoff=retry_backoff,
+                    progress=progress, calibration=calibration)
 
 
 def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals,

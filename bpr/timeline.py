@@ -2,11 +2,11 @@
 [S_r, S_r + D_r). Answers "from when on is there room for ``need`` GB at every later instant".
 
 The usage is a step function kept as sorted breakpoints, the usage on each segment and its suffix maximum
-(non-increasing; kept negated, so that binary searches need no copy), in arrays that grow by doubling. A query is a binary search on the suffix maximum; a
-reservation inserts at most two breakpoints (a shift of the arrays' tail, short when requests queue at
-the end) and updates the segments it covers; segments that ended before the current arrival are dropped
-lazily. So a request costs about a log factor however many requests wait, and nothing for the servers it
-does not touch.
+(non-increasing; kept negated, so that binary searches need no copy), in arrays that grow by doubling. A
+query is a binary search on the suffix maximum; a reservation inserts at most two breakpoints (a shift of
+the arrays' tail, short when requests queue at the end) and updates the segments it covers; segments that
+ended before the current arrival are dropped lazily. So a request costs about a log factor however many
+requests wait, and nothing for the servers it does not touch.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ earlier clients left (a client's chains and queue are its own).
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass
 from typing import Optional
@@ -25,6 +24,7 @@ import numpy as np
 
 from bpr.errors import unknown
 from bpr.fields import integer, number
+from bpr.hop_graph import cheapest_by_position, entries
 from bpr.instance import Instance
 from bpr.numeric import floor
 from bpr.online import Chain, OnlineSetup
@@ -93,48 +93,16 @@ def gca(inst: Instance, client: int, pl: Placement, slots: np.ndarray) -> list[C
     costs t[c][j] + tau_j k and is usable while j has k free slots (one slot: one block of one request's cache);
     repeatedly take the cheapest route, give it floor(F_j / k_j) slots over its servers (its capacity) and
     take them. ``slots`` (F_j) is updated in place."""
+    by_position = entries(inst.L, pl)
     chains = []
     while True:
-        found = _cheapest(inst, client, pl, slots)
+        found = cheapest_by_position(by_position, lambda j, k: link_cost(inst, client, j, k) if slots[j] >= k else None)
         if found is None:
             return chains
-        route, ks = found
-        capacity = min(int(slots[j]) // k for j, k in zip(route, ks))
-        for j, k in zip(route, ks):
+        capacity = min(int(slots[j]) // k for j, k in zip(found.chain, found.ks))
+        for j, k in zip(found.chain, found.ks):
             slots[j] -= capacity * k
-        chains.append(Chain(client, route, ks, capacity, full_time(inst, client, route, ks)))
-
-
-def _cheapest(inst: Instance, client: int, pl: Placement, slots: np.ndarray) -> tuple[list[int], list[int]] | None:
-    """Dijkstra over block positions 1..L+1: entering server j at position e processes a_j + m_j - e blocks,
-    usable while j has that many free slots (ties: the lower server index, then the earlier position)."""
-    end = inst.L + 1
-    dist = {1: 0.0}
-    back: dict[int, tuple[int, int, int]] = {}
-    heap = [(0.0, 1)]
-    while heap:
-        d, e = heapq.heappop(heap)
-        if e == end:
-            break
-        if d > dist.get(e, math.inf):
-            continue
-        for j in np.flatnonzero((pl.m > 0) & (pl.a <= e) & (pl.end > e)):
-            k = int(pl.end[j]) - e
-            if slots[j] < k:
-                continue
-            nd, to = d + link_cost(inst, client, int(j), k), int(pl.end[j])
-            if nd < dist.get(to, math.inf):
-                dist[to], back[to] = nd, (e, int(j), k)
-                heapq.heappush(heap, (nd, to))
-    if end not in back:
-        return None
-    route, ks, at = [], [], end
-    while at != 1:
-        e, j, k = back[at]
-        route.append(j)
-        ks.append(k)
-        at = e
-    return route[::-1], ks[::-1]
+        chains.append(Chain(client, found.chain, found.ks, capacity, full_time(inst, client, found.chain, found.ks)))
 
 
 def plan(inst: Instance, c: int, rho_bar: float) -> Plan:
@@ -296,7 +264,8 @@ def _facts(inst: Instance, found: list[Chain]) -> dict:
     """The result columns of a chain setup: chains, slots and Theorem 4's bounds (None when unstable)."""
     lo, hi = bounds(inst, found)
     return {"chains": len(found), "slots": sum(ch.capacity for ch in found),
-            "theorem4_lower_s": lo if math.isfinite(lo) else None, "theorem4_upper_s": hi if math.isfinite(hi) else None}
+            "theorem4_lower_s": lo if math.isfinite(lo) else None,
+            "theorem4_upper_s": hi if math.isfinite(hi) else None}
 
 
 def _capacity(inst: Instance, pl: Placement) -> np.ndarray:

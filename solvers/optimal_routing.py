@@ -29,7 +29,7 @@ class Options:
 
     def __post_init__(self) -> None:
         if self.placement not in HEURISTICS:
-            raise unknown(f"{NAME} placement", self.placement, HEURISTICS)
+            raise unknown(f"algorithm.{NAME}.placement", self.placement, HEURISTICS)
 
 
 def route(inst: Instance, pl: Placement, ctx: Context, starts: list[Start], name: str = NAME) -> Solution:

@@ -89,12 +89,15 @@ def test_paper_constants_by_family_and_scenario_size():
 
 @pytest.mark.registry
 def test_the_families_name_online_algorithms_with_a_delay():
-    """Every algorithm the data file gives a family exists online and gets a positive delay under ``paper``
-    (a new online algorithm without a family runs under ``none`` and is named before work under ``paper``)."""
-    paper = calibration("paper")
+    """Every algorithm the data file gives a family exists online; under ``paper`` the paper's families get
+    its positive delays and the follow-up's chain serving none (its simulator had none); under ``none``
+    nothing has one. A new online algorithm without a family runs under ``none`` and is named before work
+    under ``paper``."""
+    paper, none = calibration("paper"), calibration("none")
     assert paper.families and set(paper.families) <= set(registry.algorithms("online"))
     for name in paper.families:
-        assert paper.delay(name, 9) > 0
+        assert paper.delay(name, 9) == {"proposed": 60.0, "petals": 250.0, "chains": 0.0}[paper.family(name)]
+        assert none.delay(name, 9) == 0.0
 
 
 @pytest.mark.parametrize("call, message", [

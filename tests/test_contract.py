@@ -22,7 +22,7 @@ from bench.options import make_options
 from bpr.bounds import Bounds
 from bpr.errors import BprInputError
 from bpr.grading import grade
-from bpr.simulator import poisson_arrivals, simulate
+from bpr.simulator import poisson_arrivals, simulate_setup
 from bpr.status import Outcome, Termination
 from solvers import registry
 from solvers.registry import Context, Kind
@@ -76,7 +76,7 @@ def test_output_is_checked_feasible_or_a_status_with_a_message(instances, mode, 
         pl = result.placement
         hosting = pl.m > 0
         assert (pl.a[hosting] >= 1).all() and (pl.a[hosting] + pl.m[hosting] - 1 <= inst.L).all()
-        trace = simulate(inst, pl, result.capacity, result.policy, poisson_arrivals(inst, 5, 0.5, 0))
+        trace = simulate_setup(inst, result, poisson_arrivals(inst, 5, 0.5, 0))
         row = run_measures(inst, result, trace, 0.0)
         assert row["sim_status"] == "served" or (row["sim_status"] == "unserved" and "unserved" in row["message"])
         return

@@ -4,7 +4,7 @@ Run with ``.venv/bin/pytest bench/benchmarks/test_simulation.py``."""
 import pytest
 
 from bench.instance_builder import make_instance
-from bpr.simulator import poisson_arrivals, simulate
+from bpr.simulator import poisson_arrivals, simulate_setup
 from solvers import registry
 
 
@@ -15,7 +15,7 @@ def bellcanada():
 
 def _simulate(inst, name, n):
     s = registry.call(name, inst, "online")
-    return simulate(inst, s.placement, s.capacity, s.policy, poisson_arrivals(inst, n, 0.5, 0))
+    return simulate_setup(inst, s, poisson_arrivals(inst, n, 0.5, 0))
 
 
 @pytest.mark.parametrize("name", list(registry.algorithms("online")))
