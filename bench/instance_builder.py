@@ -31,7 +31,9 @@ LIBRARY_PREFIX = "library:"
 
 
 def known_instances() -> list[str]:
-    return sorted(p.stem for p in (CONF_DIR / "instance").glob("*.yaml"))
+    """Every ``conf/instance`` entry, nested groups by their path (``chains/gabriel-10-0.1``)."""
+    root = CONF_DIR / "instance"
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
 
 
 def instance_spec(name: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ bounds, re-checked by the one checker and evaluator, as MIPLIB keeps its solutio
     python bench/library.py update SWEEP_DIR  # merge a sweep (experiment=library): keep only improvements
     python bench/library.py check             # every solution file passes the checker and costs what the table says
     python bench/library.py golden            # record every heuristic's cost on the library (regression tests)
+    python bench/library.py gaps              # every heuristic's true gap (or gap to the bound), by tier
 
 Exit 0 on success, 2 with one line per problem (naming the instance) when the table or a sweep is wrong;
 nothing is merged then.
@@ -20,12 +21,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from bench.collect import gather
 from bench.instance_builder import LIBRARY_INSTANCES, make_instance
 from bench.provenance import provenance
+from bench.report import markdown
 from bench.results import BEST_BOUND
 from bpr import instance as instance_io
 from bpr import solution as solution_io
@@ -223,7 +226,7 @@ def check_bounds(table: pd.DataFrame) -> list[str]:
             and r.best_bound_s > r.best_known_s * (1 + OPTIMAL_GAP)]
 
 
-HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order"]
+HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order", "gbp_cr_gca"]
 GOLDEN_MAX_SERVERS = 30
 
 
@@ -243,12 +246,35 @@ def golden_rows() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def tier(entry: dict[str, Any]) -> str:
+    """Where an instance sits: ``default`` R (memory rarely binds) or a share of R_max (memory binds)."""
+    return "memory binds" if entry.get("R", "default") != "default" else "default R"
+
+
+def heuristic_gaps(golden: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Per tier, instance status (``optimal``: a true gap; ``open``: a gap to the best bound, an upper
+    bound on the true one) and heuristic: how many instances, how many it solves feasibly, and the mean and
+    largest gap (c - ref) / c over its feasible solutions; gaps never mix feasible and infeasible rows."""
+    entries = catalog()
+    ref = table.set_index("name")
+    rows = golden[golden.name.isin(ref.index)].copy()
+    rows["tier"] = [tier(entries.get(n, {})) for n in rows.name]
+    rows["status"] = ref.loc[rows.name, "status"].to_numpy()
+    target = np.where(rows.status == "optimal", ref.loc[rows.name, "best_known_s"], ref.loc[rows.name, "best_bound_s"])
+    rows["feasible"] = rows.check_status == "feasible"
+    rows["gap"] = np.where(rows.feasible, (rows.per_token_s - target) / rows.per_token_s, np.nan)
+    return rows.groupby(["tier", "status", "algorithm"]).agg(
+        instances=("name", "nunique"), feasible=("feasible", "sum"), with_gap=("gap", "count"),
+        mean_gap=("gap", "mean"), max_gap=("gap", "max")).reset_index()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python bench/library.py", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("freeze")
     sub.add_parser("check")
     sub.add_parser("golden")
+    sub.add_parser("gaps")
     sub.add_parser("update").add_argument("sweep_dir", type=Path)
     args = p.parse_args(argv)
     changes: list[str] = []
@@ -259,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "golden":
         atomic(GOLDEN, lambda tmp: golden_rows().to_csv(tmp, index=False, float_format="%.17g"))
         problems = []
+    elif args.command == "gaps":
+        gaps = heuristic_gaps(pd.read_csv(GOLDEN), load_table())
+        print(markdown(gaps, "{:.2%}") if len(gaps) else "no golden rows")
+        return 0
     else:
         if not args.sweep_dir.is_dir():
             problems = [f"update: '{args.sweep_dir}' is not a sweep directory"]

@@ -90,8 +90,9 @@ def check_instance_args(argv: list[str]) -> None:
     """Hydra's own message for an unknown ``instance=`` lists schema nodes too; name only real instances."""
     known = known_instances()
     for arg in argv:
-        if arg.startswith("instance="):
-            for name in arg.split("=", 1)[1].split(","):
+        value = arg.split("=", 1)[1] if arg.startswith("instance=") else ""
+        if value and "(" not in value:   # a sweep function (glob, choice, range): Hydra expands and checks it
+            for name in value.split(","):
                 if name not in known:
                     print(f"error: {unknown('instance', name, known)}", file=sys.stderr)
                     sys.exit(2)

@@ -239,6 +239,12 @@ def bounds(inst: Instance, chains: list[Chain]) -> tuple[float, float]:
     return lo, hi
 
 
+def _throughput(p: Plan) -> float:
+    """nu = sum_k c_k / T_k: the most requests per second the chains complete. When the arrivals outrun
+    every c (Theorem 4 infinite for all), the c that serves the most per second wins, not the smallest."""
+    return sum(ch.capacity / ch.service_s for ch in p.chains)
+
+
 def _score(inst: Instance, p: Plan, rule: str) -> float:
     if rule == "surrogate":
         return p.c * p.gbp_chains if p.chains else math.inf
@@ -255,7 +261,7 @@ def chains(inst: Instance, opts: OnlineOptions = OnlineOptions(), ctx: Context =
     if not usable:
         message = next((p.message for p in plans if p.message), "infeasible: no c gives a chain")
         return OnlineSetup("chains", None, np.zeros(inst.n_servers), None, message=message)
-    best = min(usable, key=lambda p: (_score(inst, p, opts.c_rule), p.c))
+    best = min(usable, key=lambda p: (_score(inst, p, opts.c_rule), -_throughput(p), p.c))
     return OnlineSetup("chains", best.placement, _capacity(inst, best.placement), None,
                        {"c": best.c, **_facts(inst, best.chains)}, chains=best.chains)
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -159,3 +160,27 @@ def test_a_wrong_table_is_refused_by_name_and_nothing_merged(sandbox, tmp_path, 
     assert changes == [] and any(p.startswith("clustered-c0: ") and message in p for p in problems)
     assert (sandbox / "library.csv").read_text() == before
     assert library.main(["check"]) == 2
+
+
+def test_heuristic_gaps_by_tier_hand_computed():
+    """A true gap against an optimum, a gap to the bound where the instance is open, infeasible rows
+    counted but never in a gap; tiers from the catalog's R."""
+    golden = pd.DataFrame([
+        {"name": "abovenet", "algorithm": "a", "check_status": "feasible", "per_token_s": 0.5},
+        {"name": "abovenet", "algorithm": "b", "check_status": "infeasible", "per_token_s": 0.1},
+        {"name": "abovenet-binding", "algorithm": "a", "check_status": "feasible", "per_token_s": 1.0},
+        {"name": "abovenet-r60", "algorithm": "a", "check_status": "feasible", "per_token_s": 0.8},
+    ])
+    table = pd.DataFrame([
+        {"name": "abovenet", "status": "optimal", "best_known_s": 0.4, "best_bound_s": 0.4},
+        {"name": "abovenet-binding", "status": "open", "best_known_s": 0.9, "best_bound_s": 0.6},
+        {"name": "abovenet-r60", "status": "open", "best_known_s": 0.8, "best_bound_s": 0.7},
+    ])
+    gaps = library.heuristic_gaps(golden, table).set_index(["tier", "status", "algorithm"])
+    a = gaps.loc[("default R", "optimal", "a")]
+    assert a.feasible == 1 and a.mean_gap == pytest.approx(0.2)
+    b = gaps.loc[("default R", "optimal", "b")]
+    assert b.feasible == 0 and b.with_gap == 0 and np.isnan(b.mean_gap)
+    binds = gaps.loc[("memory binds", "open", "a")]
+    assert binds.instances == 2 and binds.mean_gap == pytest.approx((0.4 + 0.125) / 2)
+    assert binds.max_gap == pytest.approx(0.4)

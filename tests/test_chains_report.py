@@ -1,0 +1,54 @@
+"""The chain-serving report (bench/chains_report.py) on hand-made result rows: per cell the means over runs,
+reductions 1 - chains / other, the fastest system, and no mean where a run left requests unserved."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import chains_report as cr
+
+
+def _row(alg, cal, run, response, per_token, status="served", workload="poisson"):
+    trace = {"trace": "azure_code", "p_workload_time_scale": 10.0} if workload == "trace" else {"trace": None}
+    return {"kind": "online", "scenario": "net", "algorithm": alg, "p_calibration_name": cal, "run": run,
+            "arrival_rate": 0.2, "status": "solved" if status == "served" else "infeasible", "sim_status": status,
+            "response_s": response, "p95_response_s": response, "wait_s": 1.0, "service_s": 2.0,
+            "per_token_s": per_token, **trace}
+
+
+@pytest.fixture
+def df():
+    rows = [_row("chains", cal, r, 10.0 + r, 0.5) for cal in ("none", "paper") for r in (0, 1)]
+    rows += [_row("proposed", "none", r, 20.0 + 2 * r, 0.4) for r in (0, 1)]
+    rows += [_row("proposed", "paper", r, 40.0, 0.9) for r in (0, 1)]
+    rows += [_row("petals", "none", 0, 50.0, 1.0), _row("petals", "none", 1, np.nan, np.nan, "unserved")]
+    rows += [_row("jffc_only", "none", 0, np.nan, np.nan, "none")]
+    rows += [_row("chains", "none", 0, 30.0, 0.6, workload="trace"), _row("proposed", "none", 0, 15.0, 0.3,
+                                                                         workload="trace")]
+    return pd.DataFrame(rows)
+
+
+def test_cells_means_and_reductions(df):
+    cells = cr.measures(df)
+    assert set(cells) == {("net", "Poisson 0.2/s"), ("net", "azure_code x10")}
+    cell = cells[("net", "Poisson 0.2/s")]
+    chains, proposed = cr.system(cell, "chains", "none"), cr.system(cell, "proposed", "none")
+    assert chains.response_s == 10.5 and proposed.response_s == 21.0 and chains.runs == 2
+    assert cr.reduction(chains, proposed) == pytest.approx(0.5)
+    assert cr.reduction(chains, cr.system(cell, "proposed", "paper")) == pytest.approx(1 - 10.5 / 40)
+    assert cr.reduction(chains, proposed, "per_token_s") == pytest.approx(1 - 0.5 / 0.4)
+    # one unserved run: PETALS has no mean in this cell, and no reduction against it
+    petals = cr.system(cell, "petals", "none")
+    assert not petals.ok and petals.status == "infeasible" and np.isnan(cr.reduction(chains, petals))
+    assert cr.winner(cell, "response_s") == "chains" and cr.winner(cell, "per_token_s") == "proposed"
+    trace = cells[("net", "azure_code x10")]
+    assert cr.winner(trace, "response_s") == "proposed"
+    assert cr.system(trace, "petals", "paper").status == "not run"
+
+
+def test_summary_counts_only_cells_where_both_served(df):
+    lines = cr.summary(cr.measures(df), {"simulation": {"reduction_percent": [8, 83]}})
+    text = "\n".join(lines)
+    assert "| Poisson 0.2/s | proposed | none | 1 | 1 | +50 % to +50 % | 1 of 1 |" in text
+    assert "| azure_code x10 | proposed | none | 1 | 0 | -100 % to -100 % | 0 of 1 |" in text
+    assert "PETALS | none" not in text       # its only Poisson mean is not a mean: a run was unserved
