@@ -1,0 +1,25 @@
+"""The report's MIP measures (bench/report.py) by hand: Berthold's primal gap and primal integral."""
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.report import primal_gap, primal_integral
+
+
+def test_primal_gap_by_hand():
+    gaps = primal_gap(np.array([np.nan, 2.0, 1.0, 0.5]), 1.0)
+    assert gaps.tolist() == [1.0, 0.5, 0.0, 0.5]
+    assert primal_gap(np.array([0.0]), 0.0).tolist() == [0.0]
+
+
+def test_primal_integral_by_hand():
+    """No incumbent until 0.5 s (gap 1), then 2.0 against 1.0 (gap 0.5) until 2 s, then optimal; horizon
+    4 s: 0.5 * 1 + 1.5 * 0.5 + 2 * 0 = 1.25."""
+    progress = np.array([[0.5, 2.0, np.nan], [2.0, 1.0, 0.9]])
+    assert primal_integral(progress, 1.0, 4.0) == pytest.approx(1.25)
+    # a horizon before the last improvement cuts the area there: 0.5 + 0.5 * 0.5
+    assert primal_integral(progress, 1.0, 1.0) == pytest.approx(0.75)
+    # an incumbent at time 0 that is already optimal costs nothing
+    assert math.isclose(primal_integral(np.array([[0.0, 1.0, np.nan], [3.0, 1.0, np.nan]]), 1.0, 5.0), 0.0)
