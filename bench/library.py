@@ -228,20 +228,36 @@ def check_bounds(table: pd.DataFrame) -> list[str]:
 
 HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order", "gbp_cr_gca"]
 GOLDEN_MAX_SERVERS = 30
+# lns at a fixed iteration count, no time limit binding (docs/formulations.md §5: then deterministic), on the
+# 0.8 R_max instances small enough for the test suite
+GOLDEN_SEARCH = {"lns": {"iterations": 5, "sub_time_limit": 600.0}}
+GOLDEN_SEARCH_MAX_SERVERS = 9
+
+
+def golden_runs(inst: Instance, entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(algorithm, options) recorded in golden.csv for one library instance."""
+    runs = [(alg, {}) for alg in HEURISTICS]
+    if entry.get("R") == "binding" and inst.n_servers <= GOLDEN_SEARCH_MAX_SERVERS:
+        runs += list(GOLDEN_SEARCH.items())
+    return runs
 
 
 def golden_rows() -> pd.DataFrame:
-    """Every heuristic's graded cost (and checker status) on every library instance with <= 30 servers."""
+    """Every heuristic's graded cost (and checker status) on every library instance with <= 30 servers, and
+    the search at a fixed iteration count at 0.8 R_max on <= 9 servers; ``options`` as JSON."""
+    from bench.options import make_options
     from bpr.grading import grade
 
     rows = []
-    for name in catalog():
+    for name, entry in catalog().items():
         inst = instance_io.load(instance_path(name))
         if inst.n_servers > GOLDEN_MAX_SERVERS:
             continue
-        for alg in HEURISTICS:
-            g = grade(inst, registry.call(alg, inst))
-            rows.append({"name": name, "algorithm": alg, "check_status": g.solution.status,
+        for alg, values in golden_runs(inst, entry):
+            opts = make_options(registry.get(alg, "offline"), values)
+            g = grade(inst, registry.call(alg, inst, options=opts))
+            rows.append({"name": name, "algorithm": alg, "options": json.dumps(values) if values else "",
+                         "check_status": g.solution.status,
                          "per_token_s": None if g.evaluation is None else g.evaluation.per_token_s})
     return pd.DataFrame(rows)
 

@@ -17,6 +17,7 @@ import yaml
 from factories import solver_ctx
 
 from bench import library
+from bench.options import make_options
 from bpr import instance as instance_io
 from bpr.grading import grade
 from solvers import exact, registry
@@ -65,12 +66,13 @@ def test_every_recorded_solution_rechecks():
 
 
 def test_heuristics_cost_the_golden_numbers():
-    golden = pd.read_csv(library.GOLDEN)
+    golden = pd.read_csv(library.GOLDEN, keep_default_na=False, na_values={"per_token_s": [""]})
     assert len(golden) >= 4 * 20
     for name, group in golden.groupby("name"):
         inst = instance_io.load(library.instance_path(name))
         for row in group.itertuples(index=False):
-            g = grade(inst, registry.call(row.algorithm, inst))
+            opts = make_options(registry.get(row.algorithm), json.loads(row.options) if row.options else {})
+            g = grade(inst, registry.call(row.algorithm, inst, options=opts))
             assert g.solution.status == row.check_status, (name, row.algorithm)
             if pd.notna(row.per_token_s):
                 expected = pytest.approx(row.per_token_s, rel=1e-9, abs=0)
