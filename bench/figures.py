@@ -14,8 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
+def save(fig: plt.Figure, path: Path, tight: bool = True) -> Path:
+    """Write the figure as PNG (atomically) and close it; ``tight=False`` keeps a layout already made."""
+    if tight:
+        fig.tight_layout()
     try:
         return atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     finally:

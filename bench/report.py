@@ -28,6 +28,7 @@ matplotlib.use("Agg")  # files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
@@ -89,6 +90,14 @@ def _counted_runtime(row: pd.Series) -> float:
 def shifted_geometric_mean(values: pd.Series, shift: float) -> float:
     v = values.dropna().astype(float)
     return float(np.exp(np.mean(np.log(v + shift))) - shift) if len(v) else np.nan
+
+
+def within_scenario(df: pd.DataFrame, column: str) -> bool:
+    """Whether a setting takes several values within one scenario. One that only changes with the scenario
+    (the servers of a named grid instance, its topology) is part of the scenario's name: no figure is drawn
+    along it and no legend repeats it."""
+    values = df[["scenario", column]].dropna().astype(str)
+    return bool(len(values)) and bool((values.groupby("scenario")[column].nunique() > 1).any())
 
 
 def cell_columns(df: pd.DataFrame) -> list[str]:
@@ -171,10 +180,11 @@ def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path, run_dir: Path)
     fig_dir.mkdir(parents=True, exist_ok=True)
     out = []
     if table.per_token_s.notna().any():
-        out.append(_by_instance(table, fig_dir / "per_token_by_instance.png"))
-    for axis in swept_axes(df):
-        label = LABELS.get(axis, axis.removeprefix("p_").replace("_", " "))
-        out.append(_sweep(table, axis, label, [a for a in swept_axes(df) if a != axis] + varying_names(df),
+        settings = [c for c in cell_columns(df) if c not in ("mode", "scenario") and within_scenario(df, c)]
+        out.append(_by_instance(table, settings, fig_dir / "per_token_by_instance.png"))
+    inner = [c for c in swept_axes(df) + varying_names(df) if within_scenario(df, c)]
+    for axis in [a for a in swept_axes(df) if a in inner]:
+        out.append(_sweep(table, axis, setting_label(axis), [a for a in inner if a != axis],
                           fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
     feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
     if feasible.instance.nunique() > 1 and feasible.algorithm.nunique() > 1:
@@ -187,44 +197,91 @@ def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path, run_dir: Path)
     return out
 
 
-def _by_instance(table: pd.DataFrame, path: Path) -> Path:
+def setting_label(column: str) -> str:
+    """A setting's short name for people: ``p_instance_servers`` -> ``servers``."""
+    return LABELS.get(column, column.removeprefix("p_").removeprefix("instance_").removeprefix("workload_"))
+
+
+def _cell_name(row: pd.Series, settings: list[str]) -> str:
+    parts = [f"{setting_label(c).split(' [')[0]}={row[c]:g}" if isinstance(row[c], float)
+             else f"{setting_label(c)}={row[c]}" for c in settings]
+    return ", ".join(parts) or row["mode"]
+
+
+def _by_instance(table: pd.DataFrame, settings: list[str], path: Path) -> Path:
+    """One panel per scenario, one bar group per value of the settings that vary within it (never averaged
+    over a swept setting), one bar per algorithm; error bars: spread over the seeds and runs of the cell."""
     ok = table[table.per_token_s.notna()]
-    ok = ok.assign(cell=ok.scenario + " " + ok["mode"])
-    pivot, spread = (ok.pivot_table(index="cell", columns="algorithm", values=v, aggfunc="mean")
-                     for v in ("per_token_s", "per_token_sd"))
-    ax = pivot.plot.bar(figsize=(8, 4), rot=20, yerr=spread.reindex_like(pivot) if spread.notna().any().any()
-                        else None, capsize=2)
-    ax.set_ylabel("mean per-token time [s]")
-    ax.set_xlabel("")
-    ax.set_title("Per-token time by instance (feasible solutions; bars: spread over seeds and runs)")
-    ax.legend(fontsize=7)
-    return save(ax.figure, path)
+    ok = ok.assign(cell=[_cell_name(r, settings) for _, r in ok.iterrows()])
+    scenarios = sorted(ok.scenario.unique())
+    cols = min(4, len(scenarios))
+    rows = -(-len(scenarios) // cols)
+    width = max(4.5, 0.5 * ok.cell.nunique() * ok.algorithm.nunique() ** 0.5)
+    fig, axes = plt.subplots(rows, cols, figsize=(min(width, 9) * cols, 3.6 * rows + 0.8), squeeze=False)
+    for ax, scenario in zip(axes.flat, scenarios):
+        mine = ok[ok.scenario == scenario]
+        pivot, spread = (mine.pivot_table(index="cell", columns="algorithm", values=v, aggfunc="first")
+                         for v in ("per_token_s", "per_token_sd"))
+        pivot.plot.bar(ax=ax, rot=30, capsize=2, legend=False,
+                       yerr=spread.reindex_like(pivot) if spread.notna().any().any() else None)
+        ax.set_title(scenario, fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("mean per-token time [s]", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+    for ax in list(axes.flat)[len(scenarios):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(6, len(labels)))
+    fig.suptitle("Per-token time by cell (feasible outcomes; error bars: spread over seeds and runs)")
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    return save(fig, path, tight=False)
 
 
 def _sweep(table: pd.DataFrame, axis: str, label: str, others: list[str], path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    for key, group in table[table.per_token_s.notna()].groupby(["scenario", "algorithm"] + others, dropna=False):
-        g = group.groupby(axis).agg(mean=("per_token_s", "mean"), sd=("per_token_sd", "mean")).reset_index()
-        name = f"{key[1]} ({key[0]}" + "".join(f", {o.removeprefix('p_')}={v}" for o, v in zip(others, key[2:])) + ")"
-        ax.errorbar(g[axis], g["mean"], yerr=g.sd if g.sd.notna().any() else None, marker="o", capsize=3, label=name)
-    ax.set_xlabel(label)
-    ax.set_ylabel("mean per-token time [s]")
-    ax.set_title(f"Per-token time against {label}")
-    ax.legend(fontsize=6)
-    return save(fig, path)
+    """One panel per scenario, one line per algorithm and value of every other setting that varies within a
+    scenario (so nothing is averaged over a swept setting); one legend for all panels."""
+    ok = table[table.per_token_s.notna()]
+    scenarios = sorted(ok.scenario.unique())
+    cols = min(4, len(scenarios))
+    rows = -(-len(scenarios) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.8), squeeze=False, sharex=True)
+    handles: dict[str, object] = {}
+    for ax, scenario in zip(axes.flat, scenarios):
+        for key, group in ok[ok.scenario == scenario].groupby(["algorithm"] + others, dropna=False):
+            key = key if isinstance(key, tuple) else (key,)
+            g = group.groupby(axis).agg(mean=("per_token_s", "mean"), sd=("per_token_sd", "mean")).reset_index()
+            name = key[0] + "".join(f", {setting_label(o).split(' [')[0]}={v}" for o, v in zip(others, key[1:]))
+            line = ax.errorbar(g[axis], g["mean"], yerr=g.sd if g.sd.notna().any() else None, marker="o",
+                               capsize=3, label=name)
+            handles.setdefault(name, line)
+        ax.set_title(scenario, fontsize=9)
+        ax.set_xlabel(label, fontsize=8)
+        ax.set_ylabel("mean per-token time [s]", fontsize=8)
+        values = ok[axis].dropna().astype(float)
+        if len(values) and np.allclose(values, values.round()):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in list(axes.flat)[len(scenarios):]:
+        ax.set_visible(False)
+    fig.legend(list(handles.values()), list(handles), fontsize=7, loc="lower center",
+               ncol=min(4, len(handles)), bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(f"Per-token time against {label} (error bars: spread over seeds and runs)")
+    fig.tight_layout(rect=(0, 0.05 + 0.025 * -(-len(handles) // 4), 1, 0.97))
+    return save(fig, path, tight=False)
 
 
 def _profile(ratios: pd.DataFrame, what: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 3.8))
     finite = ratios.replace(np.inf, np.nan)
     top = max(2.0, float(np.nanmax(finite.to_numpy())) * 1.05) if finite.notna().any().any() else 2.0
-    taus = np.unique(np.concatenate([[1.0, top], finite.stack().to_numpy()]))
+    ratios_seen = np.unique(np.concatenate([[1.0, top], finite.stack().to_numpy()]))
     for alg in ratios.columns:
-        share = [(ratios[alg] <= t).mean() for t in taus]
-        ax.step(taus, share, where="post", label=alg)
+        share = [(ratios[alg] <= t).mean() for t in ratios_seen]
+        ax.step(ratios_seen, share, where="post", label=alg)
     ax.set_xscale("log")
-    ax.set_xlabel(f"tau: {what} / best {what} on the instance")
-    ax.set_ylabel("share of instances within tau")
+    ax.set_xlabel(f"ratio r: {what} / best {what} on the instance")
+    ax.set_ylabel("share of instances within r")
     ax.set_ylim(0, 1.02)
     ax.set_title(f"Performance profile, {what} ({len(ratios)} instances)")
     ax.legend(fontsize=7, loc="lower right")
