@@ -6,7 +6,7 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 
 from bench.instance_builder import make_instance
 from solvers import registry
-from solvers.exact.model import build, estimate_size
+from solvers.exact.model import ExactFormulation
 from solvers.settings import SolverSettings
 
 CERTIFY = SolverSettings(time_limit=600, rel_gap=1e-4, log=False, progress=False)
@@ -18,16 +18,18 @@ def instance(request):
 
 
 def test_exact_build_and_load(benchmark, instance):
-    def build_and_load():
-        built = build(instance)
-        SolverFactory("highs").set_instance(built.model)
-        return built
+    formulation = ExactFormulation(instance)
 
-    built = benchmark.pedantic(build_and_load, rounds=2, iterations=1)
-    assert built.model.nvariables() == estimate_size(instance)
+    def build_and_load():
+        model = formulation.build()
+        SolverFactory("highs").set_instance(model)
+        return model
+
+    model = benchmark.pedantic(build_and_load, rounds=2, iterations=1)
+    assert model.nvariables() == formulation.size().variables
 
 
 def test_exact_certified_solve(benchmark, instance):
     sol = benchmark.pedantic(registry.call, args=("exact", instance), kwargs={"solver": CERTIFY}, rounds=1,
                              iterations=1)
-    assert sol.solver_status == "optimal" and sol.info["gap"] <= 1e-4
+    assert sol.termination == "optimal" and sol.record.solver.gap <= 1e-4

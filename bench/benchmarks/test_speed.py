@@ -4,7 +4,7 @@
 import pytest
 
 from bench.instance_builder import make_instance
-from solvers import cg_bprr, petals
+from solvers import petals, registry
 
 
 @pytest.fixture(scope="module", params=[None, 88], ids=["R-spec-7.3", "R-88"])
@@ -13,12 +13,12 @@ def bellcanada(request):
 
 
 def test_cg_bprr_bellcanada(benchmark, bellcanada):
-    assert benchmark(cg_bprr.solve, bellcanada).has_solution
+    assert benchmark(registry.call, "cg_bprr", bellcanada).has_solution
 
 
 @pytest.mark.parametrize("variant", petals.VARIANTS)
 def test_petals_bellcanada(benchmark, bellcanada, variant):
-    assert benchmark(petals.solve, bellcanada, variant=variant).has_solution
+    assert benchmark(registry.call, variant, bellcanada).has_solution
 
 
 def test_make_instance_bellcanada(benchmark):
@@ -27,8 +27,8 @@ def test_make_instance_bellcanada(benchmark):
 
 def test_milp_build_abovenet(benchmark):
     """Pyomo build of the paper's MILP (eq. 13) on abovenet at the docs/model.md §7.3 load (no solve)."""
-    from solvers.milp.model import build, estimate_size
+    from solvers.milp.model import MilpFormulation
 
-    inst = make_instance("abovenet", 0)
-    built = benchmark.pedantic(build, args=(inst,), rounds=3, iterations=1)
-    assert built.model.nvariables() == estimate_size(inst.n_servers, inst.R).variables
+    formulation = MilpFormulation(make_instance("abovenet", 0))
+    model = benchmark.pedantic(formulation.build, rounds=3, iterations=1)
+    assert model.nvariables() == formulation.size().variables
