@@ -23,6 +23,7 @@ from hydra.experimental.callback import Callback
 
 from bench.collect import gather
 from bench.figures import plt, save
+from bench.rounding import percent
 from bpr.files import write_text
 from bpr.paths import DATA_DIR
 from bpr.status import SimStatus
@@ -122,7 +123,7 @@ def theorem4_text(m: Measure) -> str:
 
 
 def _pct(x: float) -> str:
-    return "–" if pd.isna(x) else f"{100 * x:+.0f} %"
+    return percent(x, digits=0, empty="–")
 
 
 def cell_table(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]]) -> list[str]:
@@ -158,7 +159,7 @@ def summary(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]], publis
                     continue
                 inside = int(np.sum((r >= lo / 100) & (r <= hi / 100)))
                 lines.append(f"| {workload} | {LABELS[other]} | {cal} | {len(r)} | {int(np.sum(r > 0))} | "
-                             f"{100 * r.min():+.0f} % to {100 * r.max():+.0f} % | {inside} of {len(r)} |")
+                             f"{_pct(r.min())} to {_pct(r.max())} | {inside} of {len(r)} |")
     return lines
 
 

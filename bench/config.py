@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from bench.workloads import TraceSettings
 from bpr.scenarios import WorkloadParams
@@ -78,15 +78,35 @@ def job_dir(overrides: Any) -> str:
     return f"{path_safe(path_safe(text or 'default')[-100:])}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
-def register() -> None:
-    for name, fn in (("path_safe", path_safe), ("job_dir", job_dir)):
-        if not OmegaConf.has_resolver(name):
-            OmegaConf.register_new_resolver(name, fn)
+def schema():
+    """The typed config of ``bench/run.py`` before any yaml: ``instance`` and dict-valued fields are open."""
     base = OmegaConf.structured(RunConf)
     base.instance = OmegaConf.create({})
     OmegaConf.set_struct(base.instance, False)  # typed later by the family's dataclass
     base.algorithm = OmegaConf.create({name: OmegaConf.structured(cls)
                                        for name, cls in registry.option_classes().items()})
+    return base
+
+
+def unknown_key(path: str) -> Optional[str]:
+    """The first part of the dotted ``path`` that is not a setting of the typed config, or None. Hydra lets
+    ``+key=value`` add a key a typo would otherwise be refused for; this names it instead."""
+    node: Any = schema()
+    for depth, part in enumerate(path.split(".")):
+        if not isinstance(node, DictConfig) or node._get_flag("struct") is False \
+                or typing.get_origin(node._metadata.ref_type) is dict:
+            return None   # an open node (instance, a dict of values): its reader checks the keys
+        if part not in node:
+            return ".".join(path.split(".")[:depth + 1])
+        node = node._get_node(part)
+    return None
+
+
+def register() -> None:
+    for name, fn in (("path_safe", path_safe), ("job_dir", job_dir)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
+    base = schema()
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=base)
     cs.store(group="solver", name="base_solver", node=SolverSettings)

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from bench.job import JobResult
+from bench.rounding import percent, rounded
 
 
 def header(job: JobResult, seed: int, runs: int) -> str:
@@ -34,11 +35,11 @@ def written(out_dir: Path) -> str:
 
 
 def _fmt(x: Any, spec: str, scale: float = 1.0) -> str:
-    return "" if x is None or pd.isna(x) else format(scale * x, spec)
+    return "" if x is None or pd.isna(x) else rounded(scale * x, spec)
 
 
 def _pct(x: Any) -> str:
-    return "" if x is None or pd.isna(x) else f"{100 * x:+.1f}%"
+    return "" if x is None or pd.isna(x) else percent(x, space="")
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:

@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = []
     elif args.command == "gaps":
         gaps = heuristic_gaps(pd.read_csv(GOLDEN), load_table())
-        print(markdown(gaps, "{:.2%}") if len(gaps) else "no golden rows")
+        print(markdown(gaps, ".2%") if len(gaps) else "no golden rows")
         return 0
     else:
         if not args.sweep_dir.is_dir():

@@ -20,6 +20,7 @@ from hydra.experimental.callback import Callback
 
 from bench.collect import gather
 from bench.figures import plt, save
+from bench.rounding import percent
 from bpr.files import write_text
 from bpr.paths import DATA_DIR
 
@@ -106,8 +107,8 @@ def markdown(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any
         if sim and cal:
             off = cal.petals / sim.petals - 1, cal.proposed / sim.proposed - 1
             inside = BAND[0] <= cal.reduction <= BAND[1] and max(map(abs, off)) <= TOLERANCE
-            lines.append(f"| {name} | {rate:g} | {l_out} | {100 * off[0]:+.1f} % | {100 * off[1]:+.1f} % | "
-                         f"{100 * cal.reduction:.1f} % | {'yes' if inside else 'no'} |")
+            lines.append(f"| {name} | {rate:g} | {l_out} | {percent(off[0])} | {percent(off[1])} | "
+                         f"{percent(cal.reduction, signed=False)} | {'yes' if inside else 'no'} |")
     return "\n".join(lines) + "\n"
 
 

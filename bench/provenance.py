@@ -39,15 +39,16 @@ def _git(*args: str) -> str | None:
 
 
 def _commit() -> tuple[str, bool | None]:
-    """(commit, dirty) from the live checkout, else from the build (setuptools-scm's version string,
-    e.g. ``0.1.dev12+g69f757b.d20261126``: ``g`` + commit, ``.d`` = built from a dirty tree)."""
+    """(full commit hash, dirty) from the live checkout, else from the build (``bpr/_build.py``, written by
+    setuptools-scm when the wheel is built: ``node`` is ``g`` + the commit)."""
     head = _git("rev-parse", "HEAD")
     if head:
         return head, bool(_git("status", "--porcelain", "--untracked-files=no"))
-    local = package_version("bpr-bench").partition("+")[2]
-    if local.startswith("g"):
-        return local[1:].split(".")[0], ".d" in local
-    return "unknown", None
+    try:
+        from bpr import _build
+    except ImportError:
+        return "unknown", None
+    return str(_build.node).removeprefix("g"), bool(_build.dirty)
 
 
 def _cpu() -> str:

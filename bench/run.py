@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from bench import console, provenance, sweep
 from bench.collect import STARTED, CollectCallback, error_payload, finished, ok_payload, write_result
-from bench.config import register
+from bench.config import register, unknown_key
 from bench.instance_builder import known_instances
 from bench.job import run_config
 from bpr.errors import BprInputError, unknown
@@ -98,6 +98,19 @@ def check_instance_args(argv: list[str]) -> None:
                     sys.exit(2)
 
 
+def check_appended_keys(argv: list[str]) -> None:
+    """``+key=value`` (Hydra's hint after a misspelt key) may only set a key the typed config has or an open
+    one (``instance.*``, a dict such as ``calibration.delay_s``): a typo must not run silently with defaults."""
+    for arg in argv:
+        key = arg.partition("=")[0]
+        if key.startswith("+") and not key.lstrip("+").startswith("hydra."):
+            bad = unknown_key(key.lstrip("+"))
+            if bad is not None:
+                print(f"error: {key}: '{bad}' is not a setting of bench/run.py (see conf/config.yaml and "
+                      "bench/config.py)", file=sys.stderr)
+                sys.exit(2)
+
+
 def check_output_dirs(argv: list[str]) -> None:
     """A run or sweep directory given on the command line must be a directory we can write (Hydra would
     fail with a traceback while making it)."""
@@ -114,6 +127,7 @@ def check_output_dirs(argv: list[str]) -> None:
 def cli() -> None:
     """The ``bpr-bench`` console command (the same as ``python bench/run.py``)."""
     check_instance_args(sys.argv[1:])
+    check_appended_keys(sys.argv[1:])
     check_output_dirs(sys.argv[1:])
     try:
         main()

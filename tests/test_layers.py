@@ -41,3 +41,9 @@ def test_the_domain_imports_no_config_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_no_script_directory_module_shadows_the_standard_library():
+    """``python bench/run.py`` puts bench/ first on sys.path: a bench/numbers.py would replace ``numbers``."""
+    shadows = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem in sys.stdlib_module_names)
+    assert shadows == []

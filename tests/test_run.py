@@ -98,6 +98,16 @@ def test_structured_config_rejects_misspelt_keys_and_wrong_types():
             compose_with(bad)
 
 
+def test_appended_keys_must_exist_unless_their_node_is_open():
+    from bench.config import unknown_key
+
+    assert unknown_key("seeed") == "seeed" and unknown_key("algorithm.lns.sed") == "algorithm.lns.sed"
+    assert unknown_key("algorithm.nosuch.x") == "algorithm.nosuch"
+    for fine in ("seed", "solver.time_limit", "algorithm.lns.time_limit", "instance.anything",
+                 "calibration.delay_s.petals"):
+        assert unknown_key(fine) is None, fine
+
+
 @pytest.mark.parametrize("option, name", [("highs", "highs"), ("cbc", "cbc"), ("glpk", "glpk"),
                                           ("gurobi", "gurobi_direct")])
 def test_every_solver_option_composes(option, name):
@@ -213,6 +223,8 @@ def test_instance_file_option(tmp_path):
     (["solver.time_limt=3"], "time_limt"),
     (["algorithm.cg_bprr.colour=1"], "colour"),
     (["algorithm.petals.attn_cache_tokens=many"], "attn_cache_tokens"),
+    (["+seeed=1"], "'seeed' is not a setting"),
+    (["++solver.time_limt=3"], "'solver.time_limt' is not a setting"),
     (["instance=abovenet", "instance.clients=0"], "clients: must be >= 1, got 0"),
 ])
 def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):

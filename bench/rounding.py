@@ -1,0 +1,29 @@
+"""Numbers rounded for people (console, logs, markdown): never ``-0.0 %`` and never ``nan``; JSON, CSV and
+parquet keep full precision."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Optional
+
+
+def missing(x: Any) -> bool:
+    return x is None or isinstance(x, float) and math.isnan(x)
+
+
+def rounded(x: float, spec: str) -> str:
+    """``format(x, spec)`` with a value that rounds to zero written without its sign."""
+    text = format(x, spec)
+    return text if re.search(r"[1-9]", text.split("e")[0]) else text.replace("-", "", 1)
+
+
+def percent(x: Optional[float], digits: int = 1, signed: bool = True, space: str = " ",
+            empty: str = "") -> str:
+    """The fraction ``x`` as a percentage: ``percent(-0.0004) == '0.0 %'``, ``percent(0.123) == '+12.3 %'``."""
+    if missing(x):
+        return empty
+    value = round(100 * x, digits)
+    if value == 0:
+        return f"{0:.{digits}f}{space}%"
+    return f"{value:{'+' if signed else ''}.{digits}f}{space}%"
