@@ -133,8 +133,11 @@ class CollectCallback(Callback):
     failed: list[str] = []
 
     def on_multirun_start(self, config, **kwargs) -> None:
-        sweep.start(Path(config.hydra.sweep.dir))
+        n_jobs = sweep.count_jobs(dict(config.hydra.sweeper.get("params") or {}), list(config.hydra.overrides.task))
+        sweep.start(Path(config.hydra.sweep.dir), n_jobs)
         provenance.write(Path(config.hydra.sweep.dir))
+        print(f"sweep of {n_jobs if n_jobs is not None else 'the'} jobs into {config.hydra.sweep.dir}; one line "
+              "per finished job (verbose=true: each job's table)")
 
     def on_multirun_end(self, config, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)

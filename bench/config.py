@@ -61,6 +61,8 @@ class RunConf:
     runs: int = 1                               # online: Monte-Carlo repetitions (arrival seeds seed..seed+runs-1)
     retry_backoff: bool = True                  # online: PETALS client retry instants
     resume: bool = False                        # skip a job whose directory already has a successful result
+    verbose: Optional[bool] = None              # each job's table on the console (null: single runs yes, sweeps no)
+    figures: Optional[bool] = None              # online: each job's figures (null: single runs yes, sweeps no)
 
 
 def path_safe(name: Any) -> str:

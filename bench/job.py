@@ -92,8 +92,8 @@ def instance_settings(cfg: dict[str, Any]) -> dict[str, Any]:
             "calibration": dict(cfg.get("calibration") or {"name": "none"})}
 
 
-def run_config(cfg: dict[str, Any], out_dir: Path) -> JobResult:
-    """The main job for a composed config."""
+def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> JobResult:
+    """The main job for a composed config (``figures_too``: an online job draws its figures)."""
     spec = calibration_of(cfg)
     solver = SolverSettings.of(cfg["solver"])
     algorithms = plan(cfg, spec, solver)
@@ -112,8 +112,9 @@ def run_config(cfg: dict[str, Any], out_dir: Path) -> JobResult:
         df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given, spec, workload)
         write_table(trace, out_dir, "trace", csv=False)
         w, per_algorithm = inst.workload, summary(df)
-        figures.online(per_algorithm, trace, out_dir,
-                       f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)")
+        if figures_too:
+            figures.online(per_algorithm, trace, out_dir,
+                           f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)")
         write_table(df, out_dir)
         return JobResult(inst, df, "online", per_algorithm)
     df = run_offline(inst, algorithms, ctx, out_dir, given)

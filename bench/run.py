@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from bench import console, provenance, sweep
-from bench.collect import STARTED, CollectCallback, error_payload, finished, ok_payload, write_result
+from bench.collect import STARTED, CollectCallback, error_payload, finished, identity, ok_payload, write_result
 from bench.config import register, unknown_key
 from bench.instance_builder import known_instances
 from bench.job import run_config
@@ -47,11 +48,15 @@ def main(cfg: DictConfig) -> None:
     sweeping = hc.mode == RunMode.MULTIRUN
     job = {"num": hc.job.num if sweeping else 0, "overrides": list(hc.overrides.task),
            "launch": sweep.current_launch(Path(hc.sweep.dir)) if sweeping else None}
+    sweep_dir, what = Path(hc.sweep.dir), " ".join(identity(job["overrides"])) or "(no overrides)"
+    started = time.perf_counter()
     done = finished(out_dir, job["overrides"]) if cfg.resume else None
     if done is not None:
         if sweeping:  # part of this launch too: its result is gathered with the others
             write_result(out_dir, {**done, "job": {**done["job"], "launch": job["launch"]}})
-        print(f"skipped (resume): {out_dir} already has this job's result")
+            print(sweep.job_done(sweep_dir, job["num"], "skipped (resume)", 0, what))
+        else:
+            print(f"skipped (resume): {out_dir} already has this job's result")
         return
     if sweeping:  # until the result replaces it: a job killed from here on is an error row, not a lost one
         write_result(out_dir, error_payload(job, STARTED))
@@ -59,27 +64,33 @@ def main(cfg: DictConfig) -> None:
         provenance.write(out_dir)
     log.info("job %s: overrides %s", job["num"], " ".join(job["overrides"]) or "(none)")
     try:
-        job_result = run_config(OmegaConf.to_container(cfg), out_dir)
+        job_result = run_config(OmegaConf.to_container(cfg), out_dir,
+                                figures_too=cfg.figures if cfg.figures is not None else not sweeping)
     except BprInputError as err:
         log.error("bad input: %s", err)
         write_result(out_dir, error_payload(job, str(err)))
-        print(f"error: {err}", file=sys.stderr)
         if not sweeping:
+            print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
+        print(sweep.job_done(sweep_dir, job["num"], "failed", time.perf_counter() - started, f"{what}: {err}"))
         return
     except Exception as err:  # a crash in one job of a sweep is that job's row; alone it is a crash
         log.exception("job failed")
         write_result(out_dir, error_payload(job, "".join(traceback.format_exception_only(err)).strip()))
         if not sweeping:
             raise
-        print(f"job {job['num']} failed: {err}", file=sys.stderr)
+        print(sweep.job_done(sweep_dir, job["num"], "failed", time.perf_counter() - started, f"{what}: {err}"))
         return
     write_result(out_dir, ok_payload(job, job_result.table))
     text = f"{console.header(job_result, cfg.seed, cfg.runs)}\n{console.body(job_result)}"
-    print(text)
     log.info("%s", text)
-    print(console.written(out_dir))
     broken = sorted(set(job_result.table.algorithm[job_result.table.status.map(failed)]))
+    if cfg.verbose or cfg.verbose is None and not sweeping:
+        print(text)
+        print(console.written(out_dir))
+    if sweeping:
+        status = f"ok, {', '.join(broken)} failed" if broken else "ok"
+        print(sweep.job_done(sweep_dir, job["num"], status, time.perf_counter() - started, what))
     if broken and not sweeping:  # the other rows are written; the job still says it did not all work
         print(f"error: {', '.join(broken)} failed (see the message column and {out_dir / 'run.log'})",
               file=sys.stderr)

@@ -6,11 +6,14 @@
 - Every job records the launch id in its ``result.json`` (a resumed job that is skipped re-records it), so
   the gathered table holds exactly the jobs of the latest launch, whatever an earlier launch left behind.
 - ``finish`` (when the multirun ends) releases the lock.
+- ``launch.json`` also holds the launch's start time and its number of jobs (``count_jobs``), so that each job
+  can say how far the sweep is (``bench/collect.py`` ``progress``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import sys
@@ -23,6 +26,7 @@ from bpr.files import write_json
 
 LOCK = ".sweep.lock"
 LAUNCH = "launch.json"
+DONE = "jobs_done.log"   # one line per finished job: launch id, job number, status (appends are atomic)
 
 
 def _alive(pid: int) -> bool:
@@ -47,7 +51,25 @@ def holder(sweep_dir: Path) -> dict[str, Any] | None:
     return lock
 
 
-def start(sweep_dir: Path) -> str:
+def count_jobs(params: dict[str, Any], task: list[str]) -> int | None:
+    """The number of jobs Hydra's basic sweeper makes of the sweeper's ``params`` and the command line's
+    ``task`` overrides (a command-line key replaces the same key of ``params``): the product of the sizes of
+    the sweep overrides; None when one cannot be counted before it runs (``glob``)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + list(task))
+    sizes = {}
+    for override in parsed:
+        if override.is_sweep_override():
+            if override.value_type is not None and override.value_type.name == "GLOB_CHOICE_SWEEP":
+                return None
+            sizes[override.key_or_group] = len(list(override.sweep_iterator()))
+        else:
+            sizes.pop(override.key_or_group, None)
+    return math.prod(sizes.values())
+
+
+def start(sweep_dir: Path, n_jobs: int | None = None) -> str:
     """Lock the sweep directory for this process and open a new launch; exit 2 if another sweep runs there."""
     sweep_dir = Path(sweep_dir)
     other = holder(sweep_dir)
@@ -59,7 +81,8 @@ def start(sweep_dir: Path) -> str:
     launch = uuid.uuid4().hex
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     write_json(sweep_dir / LOCK, {"pid": os.getpid(), "host": socket.gethostname(), "started": started})
-    write_json(sweep_dir / LAUNCH, {"launch": launch, "started": started, "argv": sys.argv})
+    write_json(sweep_dir / LAUNCH, {"launch": launch, "started": started, "started_epoch": time.time(),
+                                    "n_jobs": n_jobs, "argv": sys.argv})
     return launch
 
 
@@ -70,9 +93,38 @@ def finish(sweep_dir: Path) -> None:
         lock.unlink(missing_ok=True)
 
 
+def launch_info(sweep_dir: Path) -> dict[str, Any]:
+    """The latest launch's ``launch.json`` ({} for a directory made before launches were recorded)."""
+    try:
+        info = json.loads((Path(sweep_dir) / LAUNCH).read_text())
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
 def current_launch(sweep_dir: Path) -> str | None:
     """The latest launch's id, None for a directory made before launches were recorded (or not a sweep)."""
-    try:
-        return str(json.loads((Path(sweep_dir) / LAUNCH).read_text())["launch"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    launch = launch_info(sweep_dir).get("launch")
+    return None if launch is None else str(launch)
+
+
+def job_done(sweep_dir: Path, job_num: int, status: str, seconds: float, what: str) -> str:
+    """Record that job ``job_num`` of the latest launch ended, and say so in one line: which job, how long
+    it took, how many of the launch's jobs are done, the time since the launch and an estimate of the rest
+    (elapsed time per finished job, jobs running in parallel included)."""
+    info = launch_info(sweep_dir)
+    launch = str(info.get("launch"))
+    with open(Path(sweep_dir) / DONE, "a", encoding="utf-8") as f:
+        f.write(f"{launch} {job_num} {status}\n")
+    done = sum(1 for line in (Path(sweep_dir) / DONE).read_text().splitlines() if line.split(" ")[0] == launch)
+    n = info.get("n_jobs")
+    elapsed = time.time() - float(info.get("started_epoch", time.time()))
+    left = f", about {_duration(elapsed / done * (n - done))} left" if n and done < n else ""
+    of = f"{done}/{n}" if n else f"{done}"
+    return f"[{of} done, {_duration(elapsed)}{left}] job {job_num} {status} in {_duration(seconds)}: {what}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}h{rest // 60:02d}m" if h else f"{rest // 60}m{rest % 60:02d}s" if rest >= 60 else f"{rest}s"
