@@ -4,8 +4,8 @@ crashes) come back as a ``Solved`` with a termination, never as an exception; on
 bad input (``require_available``, called before any work).
 
 Every solve can write the solver's own log (``solver.log``, on by default, into the job directory) and,
-with HiGHS, shows its progress (elapsed time, incumbent, dual bound) on the console and records it in
-``Solved.progress``.
+with HiGHS, shows its progress (elapsed time, incumbent, dual bound, gap) on its status line
+(solvers/status_line.py) and records it in ``Solved.progress``.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from pyomo.contrib.solver.common.factory import SolverFactory as ContribFactory
 from pyomo.contrib.solver.common.results import SolutionStatus
 from pyomo.contrib.solver.common.results import TerminationCondition as ContribTC
 from pyomo.opt import TerminationCondition as LegacyTC
-from tqdm import tqdm
 
 from bpr.errors import BprInputError
 from bpr.files import atomic
 from bpr.status import Termination
 from solvers.registry import Context
 from solvers.settings import SolverSettings
+from solvers.status_line import StatusLine
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +107,11 @@ def export(model: pyo.ConcreteModel, path: str) -> str:
     return ""
 
 
-def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int, log: Path | None = None) -> Solved:
-    out = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed, log)
+def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int, log: Path | None = None,
+          status: StatusLine | None = None) -> Solved:
+    status = status or StatusLine(s.name, show=False)
+    status.phase(f"loading into {s.name}")
+    out = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed, log, status)
     logger.info("%s: %s (%s), incumbent %s, bound %s, load %.1f s, solve %.1f s%s", s.name, out.termination,
                 out.raw_status, out.incumbent, out.bound, out.load_s, out.solve_s, f", log {log}" if log else "")
     return out
@@ -123,7 +126,7 @@ def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
 
 
 def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int,
-                   log_file: Path | None) -> Solved:
+                   log_file: Path | None, status: StatusLine) -> Solved:
     opt = ContribFactory(s.name)
     options = dict(s.options)
     highs = s.name == "highs"
@@ -140,10 +143,12 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
         opt.set_instance(model)
         load_s = time.perf_counter() - tick
         accepted = _highs_start(opt, model) if warm and highs else None
+        status.phase(f"loaded in {load_s:.1f} s; solving (time limit {s.time_limit:g} s)")
         with ExitStack() as stack:
             tee = [stack.enter_context(open(log_file, "w", buffering=1))] if log_file else []  # readable meanwhile
             if highs:
-                _watch(opt, s, progress, stack)
+                _watch(opt, progress, stack, status)
+            stack.enter_context(status.solving())
             res = opt.solve(model, time_limit=s.time_limit, rel_gap=s.rel_gap, threads=s.threads,
                             solver_options=options, tee=tee, load_solutions=False,
                             raise_exception_on_nonoptimal_result=False)
@@ -165,21 +170,19 @@ def _solve_contrib(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed
                   getattr(res.extra_info, "mip_node_count", None), accepted, progress)
 
 
-def _watch(opt: Any, s: SolverSettings, progress: list, stack: ExitStack) -> None:
-    """Record (elapsed, incumbent, bound) at every HiGHS MIP log line; show it when ``s.progress``."""
+def _watch(opt: Any, progress: list, stack: ExitStack, status: StatusLine) -> None:
+    """Record (elapsed, incumbent, bound) at every HiGHS MIP log line and show it on the status line."""
     h, _ = highs_internals(opt)
-    bar = stack.enter_context(tqdm(total=round(s.time_limit), unit="s", desc="MILP", leave=False,
-                                   disable=None if s.progress else True))
 
     def on_log(event: Any) -> None:
         out = event.data_out
         point = (float(out.running_time), _finite(out.mip_primal_bound), _finite(out.mip_dual_bound))
         progress.append(point)
-        bar.n = min(round(point[0]), bar.total)
-        bar.set_postfix(incumbent=point[1], bound=point[2], refresh=True)
+        status.mip(*point)
 
     h.cbMipLogging.subscribe(on_log)
     stack.callback(h.cbMipLogging.unsubscribe, on_log)
+
 
 
 def _finite(x: float | None) -> float | None:
@@ -209,7 +212,8 @@ def _known_option_names() -> dict[str, dict[str, str]]:
 
 
 def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int,
-                  log_file: Path | None) -> Solved:
+                  log_file: Path | None, status: StatusLine) -> Solved:
+    """A classic Pyomo solver: one call (load and solve are not apart); the status line shows the phase."""
     opt = pyo.SolverFactory(s.name)
     names = s.option_names or _known_option_names().get(s.name, {})
     options = dict(s.options)
@@ -222,7 +226,8 @@ def _solve_legacy(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed:
         kwargs["logfile"] = str(log_file)
     tick = time.perf_counter()
     try:
-        res = opt.solve(model, options=options, load_solutions=False, **kwargs)
+        with status.solving():
+            res = opt.solve(model, options=options, load_solutions=False, **kwargs)
     except Exception as err:  # a solver crash is a result, not a crash of the benchmark
         return Solved.failed(err, 0.0, time.perf_counter() - tick)
     solve_s = time.perf_counter() - tick

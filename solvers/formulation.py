@@ -28,6 +28,7 @@ from bpr.solution import Solution, build, no_solution
 from bpr.status import Outcome, Termination
 from solvers import backend
 from solvers.registry import Context, Skipped
+from solvers.status_line import StatusLine, num
 
 
 @dataclass(frozen=True)
@@ -69,19 +70,25 @@ def solve_model(f: Formulation, ctx: Context, relax: bool = False, log_name: str
     if refused:
         raise Skipped(refused)
     backend.require_available(s.name)
+    status = StatusLine(log_name or f.name, show=s.progress)
+    status.phase(f"building {'the LP relaxation of ' if relax else ''}{size.variables:,} variables")
     tick = time.perf_counter()
     model = f.build()
     if relax:
         pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
     build_s = time.perf_counter() - tick
+    status.phase(f"built in {build_s:.1f} s")
     warning = backend.export(model, s.export) if s.export else ""
     start = f.warm_start(model, ctx) if s.warm_start and not relax else None
-    out = backend.solve(model, s, start is not None, ctx.seed, backend.log_path(ctx, log_name or f.name))
+    out = backend.solve(model, s, start is not None, ctx.seed, backend.log_path(ctx, log_name or f.name), status)
     per = _per_token(f.scale)
     incumbent, bound = per(out.incumbent), per(out.bound)
+    g = gap(incumbent, bound)
+    status.done(f"{out.termination} after {out.solve_s:.1f} s: per-token incumbent {num(incumbent)} s, bound "
+                f"{num(bound)} s" + ("" if g is None else f", gap {100 * max(g, 0.0):.2f} %"))
     return SolverReport(
         termination=out.termination, raw_status=out.raw_status, has_solution=out.has_solution,
-        incumbent_s=incumbent, dual_bound_s=bound, gap=gap(incumbent, bound), nodes=out.nodes,
+        incumbent_s=incumbent, dual_bound_s=bound, gap=g, nodes=out.nodes,
         variables=size.variables, constraints=model.nconstraints(), build_s=build_s, load_s=out.load_s,
         solve_s=out.solve_s, warm_start_from=start, warm_start_accepted=out.warm_start_accepted, warning=warning,
         progress=[(t, per(inc), per(dual)) for t, inc, dual in out.progress]), model

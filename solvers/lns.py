@@ -44,6 +44,7 @@ from solvers.formulation import solve_model
 from solvers.optimal_routing import route
 from solvers.registry import Context, Kind, Skipped, algorithm
 from solvers.starts import Start, graded, heuristic_starts, windows
+from solvers.status_line import StatusLine
 
 NAME = "lns"
 RULES = ("slowest", "loaded", "chains", "random")
@@ -250,6 +251,8 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
     start = first_start(inst, ctx)
     if start is None:
         return Outcome(None, SolverReport(Termination.INFEASIBLE, "no heuristic gives a feasible start"), {})
+    status = StatusLine(NAME, show=ctx.solver.progress)
+    status.phase(f"start from {start.name}: {start.cost:.6g} s per token")
     scales = opts.scales(inst.n_servers, max(window_caps(inst)))
     search = Search(inst, opts, ctx, start, tick, np.random.default_rng(ctx.seed), scales)
     search.progress.append((search.elapsed, start.cost, None))
@@ -276,7 +279,10 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
             search.failed += 1
             if search.failed >= len(rules) and not search.grow():   # a round found nothing: look wider
                 break
+        status.update(f"{done} neighbourhoods, {improvements} improvements: best {search.best.cost:.6g} s")
     search.progress.append((search.elapsed, search.best.cost, None))
+    status.done(f"{'time limit' if stopped else 'done'} after {done} neighbourhoods, {improvements} improvements: "
+                f"best {search.best.cost:.6g} s per token (start {start.cost:.6g} s)")
     report = SolverReport(Termination.TIME_LIMIT if stopped else Termination.SOLVED,
                           f"{done} neighbourhoods, {improvements} improvements", True, search.best.cost,
                           nodes=int(search.sums["nodes"]), build_s=search.sums["build_s"],

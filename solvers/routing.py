@@ -16,7 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bpr.hop_graph import DST, StaticRoute, cheapest_by_position, cheapest_route, entries, unique_cheapest_route
+from bpr.hop_graph import (
+    DST,
+    StaticRoute,
+    cheapest_by_position,
+    cheapest_route,
+    entries,
+    unique_cheapest_route,
+)
 from bpr.online import State
 from bpr.perf import link_cost
 from solvers.petals import min_latency_cost

@@ -16,8 +16,9 @@ from bpr.limits import MAX_SECONDS
 class SolverSettings:
     """Solver choice and limits. ``option_names`` maps time_limit, rel_gap, threads and seed to a classic
     Pyomo solver's own option names (default: solvers/option_names.yaml). ``log`` writes the solver's
-    own log into the job directory (``solver_logs/<algorithm>.log``); ``progress`` shows elapsed time,
-    incumbent and bound of a running MILP on the console."""
+    own log into the job directory (``solver_logs/<algorithm>.log``); ``progress`` shows each phase (build,
+    load, solve) with its elapsed time and, while a MIP runs, incumbent, bound and gap: one line rewritten in
+    place on a terminal, and lines in the job's run.log either way (solvers/status_line.py)."""
 
     name: str = "highs"
     time_limit: float = 60.0

@@ -28,7 +28,9 @@ def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -
     from the large-neighbourhood search's solution with ``lns_s``)."""
     if not opts.lns_s:
         return solve_solution(ExactFormulation(inst, opts, NAME), inst, ctx)
-    from solvers import lns  # the search is built on this package's model: imported when asked for
+    from solvers import (
+        lns,  # the search is built on this package's model: imported when asked for
+    )
 
     tick = time.perf_counter()
     budget = min(opts.lns_s, ctx.solver.time_limit)

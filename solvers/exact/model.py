@@ -16,7 +16,13 @@ from bpr.limits import MAX_SECONDS
 from bpr.perf import Placement, window_caps
 from solvers.exact import constraints as con
 from solvers.exact.objective import define_cost
-from solvers.exact.variables import Allowed, Windows, count_windows, define_variables, identical_groups
+from solvers.exact.variables import (
+    Allowed,
+    Windows,
+    count_windows,
+    define_variables,
+    identical_groups,
+)
 from solvers.formulation import Size
 from solvers.registry import Context
 from solvers.starts import Start, heuristic_starts
