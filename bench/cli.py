@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from bench.instance_builder import make_instance
+from bench.instance_names import known_instances
 from bench.options import make_options
 from bpr import instance as instance_io
 from bpr import solution as solution_io
@@ -52,6 +52,8 @@ def _overrides(pairs: list[str], flag: str = "--set") -> dict[str, Any]:
 
 
 def cmd_instance(args: argparse.Namespace) -> int:
+    from bench.instance_builder import make_instance  # pandas and Hydra: only this command needs them
+
     check_writable(args.out)
     inst = make_instance(args.name, args.seed, _overrides(args.set))
     inst.save(args.out)
@@ -100,7 +102,10 @@ def cmd_algorithms(args: argparse.Namespace) -> int:
     declared one whose module cannot be imported, with the reason."""
     listing: dict[str, Any] = {
         mode: [{"name": a.name, "kind": str(a.kind), "uses_solver": a.uses_solver, "summary": a.summary,
-                "options": dataclasses.asdict(a.options()), "columns": list(a.columns)}
+                "options": dataclasses.asdict(a.options()),
+                "option_docs": {d.name: {"type": d.type, "default": d.default, "meaning": d.meaning}
+                                for d in registry.option_docs(a.options)},
+                "columns": list(a.columns)}
                for a in registry.algorithms(mode).values()] for mode in ("offline", "online")}
     listing["unavailable"] = [dataclasses.asdict(u) for u in registry.unavailable()]
     _emit(listing)
@@ -129,11 +134,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0 if ev.feasible else 1
 
 
+DESCRIPTION = "Build instances, run any registered algorithm, check and evaluate solutions (docs/formats.md §3)."
+EPILOG = """\
+Every command prints JSON on stdout. Exit status: 0 success, 1 the solution is infeasible or the algorithm
+found none, 2 bad input (one line on stderr that names the problem).
+
+examples:
+  bpr instance bellcanada --seed 0 --out inst.json
+  bpr solve inst.json --algorithm cg_bprr --out sol.json
+  bpr check inst.json sol.json
+  bpr algorithms                 every algorithm with its options (type, default, meaning)
+
+Sweeps, reports and the library: bpr-bench (python bench/run.py), see README."""
+
+
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="bpr", description=__doc__.splitlines()[0])
+    p = _Parser(prog="bpr", description=DESCRIPTION, epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     q = sub.add_parser("instance", help="generate a named scenario (docs/model.md §1.2) into an instance file")
-    q.add_argument("name")
+    q.add_argument("name", help=f"a named instance: {', '.join(known_instances())}")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="scenario parameter, e.g. servers=30, a100_fraction=0.5, workload.l_out=64")
@@ -141,7 +161,7 @@ def parser() -> argparse.ArgumentParser:
     q.set_defaults(run=cmd_instance)
     q = sub.add_parser("solve", help="run an algorithm, check and evaluate its solution, write it")
     q.add_argument("instance")
-    q.add_argument("--algorithm", required=True)
+    q.add_argument("--algorithm", required=True, help="a registered offline algorithm (bpr algorithms)")
     q.add_argument("--time-limit", type=float, default=None, help="seconds, for algorithms that use a solver")
     q.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="an option the algorithm declares (bpr algorithms lists them)")

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 from hydra.utils import get_method
 from omegaconf import OmegaConf
 
+from bench.instance_names import known_instances
 from bench.options import typed
 from bench.workloads import Workload, resolve
 from bpr import instance as instance_io
@@ -28,12 +29,6 @@ from solvers.design_load import choose_R
 DEFAULT_MODEL = "bloom-176b"
 LIBRARY_INSTANCES = DATA_DIR / "library" / "instances"
 LIBRARY_PREFIX = "library:"
-
-
-def known_instances() -> list[str]:
-    """Every ``conf/instance`` entry, nested groups by their path (``chains/gabriel-10-0.1``)."""
-    root = CONF_DIR / "instance"
-    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
 
 
 def instance_spec(name: str) -> dict[str, Any]:

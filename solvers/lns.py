@@ -56,8 +56,8 @@ IMPROVEMENT_RTOL = 1e-9
 class Options:
     time_limit: Optional[float] = None   # seconds for the whole search; None: solver.time_limit
     iterations: int = 1000               # neighbourhoods at most
-    free: int = 2                        # servers a neighbourhood frees at first ...
-    max_free: int = 8                    # ... and at most
+    free: int = 2                        # servers a neighbourhood frees at first (more when a round fails)
+    max_free: int = 8                    # servers a neighbourhood frees at most
     band: int = 8                        # a freed window moves each end by this many blocks at first (0: anywhere)
     sub_time_limit: float = 20.0         # seconds at most per neighbourhood solve
     rules: str = ",".join(RULES)         # the rules, taken in turn

@@ -27,8 +27,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import inspect
+import io
 import logging
+import textwrap
 import time
+import tokenize
+import types
+import typing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -218,6 +224,40 @@ def unavailable() -> list[Unavailable]:
     algorithms("offline")
     return [Unavailable(name or "?", mode or "?", module, _FAILED[module])
             for module, decls in declarations().items() if module in _FAILED for name, mode in decls]
+
+
+@dataclass(frozen=True)
+class OptionDoc:
+    """One option of an algorithm as users read it (``bpr algorithms``)."""
+
+    name: str
+    type: str
+    default: Any
+    meaning: str
+
+
+def option_docs(cls: type) -> list[OptionDoc]:
+    """The fields of an options dataclass with their type, default and meaning: the comment on the field's
+    line in its source (docs/contributing.md asks for one per option; empty when there is none)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):   # defined where there is no source (an interactive session)
+        source = ""
+    comments = {tok.start[0]: tok.string.lstrip("# ").strip()
+                for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
+    lines = {node.target.id: node.lineno for node in ast.walk(ast.parse(source))
+             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
+    default = cls()
+    hints = typing.get_type_hints(cls)
+    return [OptionDoc(f.name, _type_name(hints.get(f.name, f.type)), getattr(default, f.name),
+                      comments.get(lines.get(f.name, -1), "")) for f in dataclasses.fields(cls)]
+
+
+def _type_name(tp: Any) -> str:
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
+        return f"{_type_name(args[0])} or null"
+    return getattr(tp, "__name__", str(tp).replace("typing.", ""))
 
 
 def option_classes() -> dict[str, type]:

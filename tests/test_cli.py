@@ -122,7 +122,22 @@ def test_algorithms_lists_the_registry():
     offline = {a["name"]: a for a in listing["offline"]}
     assert {"cg_bprr", "petals", "milp", "lower_bounds"} <= set(offline)
     assert offline["cg_bprr"]["options"] == {"design_R": None} and "guarantee_s" in offline["cg_bprr"]["columns"]
+    assert offline["cg_bprr"]["option_docs"]["design_R"]["type"] == "int or null"
+    # every option of every algorithm says what it is (docs/contributing.md: a comment on the field's line)
+    for a in listing["offline"] + listing["online"]:
+        assert set(a["option_docs"]) == set(a["options"])
+        for name, doc in a["option_docs"].items():
+            assert doc["meaning"] and doc["default"] == a["options"][name], (a["name"], name)
     assert {"proposed", "petals"} <= {a["name"] for a in listing["online"]} and listing["unavailable"] == []
+
+
+@pytest.mark.registry
+def test_help_is_plain_text_and_names_the_instances():
+    from bench.instance_names import known_instances
+
+    top, inst = bpr("--help").stdout, bpr("instance", "--help").stdout
+    assert "``" not in top and "Exit status" in top and "bpr solve" in top
+    assert all(name in " ".join(inst.split()) for name in known_instances())
 
 
 def test_a_reader_that_stops_early_gets_no_traceback():

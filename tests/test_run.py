@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from bench.config import register
-from bench.instance_builder import known_instances
+from bench.instance_names import known_instances
 from bench.job import default_names, plan
 from solvers import registry
 from solvers.settings import SolverSettings

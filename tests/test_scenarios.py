@@ -6,7 +6,8 @@ import networkx as nx
 import pytest
 import topohub
 
-from bench.instance_builder import known_instances, make_instance, scenario
+from bench.instance_builder import make_instance, scenario
+from bench.instance_names import known_instances
 from bpr.errors import BprInputError
 from solvers.design_load import ROBUST, choose_R, design_R, r_max, single_request_time
 
