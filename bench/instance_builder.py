@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 from hydra.utils import get_method
 from omegaconf import OmegaConf
 
+from bench.configs import CONF_DIR
 from bench.instance_names import known_instances
 from bench.options import typed
 from bench.workloads import Workload, resolve
@@ -22,7 +23,7 @@ from bpr.errors import BprInputError, unknown
 from bpr.fields import integer
 from bpr.instance import Instance
 from bpr.limits import MAX_R, MAX_SEED
-from bpr.paths import CONF_DIR, DATA_DIR
+from bpr.paths import DATA_DIR
 from bpr.scenarios import Scenario, WorkloadParams
 from solvers.design_load import choose_R
 

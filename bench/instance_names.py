@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bpr.paths import CONF_DIR
+from bench.configs import CONF_DIR
 
 
 def known_instances() -> list[str]:

@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from bench import figures, instance_builder, workloads
+from bench.configs import CONF_DIR
 from bench.online import run_measures, simulate_runs, summary
 from bench.options import make_options
 from bench.results import bound_rows, head, solution_row, table, write_table
@@ -21,7 +22,6 @@ from bpr.calibration import CalibrationSpec
 from bpr.errors import BprInputError
 from bpr.grading import grade
 from bpr.instance import Instance
-from bpr.paths import CONF_DIR
 from bpr.status import Outcome
 from solvers import registry
 from solvers.registry import Algorithm, Context, Kind

@@ -26,11 +26,11 @@ from omegaconf import DictConfig, OmegaConf
 from bench import console, provenance, sweep
 from bench.collect import STARTED, CollectCallback, error_payload, finished, identity, ok_payload, write_result
 from bench.config import register, unknown_key
+from bench.configs import CONF_DIR
 from bench.instance_names import known_instances
 from bench.job import run_config
 from bpr.errors import BprInputError, unknown
 from bpr.files import check_writable
-from bpr.paths import CONF_DIR
 from bpr.status import failed
 
 log = logging.getLogger("bench.run")

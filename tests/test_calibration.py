@@ -10,11 +10,11 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from bench.config import register
+from bench.configs import CONF_DIR
 from bench.instance_builder import make_instance
 from bench.job import calibration_of, run_config
 from bpr.calibration import Calibration, calibration
 from bpr.errors import BprInputError
-from bpr.paths import CONF_DIR
 from bpr.perf import Placement, first_token_time
 from bpr.simulator import Arrivals, poisson_arrivals, simulate
 from solvers import registry

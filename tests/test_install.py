@@ -1,6 +1,6 @@
 """Installed as users install it: a wheel of the checkout in a fresh virtual environment, run from another
 directory through its console commands, writes the same table as ``python bench/run.py`` with the commit,
-host, CPU and versions in every row (conf/ and instances/ ship as package data)."""
+host, CPU and versions in every row (conf/ and instances/ ship as the package data bench.conf and bpr.data)."""
 
 from __future__ import annotations
 
@@ -39,10 +39,16 @@ def venv(tmp_path_factory):
 def test_the_wheel_is_what_runs(venv):
     env, site = venv
     out = subprocess.run([str(env / "bin" / "python"), "-c",
-                          "import bpr, solvers, bench, conf, instances; print(bpr.__file__, conf.__file__)"],
+                          "import bpr, solvers, bench, bench.conf, bpr.data; from bench.configs import CONF_DIR; "
+                          "from bpr.paths import DATA_DIR; print(bpr.__file__, CONF_DIR, DATA_DIR)"],
                          capture_output=True, text=True, cwd="/")
     assert out.returncode == 0, out.stderr
     assert all(str(site) in path for path in out.stdout.split())
+    # no generic top-level names (conf, instances) in the user's environment
+    top = subprocess.run([str(env / "bin" / "python"), "-c", "import importlib.util as u; "
+                          "print([m for m in ('conf', 'instances') if u.find_spec(m)])"],
+                         capture_output=True, text=True, cwd="/")
+    assert top.stdout.strip() == "[]"
 
 
 def test_console_commands_from_another_directory_give_the_same_table(venv, tmp_path):
