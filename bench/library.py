@@ -6,6 +6,7 @@ bounds, re-checked by the one checker and evaluator, as MIPLIB keeps its solutio
     python bench/library.py check             # every solution file passes the checker and costs what the table says
     python bench/library.py golden            # record every heuristic's cost on the library (regression tests)
     python bench/library.py gaps              # every heuristic's true gap (or gap to the bound), by tier
+    python bench/library.py page [--out F]    # library.html: the table, gaps and every best known solution
 
 Exit 0 on success, 2 with one line per problem (naming the instance) when the table or a sweep is wrong;
 nothing is merged then.
@@ -284,6 +285,41 @@ def heuristic_gaps(golden: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
         mean_gap=("gap", "mean"), max_gap=("gap", "max")).reset_index()
 
 
+def page(out: Path) -> Path:
+    """The library as one interactive page (bench/report_html.py): every instance with its best known
+    solution, best bound, gap, status and where each came from; the heuristics' gaps by tier; a folding
+    section per instance with its best known solution drawn."""
+    from bench import report_html as html
+
+    table = load_table()
+    entries = catalog()
+    shown = table.assign(tier=[tier(entries.get(n, {})) for n in table.name])
+    gaps = heuristic_gaps(pd.read_csv(GOLDEN), table) if GOLDEN.exists() else pd.DataFrame()
+    fig = html.px.bar(shown.sort_values("gap"), x="name", y="gap", color="status", hover_data=list(shown.columns),
+                      labels={"gap": "gap (best known - best bound) / best known", "name": "instance"},
+                      title="Gap of every library instance between its best known solution and its best bound")
+    fig.update_yaxes(tickformat=".0%")
+    sections = [html.Section("table", "Instances", "best_known_s: the best solution found (its file re-checked by "
+                             "the checker and evaluator; `algorithm`, `solver`, `time_limit` and `commit` say how); "
+                             "best_bound_s: the best lower bound (`bound_from`); status optimal where the gap is at "
+                             f"most {OPTIMAL_GAP:g}.", [html.table(shown), html.plot(fig)])]
+    if len(gaps):
+        sections.append(html.Section("gaps", "Heuristics' gaps by tier", "Against the optimum where certified, "
+                                     "else against the best bound (an upper bound on the true gap); golden.csv.",
+                                     [html.table(gaps)]))
+    blocks = []
+    for row in table.itertuples():
+        sol = LIBRARY / str(row.solution) if isinstance(row.solution, str) else None
+        parts = html.solution_blocks(instance_path(row.name), sol, str(row.algorithm)) if sol else []
+        if parts:
+            blocks.append(f"<details><summary>{row.name}: {row.status}, best known {row.best_known_s:.6g} s "
+                          f"({row.algorithm})</summary>{''.join(parts)}</details>")
+    sections.append(html.Section("solutions", "Best known solutions", blocks=blocks))
+    intro = (f"{len(table)} instances, {int((table.status == 'optimal').sum())} certified optimal. Every number "
+             "was computed or re-checked by the suite (docs/library.md).")
+    return html.render(out, "BPR-Bench certified library", intro, provenance(), sections)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python bench/library.py", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -292,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("golden")
     sub.add_parser("gaps")
     sub.add_parser("update").add_argument("sweep_dir", type=Path)
+    sub.add_parser("page").add_argument("--out", type=Path, default=Path("library.html"))
     args = p.parse_args(argv)
     changes: list[str] = []
     if args.command == "freeze":
@@ -301,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "golden":
         atomic(GOLDEN, lambda tmp: golden_rows().to_csv(tmp, index=False, float_format="%.17g"))
         problems = []
+    elif args.command == "page":
+        print(page(args.out))
+        return 0
     elif args.command == "gaps":
         gaps = heuristic_gaps(pd.read_csv(GOLDEN), load_table())
         print(markdown(gaps, ".2%") if len(gaps) else "no golden rows")

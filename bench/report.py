@@ -1,4 +1,5 @@
-"""``python bench/report.py DIR`` writes DIR/report.md and DIR/figures/*.png from a run or sweep directory.
+"""``python bench/report.py DIR`` writes DIR/report.md, DIR/figures/*.png and DIR/report.html (the same
+findings as one self-contained interactive page, bench/report_html.py) from a run or sweep directory.
 
 What it says, and how it can be trusted:
 - per algorithm and cell, the counts of feasible / infeasible / no solution / error outcomes, and means,
@@ -32,6 +33,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
+from bench.report_html import Findings, page  # noqa: E402
 from bench.rounding import rounded  # noqa: E402
 from bpr.files import write_text  # noqa: E402
 
@@ -160,10 +162,13 @@ def library_gaps(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def performance_profile(values: pd.DataFrame, measure: str) -> pd.DataFrame:
-    """Dolan-More: per instance the ratio of each algorithm's measure to the best one (inf when it has no
-    feasible value); returns one column of ratios per algorithm, one row per instance."""
-    pivot = values.pivot_table(index="instance", columns="algorithm", values=measure, aggfunc="min")
+def performance_profile(values: pd.DataFrame, measure: str, settings: list[str] = ()) -> pd.DataFrame:
+    """Dolan-More: per problem (an instance with one value of each of ``settings``, the settings that vary
+    within a scenario, so that no two settings are merged) the ratio of each algorithm's measure to the best
+    one (inf when it has no feasible value); one column of ratios per algorithm, one row per problem."""
+    key = values[["instance", *settings]].astype(str).agg(" | ".join, axis=1)
+    pivot = values.assign(problem=key).pivot_table(index="problem", columns="algorithm", values=measure,
+                                                   aggfunc="min")
     return pivot.div(pivot.min(axis=1), axis=0).fillna(np.inf)
 
 
@@ -178,24 +183,16 @@ def markdown(df: pd.DataFrame, floats: str = ".4g") -> str:
     return "\n".join(lines)
 
 
-def figures(df: pd.DataFrame, table: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
+def figures(f: Findings, fig_dir: Path) -> list[Path]:
     fig_dir.mkdir(parents=True, exist_ok=True)
     out = []
-    if table.per_token_s.notna().any():
-        settings = [c for c in cell_columns(df) if c not in ("mode", "scenario") and within_scenario(df, c)]
-        out.append(_by_instance(table, settings, fig_dir / "per_token_by_instance.png"))
-    inner = [c for c in swept_axes(df) + varying_names(df) if within_scenario(df, c)]
-    for axis in [a for a in swept_axes(df) if a in inner]:
-        out.append(_sweep(table, axis, setting_label(axis), [a for a in inner if a != axis],
-                          fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
-    feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
-    if feasible.instance.nunique() > 1 and feasible.algorithm.nunique() > 1:
-        out.append(_profile(performance_profile(feasible, "per_token_s"), "per-token time",
-                            fig_dir / "profile_quality.png"))
-        timed = df[(df.kind == "solution") & df.runtime_counted_s.notna()]
-        out.append(_profile(performance_profile(timed, "runtime_counted_s"), "runtime",
-                            fig_dir / "profile_runtime.png"))
-    out += _convergence(df, fig_dir, run_dir)
+    if f.table.per_token_s.notna().any():
+        out.append(_by_instance(f.table, f.settings, fig_dir / "per_token_by_instance.png"))
+    for axis, label, others in f.sweeps:
+        out.append(_sweep(f.table, axis, label, others, fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
+    for (ratios, what), name in zip(f.profiles, ("profile_quality.png", "profile_runtime.png")):
+        out.append(_profile(ratios, what, fig_dir / name))
+    out += _convergence(f, fig_dir)
     return out
 
 
@@ -283,9 +280,9 @@ def _profile(ratios: pd.DataFrame, what: str, path: Path) -> Path:
         ax.step(ratios_seen, share, where="post", label=alg)
     ax.set_xscale("log")
     ax.set_xlabel(f"ratio r: {what} / best {what} on the instance")
-    ax.set_ylabel("share of instances within r")
+    ax.set_ylabel("share of problems within r")
     ax.set_ylim(0, 1.02)
-    ax.set_title(f"Performance profile, {what} ({len(ratios)} instances)")
+    ax.set_title(f"Performance profile, {what} ({len(ratios)} problems: instance and settings)")
     ax.legend(fontsize=7, loc="lower right")
     return save(fig, path)
 
@@ -344,14 +341,12 @@ def primal_integrals(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _convergence(df: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
+def _convergence(f: Findings, fig_dir: Path) -> list[Path]:
     """Incumbent and dual bound against time for every solution row whose solution file has a progress log
     (the exact models, the large-neighbourhood search)."""
     out = []
-    for _, row in df[df.kind == "solution"].iterrows():
-        progress = _progress(row, run_dir)
-        if progress is None:
-            continue
+    for index, progress in f.progress.items():
+        row = f.df.loc[index]
         t, inc, bnd = progress.T
         fig, ax = plt.subplots(figsize=(6, 3.5))
         ax.step(t, inc, where="post", label="incumbent")
@@ -365,28 +360,50 @@ def _convergence(df: pd.DataFrame, fig_dir: Path, run_dir: Path) -> list[Path]:
     return out
 
 
+def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
+    """Everything the report says, computed once for report.md and report.html."""
+    table = summary(df)
+    errors = df[df.status == "error"] if "status" in df else df.iloc[0:0]
+    online = df[df.kind == "online"] if "kind" in df else df.iloc[0:0]
+    calibrations = sorted(set(online.get("p_calibration_name", pd.Series(dtype=object)).fillna("none")))
+    intro = (f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s). Means over feasible "
+             "outcomes only; the outcome counts stand beside them."
+             + (f" Online rows ran under calibration {', '.join(calibrations)} (docs/simulator.md §3)."
+                if calibrations else ""))
+    inner = [c for c in swept_axes(df) + varying_names(df) if within_scenario(df, c)]
+    sweeps = [(a, setting_label(a), [o for o in inner if o != a]) for a in swept_axes(df) if a in inner]
+    settings = [c for c in cell_columns(df) if c not in ("mode", "scenario") and within_scenario(df, c)]
+    feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
+    profiles = []
+    if len(feasible[["instance", *settings]].drop_duplicates()) > 1 and feasible.algorithm.nunique() > 1:
+        timed = df[(df.kind == "solution") & df.runtime_counted_s.notna()]
+        profiles = [(performance_profile(feasible, "per_token_s", settings), "per-token time"),
+                    (performance_profile(timed, "runtime_counted_s", settings), "runtime")]
+    progress = {i: p for i, row in df[df.kind == "solution"].iterrows()
+                if (p := _progress(row, run_dir)) is not None}
+    return Findings(df=df, table=table, winners=winners(table, cell_columns(df)), runtimes=runtimes(df),
+                    gaps=library_gaps(df) if "instance" in df else pd.DataFrame(),
+                    integrals=primal_integrals(df, run_dir) if "instance" in df else pd.DataFrame(),
+                    errors=errors, settings=settings,
+                    sweeps=sweeps, profiles=profiles, progress=progress, intro=intro)
+
+
 def report(run_dir: Path) -> Path:
+    """Write report.md, figures/ and report.html; returns the path of report.md."""
     df = load(run_dir)
     if df.empty:
         raise SystemExit(f"error: no results in {run_dir}")
-    table = summary(df)
-    cell = cell_columns(df)
-    errors = df[df.status == "error"] if "status" in df else df.iloc[0:0]
-    figs = figures(df, table, run_dir / "figures", run_dir)
+    f = findings(run_dir, df)
+    table, errors = f.table, f.errors
+    figs = figures(f, run_dir / "figures")
     shown = table.drop(columns=["per_token_sd"]) if table.per_token_sd.isna().all() else table
-    online = df[df.kind == "online"] if "kind" in df else df.iloc[0:0]
-    calibrations = sorted(set(online.get("p_calibration_name", pd.Series(dtype=object)).fillna("none")))
-    parts = [f"# BPR-Bench report: {run_dir}", "",
-             f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s). Means over feasible "
-             "outcomes only; the outcome counts stand beside them."
-             + (f" Online rows ran under calibration {', '.join(calibrations)} (docs/simulator.md §3)."
-                if calibrations else ""), "",
+    parts = [f"# BPR-Bench report: {run_dir}", "", f.intro, "",
              "## Results per cell", "", markdown(shown), "",
-             "## Winner per instance cell (cheapest feasible)", "", markdown(winners(table, cell)), "",
+             "## Winner per instance cell (cheapest feasible)", "", markdown(f.winners), "",
              "## Shifted geometric mean of runtimes", "",
              "Shift fitted to the kind: " + ", ".join(f"{k} {v:g} s" for k, v in SHIFTS_S.items())
-             + "; a time-limited solve counts at its limit.", "", markdown(runtimes(df)), ""]
-    gaps = library_gaps(df) if "instance" in df else pd.DataFrame()
+             + "; a time-limited solve counts at its limit.", "", markdown(f.runtimes), ""]
+    gaps = f.gaps
     if len(gaps):
         per_alg = gaps.groupby("algorithm").agg(instances=("instance", "nunique"),
                                                 certified=("true_gap", "count"),
@@ -397,7 +414,7 @@ def report(run_dir: Path) -> Path:
         parts += ["## Certified library: gaps", "",
                   "`true_gap`: against the certified optimum (library status `optimal`); elsewhere the gap to the "
                   "library's best bound is an upper bound on it.", "", markdown(per_alg), "", markdown(gaps), ""]
-    integrals = primal_integrals(df, run_dir) if "instance" in df else pd.DataFrame()
+    integrals = f.integrals
     if len(integrals):
         parts += ["## Primal integrals", "",
                   "Berthold's primal integral (seconds): the area under the primal gap |c - ref| / max(c, ref) "
@@ -410,6 +427,7 @@ def report(run_dir: Path) -> Path:
     parts += ["## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in figs]
     out = run_dir / "report.md"
     write_text(out, "\n".join(parts) + "\n")
+    page(run_dir, f)
     return out
 
 

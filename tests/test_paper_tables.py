@@ -56,7 +56,7 @@ def test_markdown_puts_four_sources_side_by_side():
 def test_out_of_band_or_far_from_the_simulation_is_no():
     table = yaml.safe_load(PUBLISHED.read_text())
     text = markdown({("abovenet", 0.5, 128, "paper"): Pair(4.1, 2.0)}, table)
-    assert "| abovenet | 0.5 | 128 | +0.0 % | +90.5 % | 51.2 % | no |" in text
+    assert "| abovenet | 0.5 | 128 | 0.0 % | +90.5 % | 51.2 % | no |" in text
 
 
 def test_figure_is_written(tmp_path):

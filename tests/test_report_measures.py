@@ -3,9 +3,10 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from bench.report import primal_gap, primal_integral
+from bench.report import performance_profile, primal_gap, primal_integral
 
 
 def test_primal_gap_by_hand():
@@ -23,3 +24,11 @@ def test_primal_integral_by_hand():
     assert primal_integral(progress, 1.0, 1.0) == pytest.approx(0.75)
     # an incumbent at time 0 that is already optimal costs nothing
     assert math.isclose(primal_integral(np.array([[0.0, 1.0, np.nan], [3.0, 1.0, np.nan]]), 1.0, 5.0), 0.0)
+
+
+def test_a_performance_profile_never_merges_two_values_of_a_setting():
+    rows = pd.DataFrame({"instance": ["a"] * 4, "p_workload_l_out": [64, 64, 128, 128],
+                         "algorithm": ["x", "y", "x", "y"], "per_token_s": [1.0, 2.0, 4.0, 3.0]})
+    ratios = performance_profile(rows, "per_token_s", ["p_workload_l_out"])
+    assert len(ratios) == 2                                  # two problems, not one instance
+    assert sorted(ratios.x) == [1.0, 4.0 / 3.0] and sorted(ratios.y) == [1.0, 2.0]

@@ -1,0 +1,269 @@
+"""``report.html``: the results page of a run or sweep, one self-contained file that opens offline.
+
+It shows what report.md shows (bench/report.py computes it; this module only lays it out) as sortable,
+filterable tables (itables: DataTables, its script inlined) and interactive figures (plotly, its script
+inlined; hover names instance, algorithm, seed and value), and adds a section per instance that drills down
+to each algorithm's solution: the placement as a block map over servers, memory use per server against its
+capacity (docs/model.md eq. 2), the routes and the convergence curve. The page is built from a jinja2
+template (bench/templates/page.html.j2); ``bench/library.py page`` renders the library with the same parts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from itables import to_html_datatable
+from itables.javascript import generate_init_offline_itables_html
+from plotly.offline import get_plotlyjs
+
+from bpr import instance as instance_io
+from bpr import solution as solution_io
+from bpr.checker import check
+from bpr.files import write_text
+
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_DRILL = 60          # solutions drawn in the per-instance sections (the tables hold every row)
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    note: str = ""
+    blocks: list[str] = field(default_factory=list)
+
+
+@cache
+def _dt_bundle() -> Path:
+    import itables
+
+    return Path(itables.__file__).parent / "html" / "dt_bundle.js"
+
+
+def table(df: pd.DataFrame, digits: int = 4, page_length: int = 25) -> str:
+    """A sortable table with a search box and a filter per column; floats rounded for people."""
+    shown = df.copy()
+    for col in shown.select_dtypes("float").columns:
+        shown[col] = shown[col].round(digits) + 0.0   # + 0.0: no -0.0 (bench/rounding.py)
+    return to_html_datatable(shown, connected=False, column_filters="footer", maxBytes=0, showIndex=False,
+                             pageLength=page_length, classes="display compact nowrap", allow_html=False,
+                             layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
+                                     "bottomEnd": "paging"})
+
+
+def plot(fig: go.Figure) -> str:
+    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 60, "b": 50})
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+
+
+def render(path: Path, title: str, intro: str, provenance: dict[str, Any], sections: list[Section]) -> Path:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    html = env.get_template("page.html.j2").render(
+        title=title, intro=intro, provenance=provenance, sections=sections,
+        table_init=generate_init_offline_itables_html(_dt_bundle()),
+        plotly_js=f'<script type="text/javascript">{get_plotlyjs()}</script>')
+    write_text(path, html)
+    return path
+
+
+def provenance_of(run_dir: Path, df: pd.DataFrame) -> dict[str, Any]:
+    """The machine, versions and commit the numbers were measured with (provenance.json, else the rows)."""
+    path = Path(run_dir) / "provenance.json"
+    info = json.loads(path.read_text()) if path.exists() else {}
+    for col in ("git_commit", "host", "cpu", "cpu_count", "python", "highspy", "pyomo"):
+        if col not in info and col in df and df[col].notna().any():
+            info[col] = ", ".join(sorted(map(str, df[col].dropna().unique())))
+    return {k: (" ".join(map(str, v)) if isinstance(v, list) else v) for k, v in info.items()}
+
+
+def rows_figure(df: pd.DataFrame, settings: list[str]) -> go.Figure | None:
+    """Every feasible row as one point (nothing averaged), one panel per scenario."""
+    ok = df[(df.kind.isin(["solution", "online"])) & (df.outcome == "feasible")]
+    if ok.empty:
+        return None
+    hover = [c for c in ["instance", "algorithm", "seed", "run", "per_token_s", *settings] if c in ok]
+    fig = px.strip(ok, x="algorithm", y="per_token_s", color="algorithm", facet_col="scenario",
+                   color_discrete_map=colours(df), category_orders={"algorithm": sorted(colours(df))},
+                   facet_col_wrap=3, hover_data=hover, stripmode="overlay",
+                   labels={"per_token_s": "average per-token time [s]"})
+    fig.update_yaxes(matches=None, showticklabels=True)
+    fig.update_layout(title="Per-token time of every feasible row (one point per instance, seed and run)",
+                      height=max(400, 330 * int(np.ceil(ok.scenario.nunique() / 3))), showlegend=False)
+    return fig
+
+
+def colours(df: pd.DataFrame) -> dict[str, str]:
+    """One colour per algorithm on the whole page (sorted names, plotly's qualitative palette)."""
+    names = sorted(df.algorithm.dropna().astype(str).unique())
+    palette = px.colors.qualitative.Plotly + px.colors.qualitative.Dark24
+    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
+def sweep_figure(table: pd.DataFrame, axis: str, label: str, others: list[str]) -> go.Figure:
+    """Mean per-token time along a swept setting, one line per algorithm and value of the other settings
+    that vary, one panel per scenario (means over seeds and runs of one cell only)."""
+    t = table[table.per_token_s.notna()].copy()
+    t["line"] = t.algorithm + t[others].astype(str).agg(lambda r: "".join(f", {v}" for v in r), axis=1) \
+        if others else t.algorithm
+    palette = colours(table)
+    fig = px.line(t.sort_values(axis), x=axis, y="per_token_s", color="line", facet_col="scenario",
+                  color_discrete_map={line: palette[alg] for line, alg in zip(t.line, t.algorithm)} if not others
+                  else None,
+                  facet_col_wrap=3, markers=True, hover_data=["algorithm", axis, "per_token_s", "feasible"],
+                  labels={axis: label, "per_token_s": "mean per-token time [s]", "line": "algorithm"})
+    fig.update_yaxes(matches=None, showticklabels=True)
+    fig.update_layout(title=f"Per-token time along {label} (mean over seeds and runs of one cell)")
+    return fig
+
+
+def profile_figure(ratios: pd.DataFrame, what: str, palette: dict[str, str]) -> go.Figure:
+    """Dolan-More: the share of instances on which each algorithm is within a ratio r of the best."""
+    fig = go.Figure()
+    finite = ratios.replace(np.inf, np.nan)
+    top = float(np.nanmax(finite.to_numpy())) if finite.notna().any().any() else 1.0
+    grid = np.unique(np.concatenate([[1.0], np.sort(finite.stack().to_numpy()), [max(top, 1.0) * 1.05]]))
+    for alg in ratios:
+        share = [(ratios[alg] <= r).mean() for r in grid]
+        fig.add_trace(go.Scatter(x=grid, y=share, mode="lines", line_shape="hv", name=alg,
+                                 line_color=palette.get(alg),
+                                 hovertemplate=f"{alg}<br>r = %{{x:.3f}}<br>share = %{{y:.2f}}<extra></extra>"))
+    fig.update_layout(title=f"Performance profile of {what} over {len(ratios)} problems (instance and settings)",
+                      xaxis_title=f"ratio r to the best {what} on the instance (log scale)",
+                      yaxis_title="share of problems within r", yaxis_range=[0, 1.02], xaxis_type="log")
+    return fig
+
+
+def convergence_figure(row: pd.Series, progress: np.ndarray) -> go.Figure:
+    fig = go.Figure()
+    hover = f"{row.algorithm} on {row.instance}, seed {row.seed}"
+    for col, name in ((1, "incumbent"), (2, "dual bound")):
+        if np.isfinite(progress[:, col]).any():
+            fig.add_trace(go.Scatter(x=progress[:, 0], y=progress[:, col], mode="lines+markers", line_shape="hv",
+                                     name=name, hovertemplate=f"{hover}<br>{name} %{{y:.6g}} s at %{{x:.1f}} s"
+                                                              "<extra></extra>"))
+    fig.update_layout(title=f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.status}", height=330,
+                      xaxis_title="solve time [s]", yaxis_title="average per-token time [s]")
+    return fig
+
+
+def solution_blocks(inst_path: Path, sol_path: Path, algorithm: str) -> list[str]:
+    """The drill-down of one solution: block map, memory per server, routes."""
+    if not (inst_path.exists() and sol_path.exists()):
+        return []
+    inst, sol = instance_io.load(inst_path), solution_io.load(sol_path)
+    if not sol.has_solution:
+        return [f"<p>{algorithm}: no solution ({sol.message})</p>"]
+    report = check(inst, sol)
+    ids = [s.id for s in inst.servers]
+    hosted = np.zeros((inst.n_servers, inst.L))
+    for j in range(inst.n_servers):
+        a, m = int(report.placement.a[j]), int(report.placement.m[j])
+        if m:
+            hosted[j, a - 1:a - 1 + m] = 1
+    block_map = go.Figure(go.Heatmap(z=hosted, x=list(range(1, inst.L + 1)), y=ids, showscale=False,
+                                     colorscale=[[0, "#f4f4f4"], [1, "#2f6fb0"]],
+                                     hovertemplate="server %{y}, block %{x}: %{z}<extra></extra>"))
+    block_map.update_layout(title=f"{algorithm}: blocks per server", xaxis_title="block", yaxis_title="server",
+                            height=max(250, 18 * inst.n_servers + 120))
+    blocks_gb = inst.model.s_m * report.placement.m
+    memory = go.Figure([go.Bar(x=ids, y=blocks_gb, name="blocks"),
+                        go.Bar(x=ids, y=report.memory - blocks_gb, name="attention cache"),
+                        go.Scatter(x=ids, y=[s.M for s in inst.servers], mode="markers", name="memory M",
+                                   marker_symbol="line-ew-open", marker_size=18)])
+    memory.update_layout(barmode="stack", title=f"{algorithm}: memory use per server (eq. 2)",
+                         yaxis_title="GB", height=330)
+    chains = pd.Series([" → ".join(r.servers) for r in sol.routes]).value_counts()
+    routes = pd.DataFrame({"chain": chains.index, "requests": chains.to_numpy()})
+    return [plot(block_map), plot(memory), table(routes, page_length=10)]
+
+
+@dataclass
+class Findings:
+    """What bench/report.py found in a run or sweep directory (computed once for report.md and this page)."""
+
+    df: pd.DataFrame                # every row
+    table: pd.DataFrame             # per cell and algorithm (bench/report.py summary)
+    winners: pd.DataFrame
+    runtimes: pd.DataFrame
+    gaps: pd.DataFrame              # on library instances
+    integrals: pd.DataFrame
+    errors: pd.DataFrame
+    settings: list[str]             # the settings that vary within a scenario
+    sweeps: list[tuple[str, str, list[str]]]   # (axis, its label, the other settings that vary)
+    profiles: list[tuple[pd.DataFrame, str]]   # (ratios, what)
+    progress: dict[int, np.ndarray]            # row index -> (time, incumbent, bound)
+    intro: str = ""
+
+
+ROW_COLUMNS = ["instance", "algorithm", "kind", "seed", "run", "status", "outcome", "per_token_s",
+               "gap_to_best_bound", "runtime_s", "message"]
+
+
+def page(run_dir: Path, f: Findings) -> Path:
+    """Write ``report.html`` into ``run_dir``."""
+    df = f.df
+    settings = sorted(c for c in df if c.startswith("p_"))
+    rows = df[[c for c in ROW_COLUMNS if c in df] + settings].copy()
+    if "message" in rows:   # the full message is in the row's files; a long one would hide the table
+        rows["message"] = rows.message.fillna("").astype(str).map(lambda m: m if len(m) <= 90 else m[:87] + "...")
+    sections = [Section("cells", "Results per cell", "Means over feasible outcomes only, the outcome counts "
+                        "beside them; a cell is a scenario with one value of every setting that varies.",
+                        [table(f.table)]),
+                Section("winners", "Winner per cell (cheapest feasible)", blocks=[table(f.winners)]),
+                Section("rows", "Every row", "One row per instance, algorithm, seed and run, with every setting "
+                        "(p_*) it ran with; filter a column in its footer.", [table(rows)])]
+    figures = [fig for fig in [rows_figure(df, f.settings)] if fig is not None]
+    figures += [sweep_figure(f.table, axis, label, others) for axis, label, others in f.sweeps]
+    figures += [profile_figure(ratios, what, colours(df)) for ratios, what in f.profiles]
+    sections.append(Section("figures", "Figures", "Nothing is averaged over a setting that varies: one panel "
+                            "per scenario, one line or point per algorithm and setting.",
+                            [plot(fig) for fig in figures]))
+    sections.append(Section("runtimes", "Shifted geometric mean of runtimes", blocks=[table(f.runtimes)]))
+    if len(f.gaps):
+        sections.append(Section("library", "Certified library: gaps", "true_gap: against the certified optimum; "
+                                "elsewhere the gap to the library's best bound bounds it.", [table(f.gaps)]))
+    if len(f.integrals):
+        sections.append(Section("integrals", "Primal integrals", "Berthold's primal integral (seconds) against "
+                                "the best known solution.", [table(f.integrals)]))
+    if len(f.errors):
+        cols = [c for c in ("overrides", "instance", "algorithm", "message") if c in f.errors]
+        sections.append(Section("errors", "Failed jobs and algorithms", blocks=[table(f.errors[cols])]))
+    sections.append(instances_section(run_dir, f))
+    title = f"BPR-Bench report: {Path(run_dir).name}"
+    return render(Path(run_dir) / "report.html", title, f.intro, provenance_of(run_dir, df), sections)
+
+
+def instances_section(run_dir: Path, f: Findings) -> Section:
+    """Per instance (and seed), each algorithm's solution and convergence curve, in folding sections."""
+    solutions = f.df[f.df.kind == "solution"] if "kind" in f.df else f.df.iloc[0:0]
+    blocks, drawn = [], 0
+    for (instance, seed), group in solutions.groupby(["instance", "seed"], sort=True):
+        inner = []
+        for index, row in group.iterrows():
+            if drawn >= MAX_DRILL:
+                break
+            job_dir = Path(row["job_dir"]) if isinstance(row.get("job_dir"), str) else Path(run_dir)
+            parts = solution_blocks(job_dir / "instance.json", job_dir / "solutions" / f"{row.algorithm}.json",
+                                    row.algorithm)
+            if index in f.progress:
+                parts.append(plot(convergence_figure(row, f.progress[index])))
+            if parts:
+                drawn += 1
+                cost = "" if pd.isna(row.per_token_s) else f", {row.per_token_s:.4f} s per token"
+                said = row.outcome if row.outcome == row.status else f"{row.outcome} ({row.status})"
+                inner.append(f"<details><summary class='status-{row.outcome}'>{row.algorithm}: {said}"
+                             f"{cost}</summary>{''.join(parts)}</details>")
+        if inner:
+            blocks.append(f"<details><summary>{instance} (seed {seed})</summary>{''.join(inner)}</details>")
+    note = (f"The solutions of the first {MAX_DRILL} rows are drawn; the tables above hold every row."
+            if drawn >= MAX_DRILL else "Each algorithm's placement, memory use, routes and convergence.")
+    return Section("instances", "Instances", note, blocks)

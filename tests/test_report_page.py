@@ -1,0 +1,64 @@
+"""report.html (bench/report_html.py) of a small sweep: self-contained, every table and figure present, and,
+in headless Chromium, rendered without a console message; ``bench/library.py page`` likewise."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--virtual-time-budget=8000"]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("page") / "sweep"
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "-m", f"hydra.sweep.dir={out}",
+                          "instance=abovenet,clustered", "workload.l_out=64,128", "algorithms=[cg_bprr,petals,lns]",
+                          "algorithm.lns.iterations=2"], capture_output=True, text=True, cwd=out.parent)
+    assert run.returncode == 0, run.stderr
+    report = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(out)], capture_output=True,
+                            text=True)
+    assert report.returncode == 0, report.stderr
+    return out
+
+
+def test_the_page_is_self_contained_and_holds_every_part(sweep):
+    html = (sweep / "report.html").read_text()
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", html)    # opens offline: nothing fetched
+    for title in ("Results per cell", "Every row", "Figures", "Instances", "Provenance"):
+        assert f">{title}</h2>" in html
+    assert html.count("new ITable(") >= 3 and "Per-token time along l_out" in html
+    assert "Performance profile of per-token time" in html and "blocks per server" in html
+    assert "-0.0" not in re.sub(r"<script.*?</script>", "", html, flags=re.S)
+
+
+def browser(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    if CHROMIUM is None:
+        pytest.skip("chromium not found (Debian package chromium; .ci/run installs it where it can)")
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
+                           "--v=0", *extra, page.as_uri()], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("which", ["report", "library"])
+def test_chromium_renders_tables_and_figures_without_a_console_message(sweep, tmp_path, which):
+    page = sweep / "report.html"
+    if which == "library":
+        made = subprocess.run([sys.executable, str(ROOT / "bench" / "library.py"), "page", "--out",
+                               str(tmp_path / "library.html")], capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        page = tmp_path / "library.html"
+    dom = browser(page, tmp_path, "--dump-dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+    assert dom.stdout.count('class="dt-container') >= 2            # DataTables built the tables
+    assert dom.stdout.count('class="plot-container') >= 1          # plotly drew the figures
+    shot = browser(page, tmp_path, "--window-size=1400,2400", f"--screenshot={tmp_path / 'page.png'}")
+    assert shot.returncode == 0 and (tmp_path / "page.png").stat().st_size > 10_000
