@@ -310,3 +310,27 @@ def test_report_on_library_instances_has_gaps_profiles_and_convergence(tmp_path)
     figures = {p.name for p in (root / "figures").iterdir()}
     assert {"profile_quality.png", "profile_runtime.png"} <= figures
     assert any(name.startswith("convergence_exact_abilene") for name in figures)
+
+
+def test_submitit_local_launcher_gives_the_same_table_resumes_and_locks(tmp_path):
+    """The SLURM path (hydra-submitit-launcher) run with submitit's local executor: same jobs, same rows,
+    resume skips the finished jobs, and the sweep lock holds."""
+    import os
+    import socket
+
+    args = ("instance=clustered,abovenet", "seed=3", "algorithms=[cg_bprr,petals]")
+    assert sweep(tmp_path / "basic", *args).returncode == 0
+    out = sweep(tmp_path / "submitit", "hydra/launcher=submitit_local", *args)
+    assert out.returncode == 0, out.stderr
+    cols = ["instance", "algorithm", "seed", "per_token_s"]
+    a, b = (pd.read_parquet(tmp_path / d / "results.parquet")[cols].sort_values(cols[:3]).reset_index(drop=True)
+            for d in ("basic", "submitit"))
+    assert len(a) == 4 and a.equals(b)
+    again = sweep(tmp_path / "submitit", "hydra/launcher=submitit_local", "resume=true", *args)
+    assert again.returncode == 0, again.stderr
+    done = (tmp_path / "submitit" / "jobs_done.log").read_text().splitlines()
+    assert sum("skipped (resume)" in line for line in done) == 2
+    # a live sweep holds the directory: a second one is refused before any job starts
+    (tmp_path / "submitit" / ".sweep.lock").write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname()}))
+    refused = sweep(tmp_path / "submitit", "hydra/launcher=submitit_local", *args)
+    assert refused.returncode == 2 and "in use by another sweep" in refused.stderr
