@@ -3,6 +3,7 @@ the time of a request goes (waiting, first token, decoding)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +25,10 @@ def save(fig: plt.Figure, path: Path, tight: bool = True) -> Path:
         plt.close(fig)
 
 
+def _wrapped(title: str, width: int = 90) -> str:
+    return "\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in title.splitlines())
+
+
 def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path, title: str) -> None:
     """``df``: one line per algorithm (bench.online.summary); error bars only where runs > 1."""
     ok = df[df.per_token_s.notna()] if "per_token_s" in df else df.iloc[0:0]
@@ -33,7 +38,7 @@ def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path, title: str) -> 
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.bar(ok.algorithm, ok.per_token_s, yerr=spread, capsize=4, color="tab:blue")
     ax.set_ylabel("mean per-token time [s]")
-    ax.set_title(title)
+    ax.set_title(_wrapped(title), fontsize=9)
     ax.tick_params(axis="x", rotation=20)
     save(fig, out_dir / "per_token_time.png")
 
@@ -48,7 +53,7 @@ def online(df: pd.DataFrame, trace: pd.DataFrame, out_dir: Path, title: str) -> 
         bottom = parts[name] if bottom is None else bottom + parts[name]
     ax.set_ylabel("mean time per request [s]")
     ax.set_ylim(top=1.3 * float(bottom.max()))  # room for the legend above the bars
-    ax.set_title(f"TTFT vs decode: {title}")
+    ax.set_title(_wrapped(f"TTFT vs decode: {title}"), fontsize=9)
     ax.legend(ncol=3, loc="upper center")
     ax.tick_params(axis="x", rotation=20)
     save(fig, out_dir / "ttft_decode.png")

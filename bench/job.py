@@ -92,6 +92,17 @@ def instance_settings(cfg: dict[str, Any]) -> dict[str, Any]:
             "calibration": dict(cfg.get("calibration") or {"name": "none"})}
 
 
+def calibration_note(spec: CalibrationSpec, names: list[str], n_servers: int) -> str:
+    """What a figure of an online run must say: the calibration and each algorithm's allocation delay."""
+    by_delay: dict[float, list[str]] = {}
+    for name in names:
+        by_delay.setdefault(spec.for_algorithm(name, n_servers).delay_s, []).append(name)
+    if not any(by_delay):
+        return f"calibration {spec.name}: no allocation delay"
+    return f"calibration {spec.name}, allocation delay per request: " + "; ".join(
+        f"{delay:g} s {', '.join(group)}" for delay, group in sorted(by_delay.items()))
+
+
 def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> JobResult:
     """The main job for a composed config (``figures_too``: an online job draws its figures)."""
     spec = calibration_of(cfg)
@@ -114,7 +125,8 @@ def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> 
         w, per_algorithm = inst.workload, summary(df)
         if figures_too:
             figures.online(per_algorithm, trace, out_dir,
-                           f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)")
+                           f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)\n"
+                           + calibration_note(spec, [alg.name for alg, _ in algorithms], inst.n_servers))
         write_table(df, out_dir)
         return JobResult(inst, df, "online", per_algorithm)
     df = run_offline(inst, algorithms, ctx, out_dir, given)

@@ -137,9 +137,13 @@ def figure(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any],
                 ax.set_xticks(x, [f"{r:g}/s, {lo}" for _, r, lo in keys])
         axes[0][col].set_title(f"{name} (lambda, l_out)")
         axes[2][col].axhspan(100 * BAND[0], 100 * BAND[1], color="0.9", zorder=0)
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle("PETALS -> proposed: the paper's testbed and simulator, ours with and without its calibration")
-    return save(fig, path)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=len(labels))
+    fig.suptitle("PETALS -> proposed: the paper's testbed and simulator, ours with and without its calibration\n"
+                 f"grey band: the paper's reduction range {100 * BAND[0]:.0f}-{100 * BAND[1]:.0f} %; error bars: "
+                 "spread (sample std) over our seeds", fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    return save(fig, path, tight=False)
 
 
 def write(sweep_dir: Path) -> Path:
