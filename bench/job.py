@@ -152,8 +152,9 @@ def run_offline(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Co
         if result.record.outcome is Outcome.OK:
             result.save(out_dir / ("bounds" if alg.kind is Kind.BOUND else "solutions") / f"{alg.name}.json")
         for row in new:
+            value = row.get("per_token_s", row.get("lower_bound_s"))
             log.info("%s: %s / %s, per-token %s s, runtime %.3f s %s", row["algorithm"], row["status"],
-                     row["check_status"], row.get("per_token_s", row.get("lower_bound_s")), result.record.runtime_s,
+                     row["check_status"], "-" if value is None else f"{value:.6g}", result.record.runtime_s,
                      row.get("message") or "")
         rows.extend(new)
     return table(rows)

@@ -31,7 +31,7 @@ from bpr.files import atomic
 from bpr.status import Termination
 from solvers.registry import Context
 from solvers.settings import SolverSettings
-from solvers.status_line import StatusLine
+from solvers.status_line import StatusLine, num
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,8 @@ def solve(model: pyo.ConcreteModel, s: SolverSettings, warm: bool, seed: int, lo
     status.phase(f"loading into {s.name}")
     out = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, s, warm, seed, log, status)
     logger.info("%s: %s (%s), incumbent %s, bound %s, load %.1f s, solve %.1f s%s", s.name, out.termination,
-                out.raw_status, out.incumbent, out.bound, out.load_s, out.solve_s, f", log {log}" if log else "")
+                out.raw_status, num(out.incumbent), num(out.bound), out.load_s, out.solve_s,
+                f", log {log}" if log else "")
     return out
 
 
