@@ -8,9 +8,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-
 from bpr.errors import BprInputError, unknown
 from solvers.registry import Algorithm
 
@@ -21,6 +18,11 @@ def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:
     for key in values:
         if key not in known:
             raise unknown(kind, key, known or ["(none)"])
+    if not values:   # the defaults: no typing to do (and OmegaConf, slow to import, is not needed)
+        return cls()
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     try:
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(values)))
     except OmegaConfBaseException as err:
