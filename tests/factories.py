@@ -86,6 +86,7 @@ def copy_project(dest: Path, files: Mapping[str, str]) -> dict[str, str]:
     """A copy of the project at ``dest`` with ``files`` (path -> text) added; the environment that runs it."""
     for part in PARTS:
         shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")   # a checkout: it reads its own conf/
     for path, text in files.items():
         (dest / path).parent.mkdir(parents=True, exist_ok=True)
         (dest / path).write_text(text)

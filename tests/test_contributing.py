@@ -15,6 +15,7 @@ import pytest
 from factories import ROOT, copy_project
 
 DOC = ROOT / "docs" / "contributing.md"
+PYTEST = [sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-p", "no:cacheprovider"]   # the copy's own settings
 
 
 def blocks() -> dict[str, str]:
@@ -77,13 +78,16 @@ def test_example_through_the_cli_and_the_registry_listing(project, tmp_path):
     listing = json.loads(bpr("algorithms").stdout)
     assert {"name": "greedy-fill", "kind": "solution", "uses_solver": False,
             "summary": "Fill blocks 1..L in order, largest servers first; route every client on its shortest chain.",
-            "options": {"headroom": 1.0}, "columns": ["largest_range"]} in listing["offline"]
+            "options": {"headroom": 1.0},
+            "option_docs": {"headroom": {"type": "float", "default": 1.0,
+                                         "meaning": "cache for headroom x R requests on every hosted block"}},
+            "columns": ["largest_range"]} in listing["offline"]
 
 
 def test_the_contract_tests_cover_the_example(project):
     root, env = project
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "greedy-fill",
-                          str(root / "tests" / "test_contract.py")], capture_output=True, text=True, env=env, cwd=root)
+    out = subprocess.run([*PYTEST, "-k", "greedy-fill", str(root / "tests" / "test_contract.py")],
+                         capture_output=True, text=True, env=env, cwd=root)
     assert out.returncode == 0, out.stdout + out.stderr
     assert re.search(r"\b5 passed\b", out.stdout), out.stdout   # 3 instances, same seed, options
 
@@ -91,7 +95,7 @@ def test_the_contract_tests_cover_the_example(project):
 def test_the_suite_stays_green_with_the_page_followed(project):
     """Tests that enumerate algorithms, instances or config lists must not depend on today's sets."""
     root, env = project
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "registry",
-                          "-n", "2", str(root / "tests")], capture_output=True, text=True, env=env, cwd=root)
+    out = subprocess.run([*PYTEST, "-m", "registry", "-n", "2", str(root / "tests")], capture_output=True, text=True,
+                         env=env, cwd=root)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert re.search(r"\b\d+ passed\b", out.stdout), out.stdout[-2000:]
