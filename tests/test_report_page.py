@@ -21,7 +21,7 @@ def sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("page") / "sweep"
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "-m", f"hydra.sweep.dir={out}",
                           "instance=abovenet,clustered", "workload.l_out=64,128", "algorithms=[cg_bprr,petals,lns]",
-                          "algorithm.lns.iterations=2"], capture_output=True, text=True, cwd=out.parent)
+                          "algorithm.lns.iterations=1"], capture_output=True, text=True, cwd=out.parent)
     assert run.returncode == 0, run.stderr
     report = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(out)], capture_output=True,
                             text=True)
@@ -60,5 +60,6 @@ def test_chromium_renders_tables_and_figures_without_a_console_message(sweep, tm
     assert console == []
     assert dom.stdout.count('class="dt-container') >= 2            # DataTables built the tables
     assert dom.stdout.count('class="plot-container') >= 1          # plotly drew the figures
-    shot = browser(page, tmp_path, "--window-size=1400,2400", f"--screenshot={tmp_path / 'page.png'}")
-    assert shot.returncode == 0 and (tmp_path / "page.png").stat().st_size > 10_000
+    if which == "report":   # and a screenshot of it, as README shows
+        shot = browser(page, tmp_path, "--window-size=1400,2400", f"--screenshot={tmp_path / 'page.png'}")
+        assert shot.returncode == 0 and (tmp_path / "page.png").stat().st_size > 10_000
