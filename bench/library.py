@@ -29,8 +29,8 @@ import yaml
 from bench.collect import gather
 from bench.instance_builder import LIBRARY_INSTANCES, make_instance
 from bench.provenance import provenance
-from bench.report import markdown
 from bench.results import BEST_BOUND
+from bench.rounding import markdown
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check

@@ -34,7 +34,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
 from bench.report_html import Findings, page  # noqa: E402
-from bench.rounding import rounded  # noqa: E402
+from bench.rounding import markdown  # noqa: E402
 from bpr.files import write_text  # noqa: E402
 
 SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
@@ -170,17 +170,6 @@ def performance_profile(values: pd.DataFrame, measure: str, settings: list[str] 
     pivot = values.assign(problem=key).pivot_table(index="problem", columns="algorithm", values=measure,
                                                    aggfunc="min")
     return pivot.div(pivot.min(axis=1), axis=0).fillna(np.inf)
-
-
-def markdown(df: pd.DataFrame, floats: str = ".4g") -> str:
-    """A markdown table; floats formatted with the spec ``floats`` (rounded for people, bench/rounding.py)."""
-    def cell(x):
-        if isinstance(x, float):
-            return "" if np.isnan(x) else rounded(x, floats)
-        return str(x)
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def figures(f: Findings, fig_dir: Path) -> list[Path]:

@@ -6,8 +6,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.report import markdown
-from bench.rounding import percent, rounded
+from bench.rounding import markdown, percent, rounded
 
 
 def test_percent_of_tiny_negative_fractions_has_no_sign():
