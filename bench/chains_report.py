@@ -12,16 +12,14 @@ workloads. A system with an unserved or infeasible run has no mean in that cell:
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from hydra.experimental.callback import Callback
 
-from bench.collect import gather
+from bench.collect import gather, report_command
 from bench.figures import plt, save
 from bench.rounding import percent
 from bpr.files import write_text
@@ -231,13 +229,5 @@ def write(sweep_dir: Path) -> Path:
     return out
 
 
-class ChainsCallback(Callback):
-    def on_multirun_end(self, config, **kwargs) -> None:
-        print(f"chains report: {write(Path(config.hydra.sweep.dir))}")
-
-
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
-        print("usage: python bench/chains_report.py SWEEP_DIR", file=sys.stderr)
-        sys.exit(2)
-    print(write(Path(sys.argv[1])).read_text())
+    report_command(write, "chains_report.py")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 from hydra.experimental.callback import Callback
@@ -150,6 +150,27 @@ class CollectCallback(Callback):
                 print(f"failed jobs: {', '.join(CollectCallback.failed)}", file=sys.stderr)
         finally:
             sweep.finish(sweep_dir)
+
+
+class ReportCallback(Callback):
+    """When a sweep ends, writes a report of it: ``writer`` is a ``module.function`` that takes the sweep
+    directory and returns the file it wrote (an experiment's yaml names it, e.g. bench.chains_report.write)."""
+
+    def __init__(self, writer: str, label: str) -> None:
+        self.writer, self.label = writer, label
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        from hydra.utils import get_method
+
+        print(f"{self.label}: {get_method(self.writer)(Path(config.hydra.sweep.dir))}")
+
+
+def report_command(write: Callable[[Path], Path], script: str) -> None:
+    """``python bench/<script> SWEEP_DIR``: write the report and print it; exit 2 without a directory."""
+    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
+        print(f"usage: python bench/{script} SWEEP_DIR", file=sys.stderr)
+        sys.exit(2)
+    print(write(Path(sys.argv[1])).read_text())
 
 
 def main(argv: list[str]) -> int:

@@ -289,13 +289,15 @@ def page(out: Path) -> Path:
     """The library as one interactive page (bench/report_html.py): every instance with its best known
     solution, best bound, gap, status and where each came from; the heuristics' gaps by tier; a folding
     section per instance with its best known solution drawn."""
+    import plotly.express as px
+
     from bench import report_html as html
 
     table = load_table()
     entries = catalog()
     shown = table.assign(tier=[tier(entries.get(n, {})) for n in table.name])
     gaps = heuristic_gaps(pd.read_csv(GOLDEN), table) if GOLDEN.exists() else pd.DataFrame()
-    fig = html.px.bar(shown.sort_values("gap"), x="name", y="gap", color="status", hover_data=list(shown.columns),
+    fig = px.bar(shown.sort_values("gap"), x="name", y="gap", color="status", hover_data=list(shown.columns),
                       labels={"gap": "gap (best known - best bound) / best known", "name": "instance"},
                       title="Gap of every library instance between its best known solution and its best bound")
     fig.update_yaxes(tickformat=".0%")

@@ -8,7 +8,6 @@ published testbed and simulated PETALS -> proposed, and ours under ``calibration
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from hydra.experimental.callback import Callback
 
-from bench.collect import gather
+from bench.collect import gather, report_command
 from bench.figures import plt, save
 from bench.rounding import percent
 from bpr.files import write_text
@@ -162,13 +160,5 @@ def write(sweep_dir: Path) -> Path:
     return out
 
 
-class PaperTablesCallback(Callback):
-    def on_multirun_end(self, config, **kwargs) -> None:
-        print(f"paper tables: {write(Path(config.hydra.sweep.dir))}")
-
-
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
-        print("usage: python bench/paper_tables.py SWEEP_DIR", file=sys.stderr)
-        sys.exit(2)
-    print(write(Path(sys.argv[1])).read_text())
+    report_command(write, "paper_tables.py")

@@ -91,8 +91,9 @@ def rows_figure(df: pd.DataFrame, settings: list[str]) -> go.Figure | None:
     if ok.empty:
         return None
     hover = [c for c in ["instance", "algorithm", "seed", "run", "per_token_s", *settings] if c in ok]
+    palette = colours(df)
     fig = px.strip(ok, x="algorithm", y="per_token_s", color="algorithm", facet_col="scenario",
-                   color_discrete_map=colours(df), category_orders={"algorithm": sorted(colours(df))},
+                   color_discrete_map=palette, category_orders={"algorithm": sorted(palette)},
                    facet_col_wrap=3, hover_data=hover, stripmode="overlay",
                    labels={"per_token_s": "average per-token time [s]"})
     fig.update_yaxes(matches=None, showticklabels=True)
