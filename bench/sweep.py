@@ -56,12 +56,13 @@ def count_jobs(params: dict[str, Any], task: list[str]) -> int | None:
     ``task`` overrides (a command-line key replaces the same key of ``params``): the product of the sizes of
     the sweep overrides; None when one cannot be counted before it runs (``glob``)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ValueType
 
     parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + list(task))
     sizes = {}
     for override in parsed:
         if override.is_sweep_override():
-            if override.value_type is not None and override.value_type.name == "GLOB_CHOICE_SWEEP":
+            if override.value_type is ValueType.GLOB_CHOICE_SWEEP:
                 return None
             sizes[override.key_or_group] = len(list(override.sweep_iterator()))
         else:

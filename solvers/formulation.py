@@ -28,7 +28,7 @@ from bpr.solution import Solution, build, no_solution
 from bpr.status import Outcome, Termination
 from solvers import backend
 from solvers.registry import Context, Skipped
-from solvers.status_line import StatusLine, num
+from solvers.status_line import StatusLine, gap_text, num
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def solve_model(f: Formulation, ctx: Context, relax: bool = False, log_name: str
     incumbent, bound = per(out.incumbent), per(out.bound)
     g = gap(incumbent, bound)
     status.done(f"{out.termination} after {out.solve_s:.1f} s: per-token incumbent {num(incumbent)} s, bound "
-                f"{num(bound)} s" + ("" if g is None else f", gap {100 * max(g, 0.0):.2f} %"))
+                f"{num(bound)} s" + ("" if g is None else f", gap {gap_text(g)}"))
     return SolverReport(
         termination=out.termination, raw_status=out.raw_status, has_solution=out.has_solution,
         incumbent_s=incumbent, dual_bound_s=bound, gap=g, nodes=out.nodes,

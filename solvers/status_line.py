@@ -83,7 +83,7 @@ class StatusLine:
         _, incumbent, bound = self._point
         g = gap(incumbent, bound)
         return (f"solving {seconds:.0f} s: incumbent {num(incumbent)}, bound {num(bound)}, "
-                f"gap {'-' if g is None else f'{100 * max(g, 0.0):.2f} %'}")
+                f"gap {gap_text(g)}")
 
     def done(self, text: str) -> None:
         self._say(text, force=True)
@@ -114,6 +114,11 @@ def _terminal() -> TextIO | None:
         return os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
     except (OSError, ValueError, AttributeError):   # no real stderr (a captured or closed stream)
         return None
+
+
+def gap_text(g: float | None) -> str:
+    """A relative gap as people read it (a tiny negative one from solver tolerances is 0)."""
+    return "-" if g is None else f"{100 * max(g, 0.0):.2f} %"
 
 
 def num(x: float | None) -> str:
