@@ -213,8 +213,10 @@ def figure(cells: dict, path: Path) -> Path:
         ax.set_title(f"{workload} (calibration=none; a missing bar: infeasible or not every request served)")
         ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     axes[0, 0].legend(fontsize=8, ncol=len(shown))
-    if never:
-        fig.suptitle(f"not shown, feasible in no cell: {', '.join(never)}", fontsize=9)
+    note = "; ".join(filter(None, ["bars: mean over the cell's runs (arrival seeds), error bars: sample std over "
+                                   "them; simulated time, the same on any machine",
+                                   f"not shown, feasible in no cell: {', '.join(never)}" if never else ""]))
+    fig.suptitle(note, fontsize=9)
     return save(fig, path)
 
 
