@@ -1,7 +1,11 @@
 """``lns``: BPR-Bench's large-neighbourhood search (docs/formulations.md §5).
 
-It starts from the cheapest heuristic solution (CG-BPRR, the PETALS variants), its routing made optimal
-for its placement. Each iteration frees the windows of a few servers, chosen by a rule in turn:
+It has two phases. The *placement search* (solvers/placement_search.py) starts from the heuristics'
+placements (CG-BPRR, also for smaller design loads, and the PETALS variants) and moves windows with
+moves that cost one LP each (routing over a placement as a persistent HiGHS model); it ends when
+``patience`` kicks in a row improve none of its ``walkers``. Its best placement, routed exactly, or the
+cheapest heuristic solution if that is cheaper, starts the *neighbourhood search*: each iteration frees
+the windows of a few servers, chosen by a rule in turn:
 
 - ``slowest``: servers with the largest amortised time per block in the incumbent, tau_j + t*_j / m_j
   (idle servers first);
@@ -17,9 +21,10 @@ round of the rules without an improvement it frees one more (up to ``max_free``)
 cheaper solution, re-checked by the one checker, becomes the incumbent. A neighbourhood already tried
 since the last improvement is not tried again.
 
-Deterministic for a seed and an iteration count: every random draw comes from the seed, and each
-neighbourhood solve ends by optimality unless its own time box (``sub_time_limit``) or the overall time
-limit cuts it; a time limit that binds makes the result depend on the machine's speed (docs/formulations.md §5).
+Deterministic for a seed and an iteration count: every random draw comes from the seed, the placement
+search ends by its patience and each neighbourhood solve by optimality unless its own time box
+(``sub_time_limit``) or the overall time limit cuts it; a time limit that binds makes the result depend on
+the machine's speed (docs/formulations.md §5).
 """
 
 from __future__ import annotations
@@ -33,11 +38,11 @@ import numpy as np
 from bpr.errors import BprInputError
 from bpr.fields import integer, number
 from bpr.instance import Instance
-from bpr.perf import window_caps
+from bpr.perf import Placement, window_caps
 from bpr.record import RunRecord, SolverReport
 from bpr.solution import Solution, no_solution
 from bpr.status import Termination
-from solvers import cg_bprr
+from solvers import cg_bprr, placement_search, routing_model
 from solvers.exact.model import ExactFormulation
 from solvers.exact.model import Options as ExactOptions
 from solvers.formulation import solve_model
@@ -61,6 +66,8 @@ class Options:
     band: int = 8                        # a freed window moves each end by this many blocks at first (0: anywhere)
     sub_time_limit: float = 20.0         # seconds at most per neighbourhood solve
     rules: str = ",".join(RULES)         # the rules, taken in turn
+    walkers: int = 2                     # local optima the placement search kicks in turn (0: no placement search)
+    patience: int = 200                  # kicks in a row that improve no walker end the placement search
 
     def __post_init__(self) -> None:
         if self.time_limit is not None:
@@ -69,6 +76,8 @@ class Options:
         integer(self.free, f"algorithm.{NAME}.free", lo=1, hi=1000)
         integer(self.max_free, f"algorithm.{NAME}.max_free", lo=self.free, hi=1000)
         integer(self.band, f"algorithm.{NAME}.band", lo=0, hi=1000)
+        integer(self.walkers, f"algorithm.{NAME}.walkers", lo=0, hi=1000)
+        integer(self.patience, f"algorithm.{NAME}.patience", lo=0, hi=10**9)
         number(self.sub_time_limit, f"algorithm.{NAME}.sub_time_limit", lo=0, strict=True, hi=1e6)
         bad = [r for r in self.rules.split(",") if r not in RULES]
         if bad or not self.rules:
@@ -121,25 +130,44 @@ class Search:
         return self.scale < len(self.scales)
 
 
-def first_start(inst: Instance, ctx: Context) -> Start | None:
-    """The cheapest of: the heuristics' solutions, the best one's placement routed optimally, and CG-BPRR's
-    placements for smaller design loads (DESIGN_SHARES of R: more blocks per server, fewer hops) routed
-    optimally, which is where memory binds often the better start."""
-    starts = heuristic_starts(inst, ctx.seed)
-    quiet = replace(ctx, solver=replace(ctx.solver, log=False, progress=False))
-    placements = [(f"{starts[0].name}+routing", starts[0].placement, [starts[0]])] if starts else []
+def start_placements(inst: Instance, starts: list[Start]) -> list[tuple[str, Placement, list[Start]]]:
+    """(name, placement, its heuristic solutions) to route: the best heuristic's, CG-BPRR's for smaller design
+    loads (DESIGN_SHARES of R: more blocks per server, fewer hops; where memory binds often the better
+    start), and the other heuristics'."""
+    out = [(f"{starts[0].name}+routing", starts[0].placement, [starts[0]])] if starts else []
     for share in DESIGN_SHARES:
         p = cg_bprr.plan(inst, max(1, round(share * inst.R)))
         if p.placement is not None:
-            placements.append((f"cg_bprr@{share:g}R+routing", p.placement, []))
-    for name, pl, given in placements:
-        try:
-            rerouted = route(inst, pl, quiet, given, NAME)
-        except Skipped:
-            continue
-        if rerouted.has_solution:
-            starts.append(graded(inst, name, pl, _chains(inst, rerouted)))
-    return min((s for s in starts if s is not None), key=lambda s: s.cost, default=None)
+            out.append((f"cg_bprr@{share:g}R+routing", p.placement, []))
+    return out + [(f"{s.name}+routing", s.placement, [s]) for s in starts[1:]]
+
+
+def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Generator,
+                deadline: float) -> tuple[Start | None, dict]:
+    """The cheapest of the heuristics' solutions and the placement search's best (module docstring), or,
+    without the placement search (``walkers=0``, or a routing model too large), of the heuristics' solutions
+    and the first two start placements routed optimally; and the placement search's counts."""
+    starts = heuristic_starts(inst, ctx.seed)
+    placements = start_placements(inst, starts)
+    if opts.walkers and routing_model.columns(inst) <= routing_model.MAX_COLUMNS:
+        state = placement_search.search(inst, [pl for _, pl, _ in placements], rng, deadline, opts.walkers,
+                                        opts.patience)
+        if state.best is not None:
+            starts.append(graded(inst, "placement_search", state.best.placement, state.best.chains))
+        info = {"kicks": state.kicks, "placements": len(state.lp), "routed": len(state.routed)}
+        progress = [(at, cost) for at, cost in state.improvements]
+    else:
+        quiet = replace(ctx, solver=replace(ctx.solver, log=False, progress=False))
+        for name, pl, given in placements[:1 + len(DESIGN_SHARES)]:
+            try:
+                rerouted = route(inst, pl, quiet, given, NAME)
+            except Skipped:
+                continue
+            if rerouted.has_solution:
+                starts.append(graded(inst, name, pl, _chains(inst, rerouted)))
+        info, progress = {}, []
+    best = min((s for s in starts if s is not None), key=lambda s: s.cost, default=None)
+    return best, {**info, "progress": progress}
 
 
 def _chains(inst: Instance, sol: Solution) -> list[list[int]]:
@@ -248,13 +276,18 @@ class Outcome:
 def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
     """The search itself (also the MIP start of ``exact`` with ``lns_s``)."""
     tick = time.perf_counter()
-    start = first_start(inst, ctx)
+    rng = np.random.default_rng(ctx.seed)
+    limit = ctx.solver.time_limit if opts.time_limit is None else opts.time_limit
+    status = StatusLine(NAME, show=ctx.solver.progress)
+    if opts.walkers:
+        status.phase(f"placement search ({opts.walkers} walkers, patience {opts.patience} kicks)")
+    start, placed = first_start(inst, opts, ctx, rng, tick + limit)
     if start is None:
         return Outcome(None, SolverReport(Termination.INFEASIBLE, "no heuristic gives a feasible start"), {})
-    status = StatusLine(NAME, show=ctx.solver.progress)
     status.phase(f"start from {start.name}: {start.cost:.6g} s per token")
     scales = opts.scales(inst.n_servers, max(window_caps(inst)))
-    search = Search(inst, opts, ctx, start, tick, np.random.default_rng(ctx.seed), scales)
+    search = Search(inst, opts, ctx, start, tick, rng, scales)
+    search.progress += [(at - tick, cost, None) for at, cost in placed.pop("progress")]
     search.progress.append((search.elapsed, start.cost, None))
     rules = opts.rules.split(",")
     done = improvements = 0
@@ -288,11 +321,13 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
                           nodes=int(search.sums["nodes"]), build_s=search.sums["build_s"],
                           load_s=search.sums["load_s"], solve_s=search.sums["solve_s"], warm_start_from=start.name,
                           progress=search.progress)
-    info = {"iterations": done, "improvements": improvements, "start_s": start.cost, "start_from": start.name}
+    info = {"iterations": done, "improvements": improvements, "start_s": start.cost, "start_from": start.name,
+            **placed}
     return Outcome(search.best, report, info)
 
 
-@algorithm(NAME, Kind.SOLUTION, options=Options, columns=("iterations", "improvements", "start_s", "start_from"),
+@algorithm(NAME, Kind.SOLUTION, options=Options, columns=("iterations", "improvements", "start_s", "start_from",
+                                                          "kicks", "placements", "routed"),
            uses_solver=True)
 def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
     """Large-neighbourhood search over the extended formulation, from the best heuristic solution."""
