@@ -148,6 +148,7 @@ def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Gene
     without the placement search (``walkers=0``, or a routing model too large), of the heuristics' solutions
     and the first two start placements routed optimally; and the placement search's counts."""
     starts = heuristic_starts(inst, ctx.seed)
+    progress = [(time.perf_counter(), starts[0].cost)] if starts else []
     placements = start_placements(inst, starts)
     if opts.walkers and routing_model.columns(inst) <= routing_model.MAX_COLUMNS:
         state = placement_search.search(inst, [pl for _, pl, _ in placements], rng, deadline, opts.walkers,
@@ -155,7 +156,9 @@ def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Gene
         if state.best is not None:
             starts.append(graded(inst, "placement_search", state.best.placement, state.best.chains))
         info = {"kicks": state.kicks, "placements": len(state.lp), "routed": len(state.routed)}
-        progress = [(at, cost) for at, cost in state.improvements]
+        for at, cost in state.improvements:     # those that improve the incumbent
+            if not progress or cost < progress[-1][1]:
+                progress.append((at, cost))
     else:
         quiet = replace(ctx, solver=replace(ctx.solver, log=False, progress=False))
         for name, pl, given in placements[:1 + len(DESIGN_SHARES)]:
@@ -165,7 +168,7 @@ def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Gene
                 continue
             if rerouted.has_solution:
                 starts.append(graded(inst, name, pl, _chains(inst, rerouted)))
-        info, progress = {}, []
+        info = {}
     best = min((s for s in starts if s is not None), key=lambda s: s.cost, default=None)
     return best, {**info, "progress": progress}
 
@@ -287,7 +290,9 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
     status.phase(f"start from {start.name}: {start.cost:.6g} s per token")
     scales = opts.scales(inst.n_servers, max(window_caps(inst)))
     search = Search(inst, opts, ctx, start, tick, rng, scales)
-    search.progress += [(at - tick, cost, None) for at, cost in placed.pop("progress")]
+    # the routing model's objective and the evaluator's may differ in the last digit: the curve ends at the
+    # evaluator's cost of the start, never below it
+    search.progress += [(at - tick, max(cost, start.cost), None) for at, cost in placed.pop("progress")]
     search.progress.append((search.elapsed, start.cost, None))
     rules = opts.rules.split(",")
     done = improvements = 0

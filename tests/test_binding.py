@@ -18,7 +18,8 @@ from solvers.starts import HEURISTICS, graded, heuristic
 
 SEEDS = range(20)
 QUIET = {"log": False, "progress": False}
-SHORT = lns.Options(iterations=10, sub_time_limit=600)   # deterministic: no time limit cuts a solve
+# deterministic: the placement search ends by its patience, and no time limit cuts a solve
+SHORT = lns.Options(iterations=2, patience=100, sub_time_limit=600)
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +75,13 @@ def test_the_search_is_close_to_the_optimum_and_never_worse_than_cg_bprr(optima)
         assert costs == sorted(costs, reverse=True) and costs[-1] == pytest.approx(found.evaluation.per_token_s)
         gaps.append(found.evaluation.per_token_s / graded_exact.evaluation.per_token_s - 1)
     assert min(gaps) >= -1e-9                       # never below the optimum (the checker agrees)
-    # measured (deterministic): 18 of 20 within 3 % and 14 within 1 % (docs/formulations.md §5)
-    assert sum(g <= 0.03 for g in gaps) >= 18 and sum(g <= 0.01 for g in gaps) >= 14
+    # measured (deterministic): 19 of 20 within 3 % and 16 within 1 % (docs/formulations.md §5)
+    assert sum(g <= 0.03 for g in gaps) >= 19 and sum(g <= 0.01 for g in gaps) >= 16
 
 
 def test_the_search_is_deterministic_for_a_seed_and_an_iteration_count():
     inst = random_binding(7)
-    runs = [registry.call("lns", inst, seed=3, options=lns.Options(iterations=8, sub_time_limit=600),
+    runs = [registry.call("lns", inst, seed=3, options=lns.Options(iterations=8, patience=30, sub_time_limit=600),
                           solver=SolverSettings(time_limit=3600, **QUIET)) for _ in range(2)]
     assert runs[0].placement == runs[1].placement and runs[0].routes == runs[1].routes
     assert runs[0].info == runs[1].info

@@ -63,4 +63,5 @@ def test_a_model_based_run_logs_its_phases_and_its_end(caplog, algorithm):
         assert any("building" in m for m in messages) and any("loaded in" in m for m in messages)
         assert "optimal after" in messages[-1] and "gap 0.00 %" in messages[-1]
     else:
-        assert messages[0].startswith("lns [0 s] start from") and "best" in messages[-1]
+        assert messages[0].startswith("lns [0 s] placement search") and "best" in messages[-1]
+        assert any(" start from " in m for m in messages)
