@@ -77,6 +77,7 @@ class RoutingModel:
         lp.a_matrix_.start_ = np.arange(0, 3 * self.n_cols + 1, 3, dtype=np.int32)
         lp.a_matrix_.index_ = rows.reshape(-1).astype(np.int32)
         lp.a_matrix_.value_ = values.reshape(-1).astype(float)
+        highspy.Highs.resetGlobalScheduler(True)   # threads are process-wide; an earlier solve may have set more
         h = _quiet_highs()
         for option, value in (("output_flag", False), ("threads", 1), ("random_seed", 0), ("mip_rel_gap", 0.0)):
             h.setOptionValue(option, value)
