@@ -142,8 +142,8 @@ def start_placements(inst: Instance, starts: list[Start]) -> list[tuple[str, Pla
     return out + [(f"{s.name}+routing", s.placement, [s]) for s in starts[1:]]
 
 
-def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Generator,
-                deadline: float) -> tuple[Start | None, dict]:
+def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Generator, deadline: float,
+                status: StatusLine) -> tuple[Start | None, dict]:
     """The cheapest of the heuristics' solutions and the placement search's best (module docstring), or,
     without the placement search (``walkers=0``, or a routing model too large), of the heuristics' solutions
     and the first two start placements routed optimally; and the placement search's counts."""
@@ -152,7 +152,7 @@ def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Gene
     placements = start_placements(inst, starts)
     if opts.walkers and routing_model.columns(inst) <= routing_model.MAX_COLUMNS:
         state = placement_search.search(inst, [pl for _, pl, _ in placements], rng, deadline, opts.walkers,
-                                        opts.patience)
+                                        opts.patience, report=status.update)
         if state.best is not None:
             starts.append(graded(inst, "placement_search", state.best.placement, state.best.chains))
         info = {"kicks": state.kicks, "placements": len(state.lp), "routed": len(state.routed)}
@@ -284,7 +284,7 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
     status = StatusLine(NAME, show=ctx.solver.progress)
     if opts.walkers:
         status.phase(f"placement search ({opts.walkers} walkers, patience {opts.patience} kicks)")
-    start, placed = first_start(inst, opts, ctx, rng, tick + limit)
+    start, placed = first_start(inst, opts, ctx, rng, tick + limit, status)
     if start is None:
         return Outcome(None, SolverReport(Termination.INFEASIBLE, "no heuristic gives a feasible start"), {})
     status.phase(f"start from {start.name}: {start.cost:.6g} s per token")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -62,6 +62,10 @@ class PlacementSearch:
 
     def __post_init__(self) -> None:
         self.mbar = window_caps(self.inst)
+
+    def summary(self, where: str) -> str:
+        best = "none yet" if self.best is None else f"{self.best.cost:.6g} s per token"
+        return f"placement search, {where}: {len(self.lp):,} placements judged, {len(self.routed)} routed, best {best}"
 
     def out_of_time(self) -> bool:
         return time.perf_counter() >= self.deadline
@@ -150,11 +154,13 @@ def _with(pl: Placement, windows: dict[int, tuple[int, int]]) -> Placement:
 
 
 def search(inst: Instance, starts: list[Placement], rng: np.random.Generator, deadline: float, walkers: int,
-           patience: int, model: RoutingModel | None = None) -> PlacementSearch:
-    """Descend from every start, then kick the best ``walkers`` local optima in turn (module docstring)."""
+           patience: int, model: RoutingModel | None = None,
+           report: Callable[[str], None] = lambda text: None) -> PlacementSearch:
+    """Descend from every start, then kick the best ``walkers`` local optima in turn (module docstring);
+    ``report`` hears how far it got after each start and kick (a status line throttles it)."""
     state = PlacementSearch(inst, model or RoutingModel(inst), rng, deadline)
     local: list[tuple[float, Placement, float]] = []     # (routed cost, placement, LP value)
-    for pl in starts:
+    for i, pl in enumerate(starts, 1):
         state.route(pl)
         v = state.value(pl)
         if v is None or state.out_of_time():
@@ -163,6 +169,7 @@ def search(inst: Instance, starts: list[Placement], rng: np.random.Generator, de
         cost = state.route(pl)
         if cost is not None and _key(pl) not in {_key(q) for _, q, _ in local}:
             local.append((cost, pl, v))
+        report(state.summary(f"descended from start {i} of {len(starts)}"))
     ranked = sorted(local, key=lambda x: x[0])[:walkers]
     walk = [[pl, v] for _, pl, v in ranked]
     idle = 0
@@ -181,4 +188,5 @@ def search(inst: Instance, starts: list[Placement], rng: np.random.Generator, de
             idle = 0
         else:
             idle += 1
+        report(state.summary(f"{state.kicks} kicks ({idle} without a move)"))
     return state
