@@ -3,9 +3,10 @@
 It has two phases. The *placement search* (solvers/placement_search.py) starts from the heuristics'
 placements (CG-BPRR, also for smaller design loads, and the PETALS variants) and moves windows with
 moves that cost one LP each (routing over a placement as a persistent HiGHS model); it ends when
-``patience`` kicks in a row improve none of its ``walkers``. Its best placement, routed exactly, or the
-cheapest heuristic solution if that is cheaper, starts the *neighbourhood search*: each iteration frees
-the windows of a few servers, chosen by a rule in turn:
+``patience`` kicks in a row improve none of its ``walkers``, or after ``stall_share`` of the time limit
+without a new best (so that the neighbourhood search keeps time where the placement search stalls). Its
+best placement, routed exactly, or the cheapest heuristic solution if that is cheaper, starts the
+*neighbourhood search*: each iteration frees the windows of a few servers, chosen by a rule in turn:
 
 - ``slowest``: servers with the largest amortised time per block in the incumbent, tau_j + t*_j / m_j
   (idle servers first);
@@ -68,6 +69,7 @@ class Options:
     rules: str = ",".join(RULES)         # the rules, taken in turn
     walkers: int = 2                     # local optima the placement search kicks in turn (0: no placement search)
     patience: int = 200                  # kicks in a row that improve no walker end the placement search
+    stall_share: float = 0.5             # the placement search ends after this share of the limit without a new best
 
     def __post_init__(self) -> None:
         if self.time_limit is not None:
@@ -78,6 +80,7 @@ class Options:
         integer(self.band, f"algorithm.{NAME}.band", lo=0, hi=1000)
         integer(self.walkers, f"algorithm.{NAME}.walkers", lo=0, hi=1000)
         integer(self.patience, f"algorithm.{NAME}.patience", lo=0, hi=10**9)
+        number(self.stall_share, f"algorithm.{NAME}.stall_share", lo=0, hi=1)
         number(self.sub_time_limit, f"algorithm.{NAME}.sub_time_limit", lo=0, strict=True, hi=1e6)
         bad = [r for r in self.rules.split(",") if r not in RULES]
         if bad or not self.rules:
@@ -143,7 +146,7 @@ def start_placements(inst: Instance, starts: list[Start]) -> list[tuple[str, Pla
 
 
 def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Generator, deadline: float,
-                status: StatusLine) -> tuple[Start | None, dict]:
+                status: StatusLine, stall: float) -> tuple[Start | None, dict]:
     """The cheapest of the heuristics' solutions and the placement search's best (module docstring), or,
     without the placement search (``walkers=0``, or a routing model too large), of the heuristics' solutions
     and the first two start placements routed optimally; and the placement search's counts."""
@@ -152,7 +155,7 @@ def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Gene
     placements = start_placements(inst, starts)
     if opts.walkers and routing_model.columns(inst) <= routing_model.MAX_COLUMNS:
         state = placement_search.search(inst, [pl for _, pl, _ in placements], rng, deadline, opts.walkers,
-                                        opts.patience, report=status.update)
+                                        opts.patience, stall=stall, report=status.update)
         if state.best is not None:
             starts.append(graded(inst, "placement_search", state.best.placement, state.best.chains))
         info = {"kicks": state.kicks, "placements": len(state.lp), "routed": len(state.routed)}
@@ -284,7 +287,7 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
     status = StatusLine(NAME, show=ctx.solver.progress)
     if opts.walkers:
         status.phase(f"placement search ({opts.walkers} walkers, patience {opts.patience} kicks)")
-    start, placed = first_start(inst, opts, ctx, rng, tick + limit, status)
+    start, placed = first_start(inst, opts, ctx, rng, tick + limit, status, opts.stall_share * limit)
     if start is None:
         return Outcome(None, SolverReport(Termination.INFEASIBLE, "no heuristic gives a feasible start"), {})
     status.phase(f"start from {start.name}: {start.cost:.6g} s per token")

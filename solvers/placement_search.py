@@ -14,10 +14,11 @@ until no move helps. Its local optimum is then routed exactly (the integer routi
 The best ``walkers`` local optima of the starts become walkers; in turn each is *kicked* (one or two
 servers take random windows), descends again, and moves there when that lowers its LP value; every new
 walker position is routed exactly and the cheapest routing found is the result. The search stops at its
-deadline or after ``patience`` kicks in a row that improve no walker.
+deadline, after ``stall`` seconds without a new best, or after ``patience`` kicks in a row that improve no
+walker.
 
-Deterministic for a seed when the deadline does not bind: every draw comes from the seed, and HiGHS solves
-each LP and MIP the same way on one thread.
+Deterministic for a seed when neither the deadline nor the stall time binds: every draw comes from the
+seed, and HiGHS solves each LP and MIP the same way on one thread.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class PlacementSearch:
     model: RoutingModel
     rng: np.random.Generator
     deadline: float                       # time.perf_counter() at which it stops
+    stall: float = np.inf                 # seconds without a new best after which it stops
     best: Found | None = None
     lp: dict[bytes, float | None] = field(default_factory=dict)
     routed: dict[bytes, float | None] = field(default_factory=dict)
@@ -62,13 +64,20 @@ class PlacementSearch:
 
     def __post_init__(self) -> None:
         self.mbar = window_caps(self.inst)
+        self.began = time.perf_counter()
 
     def summary(self, where: str) -> str:
         best = "none yet" if self.best is None else f"{self.best.cost:.6g} s per token"
         return f"placement search, {where}: {len(self.lp):,} placements judged, {len(self.routed)} routed, best {best}"
 
     def out_of_time(self) -> bool:
-        return time.perf_counter() >= self.deadline
+        now = time.perf_counter()
+        return now >= self.deadline or now >= self.last + self.stall
+
+    @property
+    def last(self) -> float:
+        """When the best last improved (or the search began)."""
+        return self.improvements[-1][0] if self.improvements else self.began
 
     def value(self, pl: Placement) -> float | None:
         """The routing LP of ``pl`` (cached)."""
@@ -154,11 +163,11 @@ def _with(pl: Placement, windows: dict[int, tuple[int, int]]) -> Placement:
 
 
 def search(inst: Instance, starts: list[Placement], rng: np.random.Generator, deadline: float, walkers: int,
-           patience: int, model: RoutingModel | None = None,
+           patience: int, model: RoutingModel | None = None, stall: float = np.inf,
            report: Callable[[str], None] = lambda text: None) -> PlacementSearch:
     """Descend from every start, then kick the best ``walkers`` local optima in turn (module docstring);
     ``report`` hears how far it got after each start and kick (a status line throttles it)."""
-    state = PlacementSearch(inst, model or RoutingModel(inst), rng, deadline)
+    state = PlacementSearch(inst, model or RoutingModel(inst), rng, deadline, stall)
     local: list[tuple[float, Placement, float]] = []     # (routed cost, placement, LP value)
     for i, pl in enumerate(starts, 1):
         state.route(pl)
