@@ -21,7 +21,8 @@ def sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("page") / "sweep"
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "-m", f"hydra.sweep.dir={out}",
                           "instance=abovenet,clustered", "workload.l_out=64,128", "algorithms=[cg_bprr,petals,lns]",
-                          "algorithm.lns.iterations=1"], capture_output=True, text=True, cwd=out.parent)
+                          "algorithm.lns.iterations=1", "algorithm.lns.patience=5"], capture_output=True, text=True,
+                         cwd=out.parent)
     assert run.returncode == 0, run.stderr
     report = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(out)], capture_output=True,
                             text=True)
