@@ -23,8 +23,8 @@ cheaper solution, re-checked by the one checker, becomes the incumbent. A neighb
 since the last improvement is not tried again.
 
 Deterministic for a seed and an iteration count: every random draw comes from the seed, the placement
-search ends by its patience and each neighbourhood solve by optimality unless its own time box
-(``sub_time_limit``) or the overall time limit cuts it; a time limit that binds makes the result depend on
+search ends by its patience and each neighbourhood solve by optimality unless a time rule cuts them (the
+stall time, ``sub_time_limit``, the overall time limit); a time limit that binds makes the result depend on
 the machine's speed (docs/formulations.md §5).
 """
 
@@ -48,6 +48,7 @@ from solvers.exact.model import ExactFormulation
 from solvers.exact.model import Options as ExactOptions
 from solvers.formulation import solve_model
 from solvers.optimal_routing import route
+from solvers.placement_search import IMPROVEMENT_RTOL
 from solvers.registry import Context, Kind, Skipped, algorithm
 from solvers.starts import Start, graded, heuristic_starts, windows
 from solvers.status_line import StatusLine
@@ -55,7 +56,6 @@ from solvers.status_line import StatusLine
 NAME = "lns"
 RULES = ("slowest", "loaded", "chains", "random")
 DESIGN_SHARES = (0.75, 0.5, 0.35, 0.25)
-IMPROVEMENT_RTOL = 1e-9
 
 
 @dataclass
@@ -86,6 +86,10 @@ class Options:
         if bad or not self.rules:
             raise BprInputError(f"algorithm.{NAME}.rules: expected a comma-separated list of "
                                 f"{', '.join(RULES)}, got '{self.rules}'")
+
+    def limit(self, ctx: Context) -> float:
+        """Seconds for the whole search: ``time_limit``, else the solver's."""
+        return ctx.solver.time_limit if self.time_limit is None else self.time_limit
 
     def scales(self, n_servers: int, widest: int) -> list[tuple[int, int]]:
         """(servers freed, band) from the smallest neighbourhood to the largest: the band doubles while it
@@ -124,7 +128,7 @@ class Search:
         return time.perf_counter() - self.tick
 
     def limit(self) -> float:
-        return self.ctx.solver.time_limit if self.opts.time_limit is None else self.opts.time_limit
+        return self.opts.limit(self.ctx)
 
     def grow(self) -> bool:
         """Look at the next larger scale; False when there is none."""
@@ -149,7 +153,8 @@ def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Gene
                 status: StatusLine, stall: float) -> tuple[Start | None, dict]:
     """The cheapest of the heuristics' solutions and the placement search's best (module docstring), or,
     without the placement search (``walkers=0``, or a routing model too large), of the heuristics' solutions
-    and the first two start placements routed optimally; and the placement search's counts."""
+    and the best one's and CG-BPRR's smaller-design-load placements routed optimally; and the placement
+    search's counts and improvements."""
     starts = heuristic_starts(inst, ctx.seed)
     progress = [(time.perf_counter(), starts[0].cost)] if starts else []
     placements = start_placements(inst, starts)
@@ -283,7 +288,7 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
     """The search itself (also the MIP start of ``exact`` with ``lns_s``)."""
     tick = time.perf_counter()
     rng = np.random.default_rng(ctx.seed)
-    limit = ctx.solver.time_limit if opts.time_limit is None else opts.time_limit
+    limit = opts.limit(ctx)
     status = StatusLine(NAME, show=ctx.solver.progress)
     if opts.walkers:
         status.phase(f"placement search ({opts.walkers} walkers, patience {opts.patience} kicks)")

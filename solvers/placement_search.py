@@ -163,11 +163,11 @@ def _with(pl: Placement, windows: dict[int, tuple[int, int]]) -> Placement:
 
 
 def search(inst: Instance, starts: list[Placement], rng: np.random.Generator, deadline: float, walkers: int,
-           patience: int, model: RoutingModel | None = None, stall: float = np.inf,
+           patience: int, stall: float = np.inf,
            report: Callable[[str], None] = lambda text: None) -> PlacementSearch:
     """Descend from every start, then kick the best ``walkers`` local optima in turn (module docstring);
     ``report`` hears how far it got after each start and kick (a status line throttles it)."""
-    state = PlacementSearch(inst, model or RoutingModel(inst), rng, deadline, stall)
+    state = PlacementSearch(inst, RoutingModel(inst), rng, deadline, stall)
     local: list[tuple[float, Placement, float]] = []     # (routed cost, placement, LP value)
     for i, pl in enumerate(starts, 1):
         state.route(pl)

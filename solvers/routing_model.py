@@ -24,6 +24,7 @@ import highspy
 import numpy as np
 
 from bpr.instance import Instance
+from bpr.numeric import FLOOR_EPS
 from bpr.perf import Placement, window_caps
 from solvers.exact.model import decompose
 
@@ -92,7 +93,7 @@ class RoutingModel:
             return False
         start, end = pl.a - 1, pl.a - 1 + pl.m
         open_ = (pl.m[j] > 0) & (self.e == end[j]) & (self.b >= start[j])
-        cap = np.floor(room[j] / (inst.s_c * self.k) + 1e-9)
+        cap = np.floor(room[j] / (inst.s_c * self.k) + FLOOR_EPS)
         upper = np.where(open_, np.minimum(self.R_c[self.c], cap), 0.0)
         self.h.changeColsBounds(self.n_cols, self._index, np.zeros(self.n_cols), upper)
         n = inst.n_servers
