@@ -47,8 +47,20 @@ def _overrides(pairs: list[str], flag: str = "--set") -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise BprInputError(f"{flag} expects key=value, got '{pair}'")
-        out[key] = yaml.safe_load(value)
+        out[key] = _value(value)
     return out
+
+
+def _value(text: str) -> Any:
+    """A command-line value as YAML reads it, except that a number in exponent form without a dot (1e-4) is a
+    number, as on Hydra's command line (YAML 1.1 reads it as a string)."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value) if any(ch.isdigit() for ch in value) else value
+        except ValueError:
+            return value
+    return value
 
 
 def cmd_instance(args: argparse.Namespace) -> int:

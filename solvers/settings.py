@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from bpr.errors import BprInputError, unknown
-from bpr.fields import integer
+from bpr.fields import integer, number
 from bpr.limits import MAX_SECONDS
 
 
@@ -40,6 +40,8 @@ class SolverSettings:
         if extra:
             raise unknown("solver setting", extra[0], sorted(known))
         s = cls(**data)
+        s.time_limit = number(s.time_limit, "solver.time_limit")
+        s.rel_gap = number(s.rel_gap, "solver.rel_gap")
         if not 0 < s.time_limit <= MAX_SECONDS:
             raise BprInputError(f"solver.time_limit must be > 0 and at most {MAX_SECONDS:g} s, got {s.time_limit}")
         if not 0 <= s.rel_gap < 1:

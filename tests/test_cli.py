@@ -55,6 +55,8 @@ def test_infeasible_solution_exits_1(files):
     (("solve", "{i}", "--algorithm", "cg_bprr", "--option", "design_R=many", "--out", "s.json"),
      "algorithm.cg_bprr: Value 'many' of type 'str' could not be converted to Integer"),
     (("solve", "{i}", "--algorithm", "milp", "--solver", "gap=1", "--out", "s.json"), "unknown solver setting 'gap'"),
+    (("solve", "{i}", "--algorithm", "milp", "--solver", "rel_gap=tight", "--out", "s.json"),
+     "solver.rel_gap: expected a number, got 'tight'"),
     (("solve", "{i}", "--algorithm", "cg_bprr", "--time-limit", "-1", "--out", "s.json"), "--time-limit must be > 0"),
     (("check", "{i}", "{bad}"), "placement[0].num_blocks: missing"),
     (("check", "{i}"), "required: solution"),
@@ -71,10 +73,12 @@ def test_bad_input_exits_2_with_one_line(files, args, message):
 
 def test_solve_milp_with_time_limit(tmp_path):
     assert bpr("instance", "clustered", "--set", "workload.R=2", "--out", tmp_path / "i.json").returncode == 0
-    out = bpr("solve", tmp_path / "i.json", "--algorithm", "milp", "--time-limit", "20", "--out", tmp_path / "m.json")
+    out = bpr("solve", tmp_path / "i.json", "--algorithm", "milp", "--time-limit", "20", "--solver", "rel_gap=1e-4",
+              "--out", tmp_path / "m.json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["status"] == "feasible"
     sol = json.loads((tmp_path / "m.json").read_text())
+    assert sol["settings"]["solver"]["rel_gap"] == 1e-4   # 1e-4 is a number, as on Hydra's command line
     assert sol["settings"]["solver"]["time_limit"] == 20 and sol["termination"] in ("optimal", "time_limit")
     assert bpr("check", tmp_path / "i.json", tmp_path / "m.json").returncode == 0
 
