@@ -52,13 +52,27 @@ def test_exact_is_optimal_and_an_independent_formulation_agrees(optima, seed):
 def test_every_bound_is_below_the_optimum(optima, seed):
     inst, graded_exact = optima[seed]
     opt = graded_exact.evaluation.per_token_s
-    bounds = registry.call("lower_bounds", inst, options=lower_bounds.Options(decomposition=True),
-                           solver=SolverSettings(**QUIET)).bounds
+    bounds = registry.call("lower_bounds", inst, solver=SolverSettings(**QUIET)).bounds   # the defaults
     assert {"per_request", "extended_lp", "capacity", "decomposition"} <= set(bounds)
     for name, bound in bounds.items():
         assert bound.value_s is not None and bound.value_s <= opt * (1 + 1e-7), name
-    # the decomposition by server implies the capacity and the extended formulation's rows (§6)
+    # memory binds here, so the decomposition by server runs; it implies the capacity and the extended
+    # formulation's rows (§6)
+    assert bounds["capacity"].value_s > bounds["per_request"].value_s
     assert bounds["decomposition"].value_s >= max(bounds["capacity"].value_s, bounds["extended_lp"].value_s) - 1e-9
+
+
+def test_decomposition_runs_only_where_memory_binds():
+    """With room for every request's cache the capacity bound is below the per-request bound: the
+    decomposition is skipped (minutes of LP on large instances for nothing), and says why."""
+    inst = tiny(3, M=[40.0, 40.0], tau=[0.0, 0.1], t=[[0.1, 0.2]], R=2, s_m=1.0, s_c=0.5)
+    bounds = registry.call("lower_bounds", inst, solver=SolverSettings(**QUIET)).bounds
+    assert bounds["capacity"].value_s <= bounds["per_request"].value_s
+    assert bounds["decomposition"].value_s is None and bounds["decomposition"].outcome == "skipped"
+    assert "memory does not bind" in bounds["decomposition"].message
+    off = registry.call("lower_bounds", inst, options=lower_bounds.Options(decomposition=False),
+                        solver=SolverSettings(**QUIET)).bounds
+    assert "decomposition" not in off
 
 
 def test_the_search_is_close_to_the_optimum_and_never_worse_than_cg_bprr(optima):
