@@ -119,7 +119,9 @@ def test_time_limit_is_honoured_and_reported(name):
     assert result.record.outcome is Outcome.OK
     allowed = (Termination.TIME_LIMIT, Termination.OPTIMAL, Termination.SOLVED)
     if alg.kind is Kind.BOUND:
-        assert all(b.termination in allowed for b in result.bounds.values())
+        # a bound that does not apply here (the decomposition where memory does not bind) is skipped, with why
+        assert all(b.termination in allowed or (b.outcome is Outcome.SKIPPED and b.message)
+                   for b in result.bounds.values())
         reports = [b.solver for b in result.bounds.values()]
     else:
         assert result.termination in allowed
