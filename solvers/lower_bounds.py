@@ -17,8 +17,7 @@ Every LP goes through the one formulation path (solvers/formulation.py): size gu
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -89,16 +88,15 @@ def decomposition_bound(inst: Instance, ctx: Context = Context()) -> Bound:
     (with crossover, so the optimum is a vertex like the simplex's): 3-4x faster on this LP of a few hundred
     thousand columns (docs/formulations.md §6); a ``solver.options.solver`` the user set wins."""
     if ctx.solver.name == "highs":
-        solver = dataclasses.replace(ctx.solver, options={"solver": "ipm", **ctx.solver.options})
-        ctx = dataclasses.replace(ctx, solver=solver)
+        ctx = replace(ctx, solver=replace(ctx.solver, options={"solver": "ipm", **ctx.solver.options}))
     return relaxation_bound(DecompositionFormulation(inst), ctx, f"{NAME}-decomposition")
 
 
 def memory_binds(bounds: dict[str, Bound]) -> bool:
     """Memory binds when the memory-capacity bound is above the per-request bound, which ignores memory
     sharing (docs/model.md §8); without the capacity bound this cannot be told, and the answer is yes."""
-    capacity, alone = bounds.get("capacity"), bounds["per_request"].value_s
-    return capacity is None or capacity.value_s is None or alone is None or capacity.value_s > alone
+    capacity = bounds.get("capacity")
+    return capacity is None or capacity.value_s is None or capacity.value_s > bounds["per_request"].value_s
 
 
 @algorithm(NAME, Kind.BOUND, options=Options, uses_solver=True)
