@@ -120,3 +120,20 @@ def relaxation_bound(f: Formulation, ctx: Context, log_name: str) -> Bound:
     solved = report.termination is Termination.OPTIMAL and report.incumbent_s is not None
     return Bound(report.incumbent_s if solved else None, report.termination,
                  message="" if solved else f"{report.termination} ({report.raw_status})", solver=report)
+
+
+def mip_bound(f: Formulation, ctx: Context, log_name: str) -> Bound:
+    """The dual bound of f's MILP (a relaxation of the problem) as a lower bound: valid at optimality and
+    at a time limit alike, so a stopped solve keeps what it proved and says it stopped."""
+    try:
+        report, _ = solve_model(f, ctx, log_name=log_name)
+    except Skipped as why:
+        return Bound(None, None, Outcome.SKIPPED, str(why))
+    proved = report.dual_bound_s
+    if report.termination is Termination.OPTIMAL:
+        message = ""
+    elif proved is None:
+        message = f"{report.termination} ({report.raw_status}): no dual bound"
+    else:
+        message = f"{report.termination}: the dual bound when it stopped (gap {gap_text(report.gap)})"
+    return Bound(proved, report.termination, message=message, solver=report)

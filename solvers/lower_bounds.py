@@ -11,6 +11,10 @@
 - decomposition: the decomposition by server (docs/formulations.md §6, solvers/decomposition.py): at least
   capacity and extended_lp, up to 5 % above them where memory binds; run where memory binds (the capacity
   bound above the per-request bound), since elsewhere it is minutes of LP for nothing over extended_lp.
+- window_sizes: the window-size relaxation (docs/formulations.md §7, solvers/window_sizes.py), a MILP that
+  keeps each server's number of blocks whole and drops where its window sits; its dual bound, also at a
+  time limit. It sees what every LP above cannot (a server is not a mixture of half servers) and misses
+  what they see (positions), so neither dominates; run where memory binds, like the decomposition.
 - The exact models' dual bounds are reported by ``milp`` and ``exact``; the harness takes the best of all.
 Every LP goes through the one formulation path (solvers/formulation.py): size guard, log, solver report.
 """
@@ -29,9 +33,10 @@ from solvers.capacity import CapacityFormulation
 from solvers.decomposition import DecompositionFormulation
 from solvers.exact.model import ExactFormulation
 from solvers.exact.model import Options as ExactOptions
-from solvers.formulation import relaxation_bound
+from solvers.formulation import mip_bound, relaxation_bound
 from solvers.milp.model import MilpFormulation
 from solvers.registry import Context, Kind, algorithm
+from solvers.window_sizes import WindowSizesFormulation
 
 NAME = "lower_bounds"
 
@@ -42,6 +47,7 @@ class Options:
     capacity: bool = True        # the memory-capacity bound
     paper_lp: bool = False       # the LP relaxation of (13): negative on realistic instances, slow
     decomposition: bool = True   # the decomposition by server, where memory binds (capacity > per_request)
+    window_sizes: bool = True    # the window-size relaxation's dual bound, where memory binds
 
 
 def segment_caps(inst: Instance) -> np.ndarray:
@@ -92,6 +98,11 @@ def decomposition_bound(inst: Instance, ctx: Context = Context()) -> Bound:
     return relaxation_bound(DecompositionFormulation(inst), ctx, f"{NAME}-decomposition")
 
 
+def window_sizes_bound(inst: Instance, ctx: Context = Context()) -> Bound:
+    """The window-size MILP's dual bound (solvers/window_sizes.py)."""
+    return mip_bound(WindowSizesFormulation(inst), ctx, f"{NAME}-window-sizes")
+
+
 def memory_binds(bounds: dict[str, Bound]) -> bool:
     """Memory binds when the memory-capacity bound is above the per-request bound, which ignores memory
     sharing (docs/model.md §8); without the capacity bound this cannot be told, and the answer is yes."""
@@ -107,7 +118,10 @@ def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -
                              ("capacity", opts.capacity, capacity_bound), ("paper_lp", opts.paper_lp, paper_lp_bound)):
         if wanted:
             bounds[name] = fn(inst, ctx)
-    if opts.decomposition:
-        bounds["decomposition"] = decomposition_bound(inst, ctx) if memory_binds(bounds) else Bound(
-            None, None, Outcome.SKIPPED, "memory does not bind (capacity bound <= per-request bound)")
+    binds = memory_binds(bounds)
+    for name, wanted, fn in (("decomposition", opts.decomposition, decomposition_bound),
+                             ("window_sizes", opts.window_sizes, window_sizes_bound)):
+        if wanted:
+            bounds[name] = fn(inst, ctx) if binds else Bound(
+                None, None, Outcome.SKIPPED, "memory does not bind (capacity bound <= per-request bound)")
     return Bounds(inst.name, NAME, bounds)

@@ -53,7 +53,7 @@ def test_every_bound_is_below_the_optimum(optima, seed):
     inst, graded_exact = optima[seed]
     opt = graded_exact.evaluation.per_token_s
     bounds = registry.call("lower_bounds", inst, solver=SolverSettings(**QUIET)).bounds   # the defaults
-    assert {"per_request", "extended_lp", "capacity", "decomposition"} <= set(bounds)
+    assert {"per_request", "extended_lp", "capacity", "decomposition", "window_sizes"} <= set(bounds)
     for name, bound in bounds.items():
         assert bound.value_s is not None and bound.value_s <= opt * (1 + 1e-7), name
     # memory binds here, so the decomposition by server runs; it implies the capacity and the extended
