@@ -1,0 +1,126 @@
+"""``size_layout``: a placement laid out from the window-size relaxation (docs/formulations.md §8), routed
+optimally.
+
+The relaxation (§7) chooses every server's number of blocks and sends the requests along *patterns*: sets
+of visits (server, blocks) adding up to L. Where a pattern's servers can be put side by side on the blocks
+it is a *lane*, a chain of windows tiling 1..L. Laying the patterns out, the most used first, gives a
+placement; the servers no pattern placed are tiled into further lanes, so that capacity is not left
+idle; the exact model with every window fixed (§4) then routes the requests. On geant-r95 this finds
+what the placement search does not: five A100s in one lane for almost all requests, and a lane of twelve
+small slices for the few that do not fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+import numpy as np
+import pyomo.environ as pyo
+
+from bpr.instance import Instance
+from bpr.perf import Placement, window_caps
+from bpr.solution import Solution, no_solution
+from solvers.decomposition import room
+from solvers.formulation import solve_model
+from solvers.optimal_routing import route
+from solvers.registry import Context, Kind, NoOptions, algorithm
+from solvers.window_sizes import WindowSizesFormulation
+
+NAME = "size_layout"
+FLOW_EPS = 1e-6
+Pattern = tuple[tuple[int, int], ...]       # the visits (server, blocks) of a path, in server order
+
+
+def patterns(model: pyo.ConcreteModel, inst: Instance) -> list[tuple[float, Pattern]]:
+    """The relaxation's flow split into paths from (layer 0, block 0) to (layer n, block L), each taking
+    the largest outgoing arc in turn; (requests, pattern), most used first."""
+    found: dict[Pattern, float] = defaultdict(float)
+    for c in range(len(inst.clients)):
+        out: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)   # (j, b) -> {k (0: skip): flow}
+        for (c2, j, b, k) in model.A:
+            if c2 == c and pyo.value(model.f[c2, j, b, k]) > FLOW_EPS:
+                out[j, b][k] = pyo.value(model.f[c2, j, b, k])
+        for (c2, j, b) in model.N:
+            if c2 == c and pyo.value(model.skip[c2, j, b]) > FLOW_EPS:
+                out[j, b][0] = pyo.value(model.skip[c2, j, b])
+        while True:
+            path = _path(out, inst.n_servers)
+            if path is None:
+                break
+            amount, steps = path
+            for j, b, k in steps:
+                out[j, b][k] -= amount
+                if out[j, b][k] <= FLOW_EPS:
+                    del out[j, b][k]
+            found[tuple((j, k) for j, _, k in steps if k)] += amount
+    return sorted(((v, p) for p, v in found.items()), key=lambda vp: (-vp[0], vp[1]))
+
+
+def _path(out: dict[tuple[int, int], dict[int, float]], n: int) -> tuple[float, list] | None:
+    j, b, steps, amount = 0, 0, [], float("inf")
+    while j < n:
+        if not out.get((j, b)):
+            return None
+        k = max(out[j, b], key=lambda key: (out[j, b][key], -key))
+        amount = min(amount, out[j, b][k])
+        steps.append((j, b, k))
+        j, b = j + 1, b + k
+    return amount, steps
+
+
+def lay_out(inst: Instance, sizes: dict[int, int], paths: list[tuple[float, Pattern]]) -> Placement:
+    """Windows from the patterns, most used first: a pattern whose placed servers leave gaps fills them with
+    its unplaced servers side by side (a window may overlap the previous one to end at the gap's end); a
+    pattern that cannot fill them places nothing. Then every unplaced server with a size, largest first,
+    starts at the block that carries the fewest requests so far (counting each window's room over its
+    size), which tiles new lanes where capacity is short; the rest host block 1 (free without requests)."""
+    start: dict[int, int] = {}
+    for _, pattern in paths:
+        free = [j for j, _ in pattern if j not in start and sizes.get(j)]
+        filled = _fill(inst.L, [(start[j], start[j] + sizes[j]) for j, _ in pattern if j in start], free, sizes)
+        if filled is not None:
+            start |= filled
+    carried = np.zeros(inst.L)          # per block: the requests its windows carry on full visits
+    for j, s in start.items():
+        carried[s:s + sizes[j]] += room(inst, j, sizes[j]) // sizes[j]
+    for j in sorted((j for j in sizes if j not in start and sizes[j]), key=lambda j: (-sizes[j], j)):
+        start[j] = min(int(np.argmin(carried)), inst.L - sizes[j])
+        carried[start[j]:start[j] + sizes[j]] += room(inst, j, sizes[j]) // sizes[j]
+    mbar = window_caps(inst)
+    a = [start[j] + 1 if j in start else 1 for j in range(inst.n_servers)]
+    m = [sizes[j] if j in start else min(1, mbar[j]) for j in range(inst.n_servers)]
+    return Placement.of(a, m)
+
+
+def _fill(L: int, placed: list[tuple[int, int]], free: list[int], sizes: dict[int, int]) -> dict[int, int] | None:
+    """Starts for ``free`` servers covering the blocks of 1..L that the windows ``placed`` leave, or None."""
+    gaps, b = [], 0
+    for s, e in sorted(placed):
+        if s > b:
+            gaps.append((b, s))
+        b = max(b, e)
+    if b < L:
+        gaps.append((b, L))
+    starts, queue = {}, list(free)
+    for lo, hi in gaps:
+        while lo < hi:
+            if not queue:
+                return None
+            j = queue.pop(0)
+            starts[j] = max(0, min(lo, hi - sizes[j]))
+            lo = starts[j] + sizes[j]
+    return starts
+
+
+@algorithm(NAME, Kind.SOLUTION, columns=("relaxation_s", "lanes"), uses_solver=True)
+def solve(inst: Instance, opts: NoOptions = NoOptions(), ctx: Context = Context()) -> Solution:
+    """The window-size relaxation (solver.time_limit), its patterns laid out, routed optimally."""
+    report, model = solve_model(WindowSizesFormulation(inst), ctx, log_name=f"{NAME}-relaxation")
+    if not report.has_solution:
+        return no_solution(inst, NAME, report.termination, f"the window-size relaxation has no solution "
+                                                           f"({report.termination}, {report.raw_status})")
+    sizes = {j: size for (j, size) in model.S if pyo.value(model.z[j, size]) > 0.5}
+    paths = patterns(model, inst)
+    sol = route(inst, lay_out(inst, sizes, paths), ctx, [], NAME)
+    return dataclasses.replace(sol, info={**sol.info, "relaxation_s": report.incumbent_s, "lanes": len(paths)})
