@@ -31,7 +31,7 @@ from bpr.checker import MEMORY_RTOL
 from bpr.instance import Instance
 from bpr.numeric import FLOOR_EPS
 from bpr.perf import window_cap, window_caps
-from solvers.formulation import Size
+from solvers.formulation import BoundModel, Size
 
 
 def limits(inst: Instance, j: int, top: int) -> np.ndarray:
@@ -74,7 +74,7 @@ def define_capacity(model: Any, inst: Instance, x: dict[tuple[int, int], Any], h
 
 
 @dataclass
-class CapacityFormulation:
+class CapacityFormulation(BoundModel):
     """The bound's LP as a formulation (solvers/formulation.py): a bound model, so it has no MIP start and
     no solution to map back."""
 
@@ -90,11 +90,6 @@ class CapacityFormulation:
     def build(self) -> pyo.ConcreteModel:
         return build(self.inst)
 
-    def warm_start(self, model: pyo.ConcreteModel, ctx: Any) -> str | None:
-        return None
-
-    def extract(self, model: pyo.ConcreteModel) -> Any:
-        raise TypeError("the memory-capacity LP is a bound: it has no placement or routes to extract")
 
 
 def build(inst: Instance) -> pyo.ConcreteModel:

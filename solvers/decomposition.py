@@ -28,7 +28,6 @@ stronger (docs/formulations.md §6 has the measurements).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pyomo.environ as pyo
 
@@ -36,7 +35,7 @@ from bpr.checker import MEMORY_RTOL
 from bpr.instance import Instance
 from bpr.numeric import FLOOR_EPS
 from bpr.perf import window_caps
-from solvers.formulation import Size
+from solvers.formulation import BoundModel, Size
 
 
 def room(inst: Instance, j: int, w: int) -> int:
@@ -60,7 +59,7 @@ def entries(inst: Instance) -> tuple[list[tuple[int, int, int]], list[tuple[int,
 
 
 @dataclass
-class DecompositionFormulation:
+class DecompositionFormulation(BoundModel):
     """The compact LP of the decomposition bound (a bound model: no MIP start, no solution to map back)."""
 
     inst: Instance
@@ -120,11 +119,6 @@ class DecompositionFormulation:
             for (c, j, s, b, e) in model.Z), sense=pyo.minimize)
         return model
 
-    def warm_start(self, model: pyo.ConcreteModel, ctx: Any) -> str | None:
-        return None
-
-    def extract(self, model: pyo.ConcreteModel) -> Any:
-        raise TypeError("the decomposition LP is a bound: it has no placement or routes to extract")
 
 
 def define_flow(model: pyo.ConcreteModel, inst: Instance) -> None:

@@ -54,6 +54,19 @@ class Formulation(Protocol):
         """The placement and one server chain per request from the loaded variable values."""
 
 
+class BoundModel:
+    """A relaxation solved for its bound (the memory-capacity LP, the decomposition, the window-size MILP):
+    no MIP start, and no placement or routes to map back."""
+
+    name: str
+
+    def warm_start(self, model: pyo.ConcreteModel, ctx: Context) -> str | None:
+        return None
+
+    def extract(self, model: pyo.ConcreteModel) -> Any:
+        raise TypeError(f"{self.name} is a bound: it has no placement or routes to extract")
+
+
 def too_large(size: Size, max_vars: int) -> str | None:
     """The one size-guard message (None when the model fits)."""
     if size.variables <= max_vars:

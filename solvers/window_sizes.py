@@ -36,7 +36,7 @@ from bpr.instance import Instance
 from bpr.perf import window_caps
 from solvers.decomposition import room
 from solvers.exact.variables import identical_groups
-from solvers.formulation import Size
+from solvers.formulation import BoundModel, Size
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def index(inst: Instance) -> Index:
 
 
 @dataclass
-class WindowSizesFormulation:
+class WindowSizesFormulation(BoundModel):
     """The window-size MILP (a bound model: no MIP start, no solution to map back)."""
 
     inst: Instance
@@ -97,11 +97,6 @@ class WindowSizesFormulation:
             for (c, j, b, k) in model.A), sense=pyo.minimize)
         return model
 
-    def warm_start(self, model: pyo.ConcreteModel, ctx: Any) -> str | None:
-        return None
-
-    def extract(self, model: pyo.ConcreteModel) -> Any:
-        raise TypeError("the window-size MILP is a bound: it has no placement or routes to extract")
 
 
 def _by(keys: Any, key: Any) -> dict[Any, list]:
