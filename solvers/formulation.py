@@ -15,7 +15,7 @@ algorithm's ``Solution``; ``relaxation_bound`` into a named ``Bound`` (the LP re
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import pyomo.environ as pyo
@@ -115,6 +115,11 @@ def solve_solution(f: Formulation, inst: Instance, ctx: Context, info: dict[str,
     """The formulation solved as an algorithm: its solution (graded later by the one checker) or, without
     an incumbent, the reason; the solver report travels in the run record either way."""
     report, model = solve_model(f, ctx)
+    if not getattr(f, "bounds_instance", True):
+        # a restricted model's dual bound bounds only its own solutions: the table must not take it for a
+        # bound on the instance (bench/results.py takes every row's dual bound)
+        report = replace(report, dual_bound_s=None, gap=None,
+                         progress=[(t, incumbent, None) for t, incumbent, _ in report.progress])
     record = RunRecord(solver=report)
     if not report.has_solution:
         return no_solution(inst, f.name, report.termination, f"{report.termination}: no solution "

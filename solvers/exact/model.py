@@ -58,6 +58,12 @@ class ExactFormulation:
     scale: float = 1.0            # the objective is the average per-token time already
     windows: Windows | None = None
 
+    @property
+    def bounds_instance(self) -> bool:
+        """Only the unrestricted model's dual bound bounds the instance; a neighbourhood's or a fixed
+        placement's bounds only its own solutions."""
+        return self.allowed is None
+
     def size(self) -> Size:
         """y per window, Y per arc, g per arc and client (and x, h per client and server with the cuts)."""
         windows, arcs = count_windows(self.inst, self.allowed)
