@@ -128,6 +128,8 @@ def test_optimal_routing_hand_worked():
     result = grade(inst, sol)
     assert result.report.feasible and result.evaluation.per_token_s == pytest.approx(0.195)
     assert sorted(r.servers for r in sol.routes) == [("s0",), ("s1",)]
+    # its dual bound bounds only routings of this placement, so the row carries none for the instance
+    assert sol.record.solver.incumbent_s == pytest.approx(0.195) and sol.record.solver.dual_bound_s is None
 
 
 def test_decomposition_hand_worked():
