@@ -69,15 +69,22 @@ def _path(out: dict[tuple[int, int], dict[int, float]], n: int) -> tuple[float, 
     return amount, steps
 
 
-def lay_out(inst: Instance, sizes: dict[int, int], paths: list[tuple[float, Pattern]]) -> Placement:
+ORDERS = ("pattern", "smallest first", "largest first")   # how a pattern's unplaced servers fill its gaps
+
+
+def lay_out(inst: Instance, sizes: dict[int, int], paths: list[tuple[float, Pattern]], order: str = "pattern"
+            ) -> Placement:
     """Windows from the patterns, most used first: a pattern whose placed servers leave gaps fills them with
-    its unplaced servers side by side (a window may overlap the previous one to end at the gap's end); a
-    pattern that cannot fill them places nothing. Then every unplaced server with a size, largest first,
-    starts at the block that carries the fewest requests so far (counting each window's room over its
-    size), which tiles new lanes where capacity is short; the rest host block 1 (free without requests)."""
+    its unplaced servers side by side, in the pattern's order or by size (a window may overlap the previous
+    one to end at the gap's end); a pattern that cannot fill them places nothing. Then every unplaced
+    server with a size, largest first, starts at the block that carries the fewest requests so far
+    (counting each window's room over its size), which tiles new lanes where capacity is short; the rest
+    host block 1 (free without requests)."""
     start: dict[int, int] = {}
     for _, pattern in paths:
         free = [j for j, _ in pattern if j not in start and sizes.get(j)]
+        if order != "pattern":
+            free.sort(key=lambda j: sizes[j], reverse=order == "largest first")
         filled = _fill(inst.L, [(start[j], start[j] + sizes[j]) for j, _ in pattern if j in start], free, sizes)
         if filled is not None:
             start |= filled
@@ -113,14 +120,26 @@ def _fill(L: int, placed: list[tuple[int, int]], free: list[int], sizes: dict[in
     return starts
 
 
-@algorithm(NAME, Kind.SOLUTION, columns=("relaxation_s", "lanes"), uses_solver=True)
+@algorithm(NAME, Kind.SOLUTION, columns=("relaxation_s", "lanes", "order", "trimmed"), uses_solver=True)
 def solve(inst: Instance, opts: NoOptions = NoOptions(), ctx: Context = Context()) -> Solution:
-    """The window-size relaxation (solver.time_limit), its patterns laid out, routed optimally."""
+    """The window-size relaxation (solver.time_limit), its patterns laid out, routed optimally: the first
+    layout that routes, sizes trimmed to the longest visit before the sizes as chosen, each in every order."""
     report, model = solve_model(WindowSizesFormulation(inst), ctx, log_name=f"{NAME}-relaxation")
     if not report.has_solution:
         return no_solution(inst, NAME, report.termination, f"the window-size relaxation has no solution "
                                                            f"({report.termination}, {report.raw_status})")
     sizes = {j: size for (j, size) in model.S if pyo.value(model.z[j, size]) > 0.5}
     paths = patterns(model, inst)
-    sol = route(inst, lay_out(inst, sizes, paths), ctx, [], NAME)
-    return dataclasses.replace(sol, info={**sol.info, "relaxation_s": report.incumbent_s, "lanes": len(paths)})
+    # a size may exceed every visit it serves (the relaxation pays nothing for it), and such a window can
+    # block the next one: try each server trimmed to its longest visit first, then the sizes as chosen
+    longest: dict[int, int] = {}
+    for _, pattern in paths:
+        for j, k in pattern:
+            longest[j] = max(longest.get(j, 0), k)
+    trimmed = {j: longest.get(j, size) for j, size in sizes.items()}
+    for chosen, order in [(t, o) for t in (trimmed, sizes) for o in ORDERS]:
+        sol = route(inst, lay_out(inst, chosen, paths, order), ctx, [], NAME)
+        if sol.has_solution:
+            break
+    return dataclasses.replace(sol, info={**sol.info, "relaxation_s": report.incumbent_s, "lanes": len(paths),
+                                          "order": order, "trimmed": chosen is trimmed})
