@@ -36,14 +36,15 @@ def patterns(model: pyo.ConcreteModel, inst: Instance) -> list[tuple[float, Patt
     """The relaxation's flow split into paths from (layer 0, block 0) to (layer n, block L), each taking
     the largest outgoing arc in turn; (requests, pattern), most used first."""
     found: dict[Pattern, float] = defaultdict(float)
-    for c in range(len(inst.clients)):
-        out: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)   # (j, b) -> {k (0: skip): flow}
-        for (c2, j, b, k) in model.A:
-            if c2 == c and pyo.value(model.f[c2, j, b, k]) > FLOW_EPS:
-                out[j, b][k] = pyo.value(model.f[c2, j, b, k])
-        for (c2, j, b) in model.N:
-            if c2 == c and pyo.value(model.skip[c2, j, b]) > FLOW_EPS:
-                out[j, b][0] = pyo.value(model.skip[c2, j, b])
+    # per client, (j, b) -> {k (0: skip): flow}, read from the model in one pass
+    flows: list[dict[tuple[int, int], dict[int, float]]] = [defaultdict(dict) for _ in inst.clients]
+    for (c, j, b, k) in model.A:
+        if (value := pyo.value(model.f[c, j, b, k])) > FLOW_EPS:
+            flows[c][j, b][k] = value
+    for (c, j, b) in model.N:
+        if (value := pyo.value(model.skip[c, j, b])) > FLOW_EPS:
+            flows[c][j, b][0] = value
+    for out in flows:
         while True:
             path = _path(out, inst.n_servers)
             if path is None:
@@ -120,7 +121,7 @@ def _fill(L: int, placed: list[tuple[int, int]], free: list[int], sizes: dict[in
     return starts
 
 
-@algorithm(NAME, Kind.SOLUTION, columns=("relaxation_s", "lanes", "order", "trimmed"), uses_solver=True)
+@algorithm(NAME, Kind.SOLUTION, columns=("relaxation_s", "patterns", "order", "trimmed"), uses_solver=True)
 def solve(inst: Instance, opts: NoOptions = NoOptions(), ctx: Context = Context()) -> Solution:
     """The window-size relaxation (solver.time_limit), its patterns laid out, routed optimally: the first
     layout that routes, sizes trimmed to the longest visit before the sizes as chosen, each in every order."""
@@ -137,9 +138,14 @@ def solve(inst: Instance, opts: NoOptions = NoOptions(), ctx: Context = Context(
         for j, k in pattern:
             longest[j] = max(longest.get(j, 0), k)
     trimmed = {j: longest.get(j, size) for j, size in sizes.items()}
+    tried: set[tuple] = set()
     for chosen, order in [(t, o) for t in (trimmed, sizes) for o in ORDERS]:
-        sol = route(inst, lay_out(inst, chosen, paths, order), ctx, [], NAME)
+        pl = lay_out(inst, chosen, paths, order)
+        if (key := (tuple(pl.a), tuple(pl.m))) in tried:      # the same layout routes the same way
+            continue
+        tried.add(key)
+        sol, used = route(inst, pl, ctx, [], NAME), (order, chosen is trimmed)   # the last layout routed
         if sol.has_solution:
             break
-    return dataclasses.replace(sol, info={**sol.info, "relaxation_s": report.incumbent_s, "lanes": len(paths),
-                                          "order": order, "trimmed": chosen is trimmed})
+    return dataclasses.replace(sol, info={**sol.info, "relaxation_s": report.incumbent_s,
+                                          "patterns": len(paths), "order": used[0], "trimmed": used[1]})
