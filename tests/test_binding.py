@@ -70,6 +70,7 @@ def test_decomposition_runs_only_where_memory_binds():
     assert bounds["capacity"].value_s <= bounds["per_request"].value_s
     assert bounds["decomposition"].value_s is None and bounds["decomposition"].outcome == "skipped"
     assert "memory does not bind" in bounds["decomposition"].message
+    assert bounds["window_sizes"].outcome == "skipped" and "memory does not bind" in bounds["window_sizes"].message
     off = registry.call("lower_bounds", inst, options=lower_bounds.Options(decomposition=False),
                         solver=SolverSettings(**QUIET)).bounds
     assert "decomposition" not in off
