@@ -43,6 +43,11 @@ class Formulation(Protocol):
     name: str        # the algorithm (or bound) it serves: names the solver log and the solution
     scale: float     # objective units per average per-token second
 
+    @property
+    def bounds_instance(self) -> bool:
+        """Whether its dual bound bounds the instance's optimum (False for a restricted model: a neighbourhood
+        or a fixed placement bounds only its own solutions)."""
+
     def size(self) -> Size: ...
 
     def build(self) -> pyo.ConcreteModel: ...
@@ -59,6 +64,7 @@ class BoundModel:
     no MIP start, and no placement or routes to map back."""
 
     name: str
+    bounds_instance = True   # a relaxation of the whole problem
 
     def warm_start(self, model: pyo.ConcreteModel, ctx: Context) -> str | None:
         return None
@@ -115,7 +121,7 @@ def solve_solution(f: Formulation, inst: Instance, ctx: Context, info: dict[str,
     """The formulation solved as an algorithm: its solution (graded later by the one checker) or, without
     an incumbent, the reason; the solver report travels in the run record either way."""
     report, model = solve_model(f, ctx)
-    if not getattr(f, "bounds_instance", True):
+    if not f.bounds_instance:
         # a restricted model's dual bound bounds only its own solutions: the table must not take it for a
         # bound on the instance (bench/results.py takes every row's dual bound)
         report = replace(report, dual_bound_s=None, gap=None,

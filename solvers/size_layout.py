@@ -13,6 +13,7 @@ small slices for the few that do not fit.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import defaultdict
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyomo.environ as pyo
 from bpr.instance import Instance
 from bpr.perf import Placement, window_caps
 from bpr.solution import Solution, no_solution
+from bpr.status import Termination
 from solvers.decomposition import room
 from solvers.formulation import solve_model
 from solvers.optimal_routing import route
@@ -124,8 +126,10 @@ def _fill(L: int, placed: list[tuple[int, int]], free: list[int], sizes: dict[in
 @algorithm(NAME, Kind.SOLUTION, columns=("relaxation_s", "patterns", "order", "trimmed"), uses_solver=True)
 def solve(inst: Instance, opts: NoOptions = NoOptions(), ctx: Context = Context()) -> Solution:
     """The window-size relaxation (solver.time_limit), its patterns laid out, routed optimally: the first
-    layout that routes, sizes trimmed to the longest visit before the sizes as chosen, each in every order."""
+    layout that routes, sizes trimmed to the longest visit before the sizes as chosen, each in every order.
+    The routings share one more solver.time_limit, so a run takes at most twice it."""
     report, model = solve_model(WindowSizesFormulation(inst), ctx, log_name=f"{NAME}-relaxation")
+    deadline = time.perf_counter() + ctx.solver.time_limit
     if not report.has_solution:
         return no_solution(inst, NAME, report.termination, f"the window-size relaxation has no solution "
                                                            f"({report.termination}, {report.raw_status})")
@@ -139,12 +143,17 @@ def solve(inst: Instance, opts: NoOptions = NoOptions(), ctx: Context = Context(
             longest[j] = max(longest.get(j, 0), k)
     trimmed = {j: longest.get(j, size) for j, size in sizes.items()}
     tried: set[tuple] = set()
+    sol = no_solution(inst, NAME, Termination.TIME_LIMIT, "the time limit ran out before a layout was routed")
+    used = (ORDERS[0], True)
     for chosen, order in [(t, o) for t in (trimmed, sizes) for o in ORDERS]:
         pl = lay_out(inst, chosen, paths, order)
         if (key := (tuple(pl.a), tuple(pl.m))) in tried:      # the same layout routes the same way
             continue
         tried.add(key)
-        sol, used = route(inst, pl, ctx, [], NAME), (order, chosen is trimmed)   # the last layout routed
+        if (left := deadline - time.perf_counter()) <= 0:
+            break
+        budget = dataclasses.replace(ctx, solver=dataclasses.replace(ctx.solver, time_limit=left))
+        sol, used = route(inst, pl, budget, [], NAME), (order, chosen is trimmed)   # the last layout routed
         if sol.has_solution:
             break
     return dataclasses.replace(sol, info={**sol.info, "relaxation_s": report.incumbent_s,

@@ -34,6 +34,7 @@ class MilpFormulation:
 
     inst: Instance
     name: str = "milp"
+    bounds_instance = True   # the whole problem
 
     @property
     def scale(self) -> float:
