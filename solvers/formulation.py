@@ -134,9 +134,16 @@ def solve_solution(f: Formulation, inst: Instance, ctx: Context, info: dict[str,
     return build(inst, f.name, pl.a, pl.m, chains, info, report.termination, record)
 
 
+def _whole(f: Formulation) -> None:
+    if not f.bounds_instance:
+        raise ValueError(f"{f.name} is restricted (a neighbourhood or a fixed placement): its bound is not "
+                         f"a bound on the instance")
+
+
 def relaxation_bound(f: Formulation, ctx: Context, log_name: str) -> Bound:
     """The optimum of f's LP relaxation as a lower bound; none unless the LP was solved to optimality (a
     stopped LP's objective bounds nothing)."""
+    _whole(f)
     try:
         report, _ = solve_model(f, ctx, relax=True, log_name=log_name)
     except Skipped as why:
@@ -149,6 +156,7 @@ def relaxation_bound(f: Formulation, ctx: Context, log_name: str) -> Bound:
 def mip_bound(f: Formulation, ctx: Context, log_name: str) -> Bound:
     """The dual bound of f's MILP (a relaxation of the problem) as a lower bound: valid at optimality and
     at a time limit alike, so a stopped solve keeps what it proved and says it stopped."""
+    _whole(f)
     try:
         report, _ = solve_model(f, ctx, log_name=log_name)
     except Skipped as why:

@@ -13,8 +13,11 @@ from factories import random_binding, solver_ctx, tiny
 from bpr.grading import grade
 from solvers import exact, lns, lower_bounds, optimal_routing, registry
 from solvers.design_load import r_max
+from solvers.exact.model import ExactFormulation
+from solvers.exact.model import Options as ExactOptions
+from solvers.formulation import mip_bound, relaxation_bound
 from solvers.settings import SolverSettings
-from solvers.starts import HEURISTICS, graded, heuristic
+from solvers.starts import HEURISTICS, graded, heuristic, windows
 
 SEEDS = range(20)
 QUIET = {"log": False, "progress": False}
@@ -125,12 +128,18 @@ def test_optimal_routing_hand_worked():
     from bpr.perf import Placement
 
     inst = tiny(2, M=[2.25, 2.25, 10.0], tau=[0.01, 0.01, 0.02], t=[[0.1, 0.25, 0.3]], R=2, s_m=1.0, s_c=0.1)
-    sol = optimal_routing.route(inst, Placement.of([1, 1, 1], [2, 2, 2]), solver_ctx(**QUIET), [])
+    pl = Placement.of([1, 1, 1], [2, 2, 2])
+    sol = optimal_routing.route(inst, pl, solver_ctx(**QUIET), [])
     result = grade(inst, sol)
     assert result.report.feasible and result.evaluation.per_token_s == pytest.approx(0.195)
     assert sorted(r.servers for r in sol.routes) == [("s0",), ("s1",)]
     # its dual bound bounds only routings of this placement, so the row carries none for the instance
     assert sol.record.solver.incumbent_s == pytest.approx(0.195) and sol.record.solver.dual_bound_s is None
+    # nor can the bound paths take such a model for a relaxation of the instance
+    restricted = ExactFormulation(inst, ExactOptions(allow_idle=True), "fixed", allowed=windows(pl))
+    for bound in (relaxation_bound, mip_bound):
+        with pytest.raises(ValueError, match="restricted"):
+            bound(restricted, solver_ctx(**QUIET), "fixed")
 
 
 def test_decomposition_hand_worked():
