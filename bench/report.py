@@ -34,6 +34,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
 from bench.report_html import Findings, page  # noqa: E402
+from bench.results import BEST_BOUND  # noqa: E402
 from bench.rounding import markdown  # noqa: E402
 from bpr.files import write_text  # noqa: E402
 
@@ -149,7 +150,8 @@ def library_gaps(df: pd.DataFrame) -> pd.DataFrame:
     from bench.library import load_table
 
     table = load_table().set_index("name")
-    rows = df[(df.kind == "solution") & df.instance.isin(table.index) & (df.outcome == "feasible")]
+    rows = df[(df.kind == "solution") & (df.outcome == "feasible")]
+    rows = rows[[_in_library(row, table) for _, row in rows.iterrows()]]
     if rows.empty:
         return rows
     best = table.loc[rows.instance]
@@ -160,6 +162,15 @@ def library_gaps(df: pd.DataFrame) -> pd.DataFrame:
     # where the library has certified the optimum, the gap to it is the true gap
     out["true_gap"] = out.gap_to_best_known.where(out.library_status == "optimal")
     return out
+
+
+def _in_library(row: pd.Series, table: pd.DataFrame) -> bool:
+    """Whether the row ran the library's instance of that name (same servers and R, not a variant that kept
+    the name)."""
+    if row.instance not in table.index:
+        return False
+    entry = table.loc[row.instance]
+    return all(pd.isna(row.get(k)) or int(row[k]) == int(entry[k]) for k in ("n_servers", "R"))
 
 
 def performance_profile(values: pd.DataFrame, measure: str, settings: list[str] = ()) -> pd.DataFrame:
@@ -332,7 +343,8 @@ def primal_integrals(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
 
 def _convergence(f: Findings, fig_dir: Path) -> list[Path]:
     """Incumbent and dual bound against time for every solution row whose solution file has a progress log
-    (the exact models, the large-neighbourhood search)."""
+    (the exact models, the large-neighbourhood search), with the job's best lower bound and, on a library
+    instance, the library's best known solution and bound as levels: which side holds the gap."""
     out = []
     for index, progress in f.progress.items():
         row = f.df.loc[index]
@@ -341,11 +353,33 @@ def _convergence(f: Findings, fig_dir: Path) -> list[Path]:
         ax.step(t, inc, where="post", label="incumbent")
         if not np.isnan(bnd).all():
             ax.step(t, bnd, where="post", label="dual bound")
+        for level, label, style in f.levels.get(index, []):
+            ax.axhline(level, linestyle=style, color="grey", linewidth=0.8, label=f"{label} ({level:.4g})")
         ax.set_xlabel("solve time [s]")
         ax.set_ylabel("average per-token time [s]")
         ax.set_title(f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.status}")
         ax.legend(fontsize=7)
         out.append(save(fig, fig_dir / f"convergence_{row.algorithm}_{row.instance}_s{row.seed}.png"))
+    return out
+
+
+def _levels(df: pd.DataFrame, row: pd.Series) -> list[tuple[float, str, str]]:
+    """(value, label, line style): the best lower bound the row's own job computed on its instance (its
+    ``lower_bounds:best`` row), and the library's best known solution and bound when the instance is one."""
+    from bench.library import load_table
+
+    out = []
+    same = (df.algorithm == BEST_BOUND) & (df.instance == row.instance) & (df.seed == row.seed)
+    if "job_dir" in df and isinstance(row.get("job_dir"), str):
+        same &= df.job_dir == row.job_dir
+    bounds = df.loc[same, "lower_bound_s"].astype(float).dropna()
+    if len(bounds):
+        out.append((float(bounds.max()), "best lower bound, this job", "--"))
+    table = load_table().set_index("name")
+    if _in_library(row, table):
+        entry = table.loc[row.instance]
+        out += [(float(entry.best_known_s), "library best known", ":"),
+                (float(entry.best_bound_s), "library bound", "-.")]
     return out
 
 
@@ -374,7 +408,8 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
                     gaps=library_gaps(df) if "instance" in df else pd.DataFrame(),
                     integrals=primal_integrals(df, run_dir) if "instance" in df else pd.DataFrame(),
                     errors=errors, settings=settings,
-                    sweeps=sweeps, profiles=profiles, progress=progress, intro=intro)
+                    sweeps=sweeps, profiles=profiles, progress=progress, intro=intro,
+                    levels={i: _levels(df, df.loc[i]) for i in progress})
 
 
 def report(run_dir: Path) -> Path:

@@ -143,7 +143,11 @@ def profile_figure(ratios: pd.DataFrame, what: str, palette: dict[str, str]) -> 
     return fig
 
 
-def convergence_figure(row: pd.Series, progress: np.ndarray) -> go.Figure:
+DASH = {"--": "dash", ":": "dot", "-.": "dashdot"}
+
+
+def convergence_figure(row: pd.Series, progress: np.ndarray,
+                       levels: list[tuple[float, str, str]] = ()) -> go.Figure:
     fig = go.Figure()
     hover = f"{row.algorithm} on {row.instance}, seed {row.seed}"
     for col, name in ((1, "incumbent"), (2, "dual bound")):
@@ -151,6 +155,11 @@ def convergence_figure(row: pd.Series, progress: np.ndarray) -> go.Figure:
             fig.add_trace(go.Scatter(x=progress[:, 0], y=progress[:, col], mode="lines+markers", line_shape="hv",
                                      name=name, hovertemplate=f"{hover}<br>{name} %{{y:.6g}} s at %{{x:.1f}} s"
                                                               "<extra></extra>"))
+    ends = [float(progress[0, 0]), float(progress[-1, 0])]
+    for value, label, style in levels:
+        fig.add_trace(go.Scatter(x=ends, y=[value, value], mode="lines", name=f"{label} ({value:.4g})",
+                                 line={"dash": DASH.get(style, "dash"), "color": "grey", "width": 1},
+                                 hovertemplate=f"{label} %{{y:.6g}} s<extra></extra>"))
     fig.update_layout(title=f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.status}", height=330,
                       xaxis_title="solve time [s]", yaxis_title="average per-token time [s]")
     return fig
@@ -203,6 +212,8 @@ class Findings:
     profiles: list[tuple[pd.DataFrame, str]]   # (ratios, what)
     progress: dict[int, np.ndarray]            # row index -> (time, incumbent, bound)
     intro: str = ""
+    # row index -> (value, label, line style): the levels a convergence curve is read against
+    levels: dict[int, list[tuple[float, str, str]]] = field(default_factory=dict)
 
 
 ROW_COLUMNS = ["instance", "algorithm", "kind", "seed", "run", "status", "outcome", "per_token_s",
@@ -256,7 +267,7 @@ def instances_section(run_dir: Path, f: Findings) -> Section:
             parts = solution_blocks(job_dir / "instance.json", job_dir / "solutions" / f"{row.algorithm}.json",
                                     row.algorithm)
             if index in f.progress:
-                parts.append(plot(convergence_figure(row, f.progress[index])))
+                parts.append(plot(convergence_figure(row, f.progress[index], f.levels.get(index, []))))
             if parts:
                 drawn += 1
                 cost = "" if pd.isna(row.per_token_s) else f", {row.per_token_s:.4f} s per token"

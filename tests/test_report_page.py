@@ -64,3 +64,17 @@ def test_chromium_renders_tables_and_figures_without_a_console_message(sweep, tm
     if which == "report":   # and a screenshot of it, as README shows
         shot = browser(page, tmp_path, "--window-size=1400,2400", f"--screenshot={tmp_path / 'page.png'}")
         assert shot.returncode == 0 and (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_a_convergence_curve_carries_its_levels_as_flat_lines_over_its_time():
+    import numpy as np
+    import pandas as pd
+
+    from bench.report_html import convergence_figure
+
+    row = pd.Series({"algorithm": "lns", "instance": "x", "seed": 0, "status": "feasible"})
+    progress = np.array([[0.5, 1.0, np.nan], [3.0, 0.9, np.nan]])
+    fig = convergence_figure(row, progress, [(0.8, "best lower bound, this job", "--")])
+    assert [t.name for t in fig.data] == ["incumbent", "best lower bound, this job (0.8)"]
+    level = fig.data[1]
+    assert list(level.x) == [0.5, 3.0] and list(level.y) == [0.8, 0.8] and level.line.dash == "dash"
