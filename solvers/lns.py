@@ -22,6 +22,9 @@ round of the rules without an improvement it frees one more (up to ``max_free``)
 cheaper solution, re-checked by the one checker, becomes the incumbent. A neighbourhood already tried
 since the last improvement is not tried again.
 
+``start`` adds a solution file (docs/formats.md §2; a library solution, or the last run's to continue it),
+re-checked by the one checker, to the heuristics' solutions: the cheapest of them all is the first start.
+
 Deterministic for a seed and an iteration count: every random draw comes from the seed, the placement
 search ends by its patience and each neighbourhood solve by optimality unless a time rule cuts them (the
 stall time, ``sub_time_limit``, the overall time limit); a time limit that binds makes the result depend on
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -50,7 +54,7 @@ from solvers.formulation import solve_model
 from solvers.optimal_routing import route
 from solvers.placement_search import IMPROVEMENT_RTOL
 from solvers.registry import Context, Kind, Skipped, algorithm
-from solvers.starts import Start, graded, heuristic_starts, windows
+from solvers.starts import Start, from_file, graded, heuristic_starts, windows
 from solvers.status_line import StatusLine
 
 NAME = "lns"
@@ -70,6 +74,7 @@ class Options:
     walkers: int = 2                     # local optima the placement search kicks in turn (0: no placement search)
     patience: int = 200                  # kicks in a row that improve no walker end the placement search
     stall_share: float = 0.5             # the placement search ends after this share of the limit without a new best
+    start: str = ""                      # a solution file (a library solution, a last run's) to start from as well
 
     def __post_init__(self) -> None:
         if self.time_limit is not None:
@@ -82,6 +87,8 @@ class Options:
         integer(self.patience, f"algorithm.{NAME}.patience", lo=0, hi=10**9)
         number(self.stall_share, f"algorithm.{NAME}.stall_share", lo=0, hi=1)
         number(self.sub_time_limit, f"algorithm.{NAME}.sub_time_limit", lo=0, strict=True, hi=1e6)
+        if self.start and not Path(self.start).is_file():
+            raise BprInputError(f"algorithm.{NAME}.start: no solution file at '{self.start}'")
         bad = [r for r in self.rules.split(",") if r not in RULES]
         if bad or not self.rules:
             raise BprInputError(f"algorithm.{NAME}.rules: expected a comma-separated list of "
@@ -155,7 +162,8 @@ def first_start(inst: Instance, opts: Options, ctx: Context, rng: np.random.Gene
     without the placement search (``walkers=0``, or a routing model too large), of the heuristics' solutions
     and the best one's and CG-BPRR's smaller-design-load placements routed optimally; and the placement
     search's counts and improvements."""
-    starts = heuristic_starts(inst, ctx.seed)
+    given = [from_file(inst, opts.start)] if opts.start else []   # first: a bad file fails before any work
+    starts = sorted(heuristic_starts(inst, ctx.seed) + given, key=lambda s: s.cost)
     progress = [(time.perf_counter(), starts[0].cost)] if starts else []
     placements = start_placements(inst, starts)
     if opts.walkers and routing_model.columns(inst) <= routing_model.MAX_COLUMNS:

@@ -5,11 +5,13 @@ start; the large-neighbourhood search and the optimal routing start from them.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from bpr.errors import BprInputError
 from bpr.grading import grade
 from bpr.instance import Instance
 from bpr.perf import Placement
-from bpr.solution import Solution, build
+from bpr.solution import Solution, build, load
 from solvers import cg_bprr, petals
 
 
@@ -51,6 +53,28 @@ def heuristic_starts(inst: Instance, seed: int) -> list[Start]:
     found = [graded(inst, name, pl, chains) for name in HEURISTICS
              for pl, chains in [heuristic(inst, name, seed)] if chains is not None]
     return sorted((s for s in found if s is not None), key=lambda s: s.cost)
+
+
+def from_file(inst: Instance, path: str) -> Start:
+    """A solution file (docs/formats.md §2) of this instance as a start, re-checked by the one checker; a file
+    of another instance, or one the checker rejects, is an input error that says so."""
+    sol = load(path)
+    if sol.instance != inst.name:
+        raise BprInputError(f"start solution {path}: made for instance '{sol.instance}', not '{inst.name}'")
+    index = inst.server_index()
+    unknown = sorted({p.server for p in sol.placement} - set(index))
+    if unknown or len(sol.placement) != inst.n_servers or len(sol.routes) != inst.R:
+        raise BprInputError(f"start solution {path}: its placement and routes do not fit instance '{inst.name}' "
+                            f"({len(sol.placement)} servers, {len(sol.routes)} routes; the instance has "
+                            f"{inst.n_servers} and R = {inst.R})")
+    a, m = [0] * inst.n_servers, [0] * inst.n_servers
+    for p in sol.placement:
+        a[index[p.server]], m[index[p.server]] = p.first_block or 0, p.num_blocks
+    chains = [[index[s] for s in r.servers] for r in sorted(sol.routes, key=lambda r: r.request)]
+    start = graded(inst, f"start file {Path(path).name}", Placement.of(a, m), chains)
+    if start is None:
+        raise BprInputError(f"start solution {path}: the checker finds it infeasible for instance '{inst.name}'")
+    return start
 
 
 def windows(pl: Placement) -> dict[int, list[tuple[int, int]]]:

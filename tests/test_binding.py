@@ -6,6 +6,9 @@ costs more than a heuristic's own routes."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 from blocks_model import block_optimum
 from factories import random_binding, solver_ctx, tiny
@@ -156,3 +159,30 @@ def test_decomposition_hand_worked():
     assert lower_bounds.decomposition_bound(inst, ctx).value_s == pytest.approx(0.4)
     assert grade(inst, exact.solve(inst, ctx=solver_ctx(rel_gap=0.0, **QUIET))).evaluation.per_token_s == \
         pytest.approx(0.4)
+
+
+def test_the_search_starts_from_a_solution_file_rechecked_and_refuses_one_that_does_not_fit(optima, tmp_path):
+    from bpr.errors import BprInputError
+    from solvers.starts import from_file
+
+    inst, graded_exact = optima[2]
+    path = tmp_path / "optimum.json"
+    graded_exact.solution.save(path)
+    # no neighbourhood and no placement search: the result is the best of the heuristics and the file
+    sol = registry.call("lns", inst, options=lns.Options(iterations=0, walkers=0, start=str(path)),
+                        solver=SolverSettings(**QUIET))
+    assert sol.info["start_from"] == "start file optimum.json"
+    assert grade(inst, sol).evaluation.per_token_s == pytest.approx(graded_exact.evaluation.per_token_s, rel=1e-9)
+    with pytest.raises(BprInputError, match="made for instance 'tiny', not 'other'"):
+        from_file(dataclasses.replace(inst, name="other"), str(path))
+    with pytest.raises(BprInputError, match="do not fit"):        # another instance of the same name
+        from_file(random_binding(3), str(path))
+    # every request on one server's window: the checker rejects it, and so does the search
+    d = json.loads(path.read_text())
+    for route in d["routes"]:
+        route["servers"] = route["servers"][:1]
+    path.write_text(json.dumps(d))
+    with pytest.raises(BprInputError, match="checker finds it infeasible"):
+        from_file(inst, str(path))
+    with pytest.raises(BprInputError, match="no solution file"):
+        lns.Options(start=str(tmp_path / "missing.json"))
