@@ -147,9 +147,7 @@ def runtimes(df: pd.DataFrame) -> pd.DataFrame:
 
 def library_gaps(df: pd.DataFrame) -> pd.DataFrame:
     """Per library instance and algorithm: gap to the best known solution and to the best bound."""
-    from bench.library import load_table
-
-    table = load_table().set_index("name")
+    table = _library_table()
     rows = df[(df.kind == "solution") & (df.outcome == "feasible")]
     rows = rows[[_in_library(row, table) for _, row in rows.iterrows()]]
     if rows.empty:
@@ -326,9 +324,7 @@ def primal_integrals(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
     rows = df[(df.kind == "solution") & df.runtime_s.notna()] if "runtime_s" in df else df.iloc[0:0]
     feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
     best = feasible.groupby("instance").per_token_s.min().to_dict()
-    from bench.library import load_table
-
-    known = load_table().set_index("name").best_known_s.dropna().to_dict()
+    known = _library_table().best_known_s.dropna().to_dict()
     out = []
     for _, row in rows.iterrows():
         progress = _progress(row, run_dir)
@@ -363,11 +359,17 @@ def _convergence(f: Findings, fig_dir: Path) -> list[Path]:
     return out
 
 
-def _levels(df: pd.DataFrame, row: pd.Series) -> list[tuple[float, str, str]]:
-    """(value, label, line style): the best lower bound the row's own job computed on its instance (its
-    ``lower_bounds:best`` row), and the library's best known solution and bound when the instance is one."""
+def _library_table() -> pd.DataFrame:
+    """The library's table by instance name, read when a report uses it (the import loads the library)."""
     from bench.library import load_table
 
+    return load_table().set_index("name")
+
+
+def _levels(df: pd.DataFrame, row: pd.Series, table: pd.DataFrame) -> list[tuple[float, str, str]]:
+    """(value, label, line style): the best lower bound the row's own job computed on its instance (its
+    ``lower_bounds:best`` row), and the library's best known solution and bound (``table``, by name) when
+    the instance is one."""
     out = []
     same = (df.algorithm == BEST_BOUND) & (df.instance == row.instance) & (df.seed == row.seed)
     if "job_dir" in df and isinstance(row.get("job_dir"), str):
@@ -375,7 +377,6 @@ def _levels(df: pd.DataFrame, row: pd.Series) -> list[tuple[float, str, str]]:
     bounds = df.loc[same, "lower_bound_s"].astype(float).dropna()
     if len(bounds):
         out.append((float(bounds.max()), "best lower bound, this job", "--"))
-    table = load_table().set_index("name")
     if _in_library(row, table):
         entry = table.loc[row.instance]
         out += [(float(entry.best_known_s), "library best known", ":"),
@@ -404,12 +405,13 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
                     (performance_profile(timed, "runtime_counted_s", settings), "runtime")]
     progress = {i: p for i, row in df[df.kind == "solution"].iterrows()
                 if (p := _progress(row, run_dir)) is not None}
+    library = _library_table() if progress else None
     return Findings(df=df, table=table, winners=winners(table, cell_columns(df)), runtimes=runtimes(df),
                     gaps=library_gaps(df) if "instance" in df else pd.DataFrame(),
                     integrals=primal_integrals(df, run_dir) if "instance" in df else pd.DataFrame(),
                     errors=errors, settings=settings,
                     sweeps=sweeps, profiles=profiles, progress=progress, intro=intro,
-                    levels={i: _levels(df, df.loc[i]) for i in progress})
+                    levels={i: _levels(df, df.loc[i], library) for i in progress})
 
 
 def report(run_dir: Path) -> Path:

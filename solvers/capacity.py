@@ -91,7 +91,6 @@ class CapacityFormulation(BoundModel):
         return build(self.inst)
 
 
-
 def build(inst: Instance) -> pyo.ConcreteModel:
     """The bound's LP (objective: the average per-token time)."""
     L, R_c, mbar = inst.L, inst.requests_per_client(), window_caps(inst)

@@ -120,7 +120,6 @@ class DecompositionFormulation(BoundModel):
         return model
 
 
-
 def define_flow(model: pyo.ConcreteModel, inst: Instance) -> None:
     """Per client, R_c requests leave boundary 0; what arrives at a boundary 0 < v < L leaves from it."""
     R_c = inst.requests_per_client()

@@ -98,7 +98,6 @@ class WindowSizesFormulation(BoundModel):
         return model
 
 
-
 def _by(keys: Any, key: Any) -> dict[Any, list]:
     groups: dict[Any, list] = {}
     for k in keys:

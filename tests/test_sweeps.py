@@ -340,16 +340,17 @@ def test_convergence_levels_are_the_jobs_bound_and_the_librarys_entry_for_that_i
     from bench.library import load_table
     from bench.report import _levels
 
-    entry = load_table().set_index("name").loc["abilene"]
+    table = load_table().set_index("name")
+    entry = table.loc["abilene"]
     row = {"instance": "abilene", "seed": 0, "kind": "solution", "job_dir": "a", "n_servers": 9, "R": entry.R,
            "lower_bound_s": None}
     bound = {"algorithm": "lower_bounds:best", "kind": "bound"}
     df = pd.DataFrame([row | {"algorithm": "exact"}, row | bound | {"lower_bound_s": 0.4},
                        row | bound | {"job_dir": "b", "lower_bound_s": 0.45}])
-    levels = {label: value for value, label, _ in _levels(df, df.iloc[0])}
+    levels = {label: value for value, label, _ in _levels(df, df.iloc[0], table)}
     # the other job's bound (0.45) is not this row's; the library's numbers are abilene's
     assert levels == {"best lower bound, this job": 0.4, "library best known": float(entry.best_known_s),
                       "library bound": float(entry.best_bound_s)}
     # a variant that kept the name but not the library's R is not the library's instance
     variant = df.assign(R=entry.R + 1)
-    assert {label for _, label, _ in _levels(variant, variant.iloc[0])} == {"best lower bound, this job"}
+    assert {label for _, label, _ in _levels(variant, variant.iloc[0], table)} == {"best lower bound, this job"}
