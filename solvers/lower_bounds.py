@@ -21,7 +21,7 @@ Every LP goes through the one formulation path (solvers/formulation.py): size gu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from bpr.instance import Instance
 from bpr.numeric import floor
 from bpr.status import Outcome
 from solvers.capacity import CapacityFormulation
-from solvers.decomposition import DecompositionFormulation
+from solvers.decomposition import DecompositionFormulation, lp_context
 from solvers.exact.model import ExactFormulation
 from solvers.exact.model import Options as ExactOptions
 from solvers.formulation import mip_bound, relaxation_bound
@@ -90,12 +90,8 @@ def paper_lp_bound(inst: Instance, ctx: Context = Context()) -> Bound:
 
 
 def decomposition_bound(inst: Instance, ctx: Context = Context()) -> Bound:
-    """The decomposition by server (solvers/decomposition.py). HiGHS solves it by its interior point method
-    (with crossover, so the optimum is a vertex like the simplex's): 3-4x faster on this LP of a few hundred
-    thousand columns (docs/formulations.md §6); a ``solver.options.solver`` the user set wins."""
-    if ctx.solver.name == "highs":
-        ctx = replace(ctx, solver=replace(ctx.solver, options={"solver": "ipm", **ctx.solver.options}))
-    return relaxation_bound(DecompositionFormulation(inst), ctx, f"{NAME}-decomposition")
+    """The decomposition by server (solvers/decomposition.py), by the LP method of ``lp_context``."""
+    return relaxation_bound(DecompositionFormulation(inst), lp_context(ctx), f"{NAME}-decomposition")
 
 
 def window_sizes_bound(inst: Instance, ctx: Context = Context()) -> Bound:

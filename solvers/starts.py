@@ -67,14 +67,20 @@ def from_file(inst: Instance, path: str) -> Start:
         raise BprInputError(f"start solution {path}: its placement and routes do not fit instance '{inst.name}' "
                             f"({len(sol.placement)} servers, {len(sol.routes)} routes; the instance has "
                             f"{inst.n_servers} and R = {inst.R})")
+    start = of_solution(inst, sol, f"start file {Path(path).name}")
+    if start is None:
+        raise BprInputError(f"start solution {path}: the checker finds it infeasible for instance '{inst.name}'")
+    return start
+
+
+def of_solution(inst: Instance, sol: Solution, name: str) -> Start | None:
+    """A solution of this instance (its servers and R routes) as a start, re-graded; None when infeasible."""
+    index = inst.server_index()
     a, m = [0] * inst.n_servers, [0] * inst.n_servers
     for p in sol.placement:
         a[index[p.server]], m[index[p.server]] = p.first_block or 0, p.num_blocks
     chains = [[index[s] for s in r.servers] for r in sorted(sol.routes, key=lambda r: r.request)]
-    start = graded(inst, f"start file {Path(path).name}", Placement.of(a, m), chains)
-    if start is None:
-        raise BprInputError(f"start solution {path}: the checker finds it infeasible for instance '{inst.name}'")
-    return start
+    return graded(inst, name, Placement.of(a, m), chains)
 
 
 def windows(pl: Placement) -> dict[int, list[tuple[int, int]]]:

@@ -16,27 +16,42 @@ from bpr.instance import Instance
 from bpr.solution import Solution
 from solvers.exact.model import ExactFormulation, Options
 from solvers.formulation import solve_solution
-from solvers.registry import Context, Kind, algorithm
-from solvers.starts import heuristic_starts
+from solvers.registry import Context, Kind, Skipped, algorithm
+from solvers.starts import Start, heuristic_starts, of_solution
 
 NAME = "exact"
 
 
-@algorithm(NAME, Kind.SOLUTION, options=Options, columns=("lns_start_s",), uses_solver=True)
+@algorithm(NAME, Kind.SOLUTION, options=Options, columns=("lns_start_s", "columns_start_s"), uses_solver=True)
 def solve(inst: Instance, opts: Options = Options(), ctx: Context = Context()) -> Solution:
-    """The extended formulation (block windows, aggregated flows), warm-started from the best heuristic (or
-    from the large-neighbourhood search's solution with ``lns_s``)."""
-    if not opts.lns_s:
+    """The extended formulation (block windows, aggregated flows), warm-started from the best heuristic, and
+    from the large-neighbourhood search's solution (``lns_s`` seconds) and the restricted master's (``columns``, at
+    most half the limit) when asked for; the time they take comes off the solver's limit."""
+    if not (opts.lns_s or opts.columns):
         return solve_solution(ExactFormulation(inst, opts, NAME), inst, ctx)
-    from solvers import (
-        lns,  # the search is built on this package's model: imported when asked for
-    )
-
     tick = time.perf_counter()
-    budget = min(opts.lns_s, ctx.solver.time_limit)
-    found = lns.run_search(inst, lns.Options(time_limit=budget, iterations=10**6), ctx)
-    starts = ([replace(found.best, name=lns.NAME)] if found.best else []) + heuristic_starts(inst, ctx.seed)
+    found: list[Start] = []
+    info: dict[str, float | None] = {}
+    if opts.lns_s:
+        from solvers import lns  # the search is built on this package's model: imported when asked for
+
+        best = lns.run_search(inst, lns.Options(time_limit=min(opts.lns_s, ctx.solver.time_limit),
+                                                iterations=10**6), ctx).best
+        found += [replace(best, name=lns.NAME)] if best else []
+        info["lns_start_s"] = best.cost if best else None
+    if opts.columns:
+        from solvers import restricted_master  # built on this package's model, like the search
+
+        # its LP and its integer program get a quarter of the limit each: half is left for this model
+        quarter = replace(ctx, solver=replace(ctx.solver, time_limit=ctx.solver.time_limit / 4))
+        try:
+            sol = restricted_master.solve(inst, ctx=quarter)
+        except Skipped:      # its LP is larger than solver.max_vars: this model may still fit
+            sol = None
+        start = of_solution(inst, sol, restricted_master.NAME) if sol and sol.has_solution else None
+        found += [start] if start else []
+        info["columns_start_s"] = start.cost if start else None
+    starts = sorted(found + heuristic_starts(inst, ctx.seed), key=lambda st: st.cost)
     rest = replace(ctx, solver=replace(ctx.solver, time_limit=max(ctx.solver.time_limit -
                                                                    (time.perf_counter() - tick), 1.0)))
-    return solve_solution(ExactFormulation(inst, opts, NAME, starts=starts), inst, rest,
-                          {"lns_start_s": found.best.cost if found.best else None})
+    return solve_solution(ExactFormulation(inst, opts, NAME, starts=starts), inst, rest, info)

@@ -38,6 +38,8 @@ class Options:
     window_memory: bool = False   # memory row per window end
     capacity_cuts: bool = False   # the memory-capacity inequalities (docs/formulations.md §3)
     lns_s: float = 0.0            # seconds of the large-neighbourhood search first; its solution is a MIP start
+    columns: bool = False         # the restricted master first (solvers/restricted_master.py, at most half of
+                                  # solver.time_limit); its solution is a MIP start
 
     def __post_init__(self) -> None:
         number(self.lns_s, "algorithm.exact.lns_s", lo=0, hi=MAX_SECONDS)
