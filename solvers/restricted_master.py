@@ -67,4 +67,7 @@ def solve(inst: Instance, opts: NoOptions = NoOptions(), ctx: Context = Context(
         ctx.solver, time_limit=max(deadline - time.perf_counter(), 1.0)))
     f = ExactFormulation(inst, ExactOptions(allow_idle=True), NAME, allowed=allowed, starts=starts)
     sol = solve_solution(f, inst, budget, info)
+    if not sol.has_solution:       # says what was restricted: the instance itself may well have solutions
+        sol = dataclasses.replace(sol, message=f"no solution over the LP's columns"
+                                               f"{'' if starts else ' (no heuristic solution to add)'}: {sol.message}")
     return dataclasses.replace(sol, info={**sol.info, **info})

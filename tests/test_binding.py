@@ -217,3 +217,10 @@ def test_the_restricted_master_hand_worked_and_as_a_start_of_exact():
                          solver=SolverSettings(rel_gap=0.0, **QUIET))
     assert both.info["columns_start_s"] == pytest.approx(0.4)
     assert grade(inst, both).evaluation.per_token_s == pytest.approx(0.4)
+
+
+def test_the_restricted_master_reports_an_infeasible_instance_as_a_row():
+    """One server of 1.5 GB cannot hold both blocks (2 GB of weights): the decomposition LP is infeasible."""
+    inst = tiny(2, M=[1.5], tau=[0.01], t=[[0.1]], R=2, s_m=1.0, s_c=0.5)
+    sol = registry.call("restricted_master", inst, solver=SolverSettings(**QUIET))
+    assert not sol.has_solution and sol.termination == "infeasible" and "decomposition LP" in sol.message
