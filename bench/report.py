@@ -145,9 +145,9 @@ def runtimes(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def library_gaps(df: pd.DataFrame) -> pd.DataFrame:
-    """Per library instance and algorithm: gap to the best known solution and to the best bound."""
-    table = _library_table()
+def library_gaps(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Per library instance and algorithm: gap to the best known solution and to the best bound (``table``:
+    the library's, by name)."""
     rows = df[(df.kind == "solution") & (df.outcome == "feasible")]
     rows = rows[[_in_library(row, table) for _, row in rows.iterrows()]]
     if rows.empty:
@@ -317,17 +317,18 @@ def primal_integral(progress: np.ndarray, reference: float, horizon: float) -> f
     return float(np.sum(np.diff(edges) * steps))
 
 
-def primal_integrals(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
-    """Per solution row with a progress log: its primal integral up to its runtime and its mean primal gap
-    (integral / runtime), against the library's best known solution, or the best feasible cost of any row
-    on the same instance elsewhere."""
+def primal_integrals(df: pd.DataFrame, progress_logs: dict[int, np.ndarray], table: pd.DataFrame
+                     ) -> pd.DataFrame:
+    """Per solution row with a progress log (``progress_logs``, by row index): its primal integral up to its
+    runtime and its mean primal gap (integral / runtime), against the library's best known solution
+    (``table``), or the best feasible cost of any row on the same instance elsewhere."""
     rows = df[(df.kind == "solution") & df.runtime_s.notna()] if "runtime_s" in df else df.iloc[0:0]
     feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
     best = feasible.groupby("instance").per_token_s.min().to_dict()
-    known = _library_table().best_known_s.dropna().to_dict()
+    known = table.best_known_s.dropna().to_dict()
     out = []
-    for _, row in rows.iterrows():
-        progress = _progress(row, run_dir)
+    for index, row in rows.iterrows():
+        progress = progress_logs.get(index)
         ref = min(known.get(row.instance, np.inf), best.get(row.instance, np.inf))
         if progress is None or not np.isfinite(ref) or row.runtime_s <= 0:
             continue
@@ -405,10 +406,10 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
                     (performance_profile(timed, "runtime_counted_s", settings), "runtime")]
     progress = {i: p for i, row in df[df.kind == "solution"].iterrows()
                 if (p := _progress(row, run_dir)) is not None}
-    library = _library_table() if progress else None
+    library = _library_table() if "instance" in df else None
     return Findings(df=df, table=table, winners=winners(table, cell_columns(df)), runtimes=runtimes(df),
-                    gaps=library_gaps(df) if "instance" in df else pd.DataFrame(),
-                    integrals=primal_integrals(df, run_dir) if "instance" in df else pd.DataFrame(),
+                    gaps=library_gaps(df, library) if library is not None else pd.DataFrame(),
+                    integrals=primal_integrals(df, progress, library) if library is not None else pd.DataFrame(),
                     errors=errors, settings=settings,
                     sweeps=sweeps, profiles=profiles, progress=progress, intro=intro,
                     levels={i: _levels(df, df.loc[i], library) for i in progress})
