@@ -26,9 +26,10 @@ from bpr.evaluator import UnsoundSolution, evaluate
 from bpr.files import check_writable
 from bpr.grading import grade
 from bpr.status import CheckStatus, Outcome, Termination, joined
-from solvers import registry
-from solvers.registry import Context, Kind
-from solvers.settings import SolverSettings
+from solvers.framework import registry
+from solvers.framework.context import Context
+from solvers.framework.registry import Kind
+from solvers.framework.settings import SolverSettings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,7 +65,9 @@ def _value(text: str) -> Any:
 
 
 def cmd_instance(args: argparse.Namespace) -> int:
-    from bench.instance_builder import make_instance  # pandas and Hydra: only this command needs them
+    from bench.instance_builder import (
+        make_instance,  # pandas and Hydra: only this command needs them
+    )
 
     check_writable(args.out)
     inst = make_instance(args.name, args.seed, _overrides(args.set))
@@ -81,7 +84,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     opts = make_options(alg, _overrides(args.option, "--option"))
     solver = SolverSettings.of(_overrides(args.solver, "--solver"), time_limit=args.time_limit)
     if alg.uses_solver:
-        from solvers import backend  # only a model-based algorithm needs the solver layer
+        from solvers.framework import (
+            backend,  # only a model-based algorithm needs the solver layer
+        )
 
         backend.require_available(solver.name)
     inst = instance_io.load(args.instance)

@@ -19,8 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from bench.workloads import TraceSettings
 from bpr.scenarios import WorkloadParams
-from solvers import registry
-from solvers.settings import SolverSettings
+from solvers.framework import registry
+from solvers.framework.settings import SolverSettings
 
 
 @dataclass

@@ -10,6 +10,7 @@ import pandas as pd
 
 from bench.job import JobResult
 from bench.rounding import percent, rounded
+from bpr.record import overran
 
 
 def header(job: JobResult, seed: int, runs: int) -> str:
@@ -73,6 +74,7 @@ def render(df: pd.DataFrame) -> str:
         "runtime s": _col(df, "runtime_s").map(lambda x: _fmt(x, ".3f")),
     })
     notes = [f"  {a}: {m}" for a, m in zip(df.algorithm, _col(df, "message")) if isinstance(m, str) and m]
+    notes += overruns(df)
     if "variables" in df:
         for _, r in df[df.variables.notna() & _col(df, "build_s").notna() & (df.kind == "solution")].iterrows():
             notes.append(f"  {r.algorithm}: {r.variables:.0f} variables, {r.constraints:.0f} constraints, build "
@@ -80,6 +82,15 @@ def render(df: pd.DataFrame) -> str:
                          f"{_fmt(r.get('solve_s'), '.1f')} s, {_fmt(r.get('nodes'), '.0f')} nodes, "
                          f"gap {_fmt(r.get('gap'), '.3g')}")
     return view.to_string(index=False) + ("\n" + "\n".join(notes) if notes else "")
+
+
+def overruns(df: pd.DataFrame) -> list[str]:
+    """A note per algorithm whose run ended later than its time limit allows (bpr/record.py ``overran``)."""
+    if "overrun_s" not in df:
+        return []
+    runs = df.assign(run_of=df.algorithm.str.split(":").str[0]).drop_duplicates("run_of")   # a bound run: one note
+    return [f"  {r.run_of}: ran {r.overrun_s:.1f} s beyond its {r.time_limit_s:g} s time limit (phases: {r.phases})"
+            for _, r in runs.iterrows() if overran(r.overrun_s, r.time_limit_s)]
 
 
 def render_online(s: pd.DataFrame) -> str:

@@ -1,6 +1,6 @@
 """Building the instance of a run (above the domain and the algorithms): a named instance of
 ``conf/instance`` through its family's generator (``_target_``, resolved as Hydra resolves targets) into a
-scenario, then R chosen in one explicit step (``solvers.design_load.choose_R``: the workload's R, or the
+scenario, then R chosen in one explicit step (``solvers.algorithms.design_load.choose_R``: the workload's R, or the
 robust rule of docs/model.md §7.3, which runs CG-BPRR, hence this layer); or a frozen file."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bpr.instance import Instance
 from bpr.limits import MAX_R, MAX_SEED
 from bpr.paths import DATA_DIR
 from bpr.scenarios import Scenario, WorkloadParams
-from solvers.design_load import choose_R
+from solvers.algorithms.design_load import choose_R
 
 DEFAULT_MODEL = "bloom-176b"
 LIBRARY_INSTANCES = DATA_DIR / "library" / "instances"

@@ -23,9 +23,10 @@ from bpr.errors import BprInputError
 from bpr.grading import grade
 from bpr.instance import Instance
 from bpr.status import Outcome
-from solvers import registry
-from solvers.registry import Algorithm, Context, Kind
-from solvers.settings import SolverSettings
+from solvers.framework import registry
+from solvers.framework.context import Context
+from solvers.framework.registry import Algorithm, Kind
+from solvers.framework.settings import SolverSettings
 
 log = logging.getLogger(__name__)
 DEFAULT_LISTS = {"offline": "heuristics", "online": "online"}   # conf/algorithm/<name>.yaml per mode
@@ -66,7 +67,9 @@ def plan(cfg: dict[str, Any], spec: CalibrationSpec | None, solver: SolverSettin
         if spec is not None:  # an algorithm without a calibrated family is named before any work
             spec.for_algorithm(alg.name, 1)
     if any(alg.uses_solver for alg in chosen):
-        from solvers import backend  # only jobs with a MILP/LP import the solver layer
+        from solvers.framework import (
+            backend,  # only jobs with a MILP/LP import the solver layer
+        )
 
         backend.require_available(solver.name)
     options = cfg.get("algorithm") or {}

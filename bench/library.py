@@ -39,8 +39,8 @@ from bpr.evaluator import evaluate
 from bpr.files import atomic
 from bpr.instance import Instance
 from bpr.paths import DATA_DIR
-from solvers import registry
-from solvers.design_load import r_max
+from solvers.algorithms.design_load import r_max
+from solvers.framework import registry
 
 LIBRARY = DATA_DIR / "library"
 CATALOG = LIBRARY / "catalog.yaml"

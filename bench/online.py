@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from bench.results import reduction_vs_reference, sim_status, statuses
+from bench.results import reduction_vs_reference, sim_status, statuses, timing
 from bpr.calibration import Calibration
 from bpr.instance import Instance
 from bpr.online import OnlineSetup
@@ -65,7 +65,7 @@ def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None,
     """Statuses and measures of one run (per-token times in s; docs/simulator.md §1); ``columns`` are the
     algorithm's declared extras."""
     row: dict[str, Any] = {**statuses(setup.record, setup.termination, setup.placement is not None),
-                           "check_status": None, "runtime_s": setup.record.runtime_s,
+                           "check_status": None, **timing(setup.record),
                            "message": setup.message or setup.record.message, **{c: setup.info.get(c) for c in columns}}
     if trace is None:
         return {**row, "sim_status": sim_status(0, 0)}

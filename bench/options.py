@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any, Mapping
 
 from bpr.errors import BprInputError, unknown
-from solvers.registry import Algorithm
+from solvers.framework.registry import Algorithm
 
 
 def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:

@@ -352,7 +352,8 @@ def _convergence(f: Findings, fig_dir: Path) -> list[Path]:
             ax.step(t, bnd, where="post", label="dual bound")
         for level, label, style in f.levels.get(index, []):
             ax.axhline(level, linestyle=style, color="grey", linewidth=0.8, label=f"{label} ({level:.4g})")
-        ax.set_xlabel("solve time [s]")
+        ax.set_xlim(left=0)       # the run's clock: the runner's call is 0, the first incumbent comes later
+        ax.set_xlabel("time since the run began [s]")
         ax.set_ylabel("average per-token time [s]")
         ax.set_title(f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.status}")
         ax.legend(fontsize=7)

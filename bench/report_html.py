@@ -155,13 +155,14 @@ def convergence_figure(row: pd.Series, progress: np.ndarray,
             fig.add_trace(go.Scatter(x=progress[:, 0], y=progress[:, col], mode="lines+markers", line_shape="hv",
                                      name=name, hovertemplate=f"{hover}<br>{name} %{{y:.6g}} s at %{{x:.1f}} s"
                                                               "<extra></extra>"))
-    ends = [float(progress[0, 0]), float(progress[-1, 0])]
+    ends = [0.0, float(progress[-1, 0])]
     for value, label, style in levels:
         fig.add_trace(go.Scatter(x=ends, y=[value, value], mode="lines", name=f"{label} ({value:.4g})",
                                  line={"dash": DASH.get(style, "dash"), "color": "grey", "width": 1},
                                  hovertemplate=f"{label} %{{y:.6g}} s<extra></extra>"))
     fig.update_layout(title=f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.status}", height=330,
-                      xaxis_title="solve time [s]", yaxis_title="average per-token time [s]")
+                      xaxis_title="time since the run began [s]", yaxis_title="average per-token time [s]",
+                      xaxis_rangemode="tozero")
     return fig
 
 

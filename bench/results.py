@@ -21,7 +21,7 @@ from bpr.bounds import Bounds
 from bpr.files import atomic
 from bpr.grading import Graded
 from bpr.instance import Instance
-from bpr.record import RunRecord, SolverReport
+from bpr.record import RunRecord, SolverReport, phases_text
 from bpr.status import CheckStatus, Outcome, SimStatus, Termination, joined
 
 IDENTITY = ["instance", "scenario", "seed", "algorithm", "kind", "run"]
@@ -84,6 +84,13 @@ def solver_columns(report: SolverReport | None, values: bool = True) -> dict[str
             if values or k not in ("incumbent_s", "dual_bound_s", "gap")}
 
 
+def timing(record: RunRecord) -> dict[str, Any]:
+    """What the runner measured of a run's time: its runtime, its time limit, the seconds beyond it and its
+    phases on the run's clock (docs/results.md, "Time")."""
+    return {"runtime_s": record.runtime_s, "time_limit_s": record.time_limit_s, "overrun_s": record.overrun_s,
+            "phases": phases_text(record.phases)}
+
+
 def solution_row(base: dict[str, Any], inst: Instance, graded: Graded, columns: Iterable[str]) -> dict[str, Any]:
     """The row of a solution algorithm's graded output; ``columns`` are the algorithm's declared extras."""
     sol, ev, report = graded.solution, graded.evaluation, graded.report
@@ -95,7 +102,7 @@ def solution_row(base: dict[str, Any], inst: Instance, graded: Graded, columns: 
     return {**base, **statuses(sol.record, sol.termination, sol.has_solution), "check_status": str(check),
             "sim_status": None, "per_token_s": None if ev is None else ev.per_token_s,
             "full_per_token_s": None if ev is None else float(ev.full_s.mean() / inst.workload.l_out),
-            "runtime_s": sol.runtime_s,
+            **timing(sol.record),
             "blocks_per_gpu": blocks_per_gpu(inst, graded) if sol.has_solution else "",
             "servers_used": sum(p.num_blocks > 0 for p in sol.placement) if sol.has_solution else None,
             "servers_routed": len({s for r in sol.routes for s in r.servers}) if sol.has_solution else None,
@@ -108,7 +115,7 @@ def bound_rows(base: dict[str, Any], result: Bounds) -> list[dict[str, Any]]:
     """One row per lower bound of a bound algorithm (``<name>:<bound>``); one row for the algorithm when it
     failed or was skipped as a whole."""
     record = result.record
-    common = {**base, "check_status": str(CheckStatus.NONE), "sim_status": None, "runtime_s": record.runtime_s}
+    common = {**base, "check_status": str(CheckStatus.NONE), "sim_status": None, **timing(record)}
     if record.outcome is not Outcome.OK or not result.bounds:
         return [{**common, **statuses(record, None, None), "lower_bound_s": None, "message": record.message}]
     return [{**common, **statuses(RunRecord(bound.outcome), bound.termination, None),

@@ -3,7 +3,7 @@ README for overrides and sweeps).
 
 A single run with bad input exits with code 2 and one line on stderr that names the problem; Hydra's own
 config errors (unknown group option, misspelt key, wrong type) are bad input too. An algorithm that fails is
-one error row (solvers/registry.py): the job keeps the other rows and exits 1. In a sweep (``-m``) a failing
+one error row (solvers/framework/registry.py): the job keeps the other rows and exits 1. In a sweep (``-m``) a failing
 job writes its error to its ``result.json`` and the sweep goes on; the sweep then exits 1 naming the
 failed jobs. A job's directory is named after its overrides; ``resume=true`` skips exactly the jobs that
 already have a successful result from the same overrides (bench/collect.py). One sweep at a time per
@@ -24,7 +24,15 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from bench import console, provenance, sweep
-from bench.collect import STARTED, CollectCallback, error_payload, finished, identity, ok_payload, write_result
+from bench.collect import (
+    STARTED,
+    CollectCallback,
+    error_payload,
+    finished,
+    identity,
+    ok_payload,
+    write_result,
+)
 from bench.config import register, unknown_key
 from bench.configs import CONF_DIR
 from bench.instance_names import known_instances

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from bpr.errors import BprInputError
 from bpr.fields import integer, listing, member, number, require, text
@@ -24,7 +24,36 @@ def gap(incumbent: float | None, bound: float | None) -> float | None:
     return (incumbent - bound) / abs(incumbent)
 
 
-Progress = list[tuple[float, float | None, float | None]]   # (elapsed s, incumbent, bound)
+Progress = list[tuple[float, float | None, float | None]]   # (s on the run's clock, incumbent, bound)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of an algorithm run (heuristic starts, a search, a model's build, load or solve), in seconds
+    on the run's clock (origin: when the runner called the algorithm)."""
+
+    name: str
+    start_s: float
+    end_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "start_s": self.start_s, "end_s": self.end_s}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str) -> "Phase":
+        return cls(text(require(d, "name", where), f"{where}.name"), number(require(d, "start_s", where),
+                   f"{where}.start_s"), number(require(d, "end_s", where), f"{where}.end_s"))
+
+
+def overran(overrun_s: float | None, time_limit_s: float | None) -> bool:
+    """Whether a run took longer than its time limit allows: max(1 s, 2 % of the limit) beyond it (the
+    runner's promise, docs/results.md "Time")."""
+    return overrun_s is not None and time_limit_s is not None and overrun_s > max(1.0, 0.02 * time_limit_s)
+
+
+def phases_text(phases: Sequence[Phase]) -> str:
+    """The phases as one line of a table: ``lns 0.0-10.0 s; exact: build 10.0-10.4 s; ...``."""
+    return "; ".join(f"{p.name} {p.start_s:.1f}-{p.end_s:.1f} s" for p in phases)
 
 
 @dataclass(frozen=True)
@@ -91,19 +120,31 @@ def _field(name: str, value: Any, where: str) -> Any:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """What the runner measured of one algorithm call (solvers/registry.py): ``outcome`` and its
-    ``message`` (why it was skipped or what went wrong), the runtime, the settings it ran with (seed,
-    options, solver settings) and the solver report of a model-based algorithm."""
+    """What the runner measured of one algorithm call (solvers/framework/registry.py): ``outcome`` and its
+    ``message`` (why it was skipped or what went wrong), the runtime and the time limit the runner gave the
+    run (None: none), the phases of the run on its clock, the settings it ran with (seed, options, solver
+    settings) and the solver report of a model-based algorithm."""
 
     outcome: Outcome = Outcome.OK
     message: str = ""
     runtime_s: float | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     solver: SolverReport | None = None
+    time_limit_s: float | None = None
+    phases: tuple[Phase, ...] = ()
+
+    @property
+    def overrun_s(self) -> float | None:
+        """Seconds the run took beyond its time limit (0 within it; None without a limit)."""
+        if self.time_limit_s is None or self.runtime_s is None:
+            return None
+        return max(self.runtime_s - self.time_limit_s, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
-        """The file fields (docs/formats.md §2): outcome, runtime_s, settings and the solver report."""
+        """The file fields (docs/formats.md §2): outcome, runtime_s, time_limit_s, the phases, settings and the
+        solver report."""
         out: dict[str, Any] = {"outcome": str(self.outcome), "runtime_s": self.runtime_s,
+                               "time_limit_s": self.time_limit_s, "phases": [p.to_dict() for p in self.phases],
                                "settings": dict(self.settings)}
         if self.outcome is not Outcome.OK:
             out["error"] = self.message
@@ -116,12 +157,15 @@ class RunRecord:
         settings = d.get("settings", {})
         if not isinstance(settings, dict):
             raise BprInputError(f"settings: expected an object, got {type(settings).__name__}")
-        runtime = d.get("runtime_s")
+        runtime, limit = d.get("runtime_s"), d.get("time_limit_s")
         error = d.get("error", "")
         return cls(outcome=member(Outcome, d.get("outcome", "ok"), "outcome"),
                    message=error if isinstance(error, str) else str(error),
                    runtime_s=None if runtime is None else number(runtime, "runtime_s"), settings=settings,
-                   solver=None if d.get("solver") is None else SolverReport.from_dict(d["solver"]))
+                   solver=None if d.get("solver") is None else SolverReport.from_dict(d["solver"]),
+                   time_limit_s=None if limit is None else number(limit, "time_limit_s"),
+                   phases=tuple(Phase.from_dict(p, f"phases[{i}]")
+                                for i, p in enumerate(listing(d.get("phases", []), "phases"))))
 
 
-RECORD_KEYS = ("outcome", "runtime_s", "settings", "error", "solver")
+RECORD_KEYS = ("outcome", "runtime_s", "time_limit_s", "phases", "settings", "error", "solver")

@@ -4,7 +4,7 @@ and whose other keys are the family's parameters (bench/instance_builder.py buil
 
 A generator is ``fn(p: Params, seed: int, workload: WorkloadParams, model: str) -> Scenario``; every
 random choice draws from one ``numpy.random.default_rng(seed)``. A scenario is a drawn deployment whose
-design concurrency R is not chosen yet: one explicit step (``solvers.design_load.choose_R``) takes it with
+design concurrency R is not chosen yet: one explicit step (``solvers.algorithms.design_load.choose_R``) takes it with
 the workload's R or the robust rule of docs/model.md §7.3 and returns the final instance.
 """
 

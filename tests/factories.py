@@ -12,8 +12,8 @@ import numpy as np
 from bpr.instance import Client, Instance, Model, Server, Workload
 from bpr.online import State
 from bpr.simulator import Arrivals
-from solvers.registry import Context
-from solvers.settings import SolverSettings
+from solvers.framework.context import Context
+from solvers.framework.settings import SolverSettings
 
 
 def tiny(L: int, M: Sequence[float], tau: Sequence[float], t: Sequence[Sequence[float]], *, R: int = 1,
@@ -39,7 +39,7 @@ def tiny(L: int, M: Sequence[float], tau: Sequence[float], t: Sequence[Sequence[
 def random_binding(seed: int) -> Instance:
     """A small instance where memory binds: 4-7 servers (about a third fast with large memories), 8-14 blocks,
     1-2 clients, and R at 60-90 % of R_max (the paper's eq. 19), so blocks and caches compete for memory."""
-    from solvers.design_load import r_max
+    from solvers.algorithms.design_load import r_max
 
     rng = np.random.default_rng(seed)
     L, n, C = int(rng.integers(8, 15)), int(rng.integers(4, 8)), int(rng.integers(1, 3))

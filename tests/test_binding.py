@@ -14,13 +14,16 @@ from blocks_model import block_optimum
 from factories import random_binding, solver_ctx, tiny
 
 from bpr.grading import grade
-from solvers import exact, lns, lower_bounds, optimal_routing, registry
-from solvers.design_load import r_max
-from solvers.exact.model import ExactFormulation
-from solvers.exact.model import Options as ExactOptions
-from solvers.formulation import mip_bound, relaxation_bound
-from solvers.settings import SolverSettings
-from solvers.starts import HEURISTICS, graded, heuristic, heuristic_starts, windows
+from solvers.algorithms import exact, lns, lower_bounds, optimal_routing
+from solvers.algorithms.design_load import r_max
+from solvers.algorithms.heuristic_starts import HEURISTICS, heuristic, heuristic_solutions
+from solvers.formulations.extended.model import ExactFormulation
+from solvers.formulations.extended.model import Options as ExactOptions
+from solvers.formulations.extended.variables import fixed_windows
+from solvers.framework import registry
+from solvers.framework.formulation import mip_bound, relaxation_bound
+from solvers.framework.settings import SolverSettings
+from solvers.framework.starts import graded
 
 SEEDS = range(20)
 QUIET = {"log": False, "progress": False}
@@ -92,7 +95,9 @@ def test_the_search_is_close_to_the_optimum_and_never_worse_than_cg_bprr(optima)
         cg = grade(inst, registry.call("cg_bprr", inst))
         if cg.report is not None and cg.report.feasible:
             assert found.evaluation.per_token_s <= cg.evaluation.per_token_s * (1 + 1e-9)
-        costs = [c for _, c, _ in sol.record.solver.progress]
+        progress = sol.record.solver.progress   # on the run's clock from 0, nothing known at 0
+        assert progress[0] == (0.0, None, None) and [t for t, _, _ in progress] == sorted(t for t, _, _ in progress)
+        costs = [c for _, c, _ in progress[1:]]
         assert costs == sorted(costs, reverse=True) and costs[-1] == pytest.approx(found.evaluation.per_token_s)
         gaps.append(found.evaluation.per_token_s / graded_exact.evaluation.per_token_s - 1)
     assert min(gaps) >= -1e-9                       # never below the optimum (the checker agrees)
@@ -121,6 +126,9 @@ def test_optimal_routing_is_never_worse_than_a_heuristics_own_routes(seed):
             assert result.report.feasible and result.evaluation.per_token_s <= own.cost * (1 + 1e-9)
         if result.report is not None:
             assert [p.num_blocks for p in sol.placement] == pl.m.tolist()   # the placement is kept
+        # a fixed placement's optimum or infeasibility is not the instance's, and this run proves no bound
+        assert sol.termination in ("solved", "time_limit")
+        assert sol.record.solver is None or sol.record.solver.dual_bound_s is None
 
 
 def test_optimal_routing_hand_worked():
@@ -139,7 +147,7 @@ def test_optimal_routing_hand_worked():
     # its dual bound bounds only routings of this placement, so the row carries none for the instance
     assert sol.record.solver.incumbent_s == pytest.approx(0.195) and sol.record.solver.dual_bound_s is None
     # nor can the bound paths take such a model for a relaxation of the instance
-    restricted = ExactFormulation(inst, ExactOptions(allow_idle=True), "fixed", allowed=windows(pl))
+    restricted = ExactFormulation(inst, ExactOptions(allow_idle=True), "fixed", allowed=fixed_windows(pl))
     for bound in (relaxation_bound, mip_bound):
         with pytest.raises(ValueError, match="restricted"):
             bound(restricted, solver_ctx(**QUIET), "fixed")
@@ -163,7 +171,7 @@ def test_decomposition_hand_worked():
 
 def test_the_search_starts_from_a_solution_file_rechecked_and_refuses_one_that_does_not_fit(optima, tmp_path):
     from bpr.errors import BprInputError
-    from solvers.starts import from_file
+    from solvers.framework.starts import from_file
 
     inst, graded_exact = optima[2]
     path = tmp_path / "optimum.json"
@@ -196,11 +204,15 @@ def test_the_restricted_master_lies_between_the_optimum_and_the_heuristics(optim
     for seed in SEEDS:
         inst, graded_exact = optima[seed]
         sol = registry.call("restricted_master", inst, solver=SolverSettings(rel_gap=0.0, time_limit=600, **QUIET))
-        found, best = grade(inst, sol), heuristic_starts(inst, 0)[0].cost
+        found, best = grade(inst, sol), heuristic_solutions(inst, 0)[0].cost
         optimum = graded_exact.evaluation.per_token_s
-        assert found.report.feasible and sol.record.solver.dual_bound_s is None
+        # the row's dual bound is the LP's (a bound on the instance), never the restricted model's own; the row
+        # reads optimal only where exact proves that value optimal
+        assert found.report.feasible and sol.record.solver.dual_bound_s == sol.info["decomposition_s"]
         assert optimum * (1 - 1e-9) <= found.evaluation.per_token_s <= best * (1 + 1e-9)
         assert sol.info["decomposition_s"] <= optimum * (1 + 1e-9)
+        assert sol.termination in ("optimal", "solved")
+        assert sol.termination != "optimal" or found.evaluation.per_token_s <= optimum * (1 + 1e-6)
         improved += found.evaluation.per_token_s < best * (1 - 1e-9)
         optimal += found.evaluation.per_token_s <= optimum * (1 + 1e-9)
     assert improved >= 18 and optimal >= 4
@@ -212,6 +224,7 @@ def test_the_restricted_master_hand_worked_and_as_a_start_of_exact():
     inst = tiny(3, M=[4.5, 3.5], tau=[0.0, 0.1], t=[[0.1, 0.2]], R=2, s_m=1.0, s_c=0.5)
     sol = registry.call("restricted_master", inst, solver=SolverSettings(rel_gap=0.0, **QUIET))
     assert grade(inst, sol).evaluation.per_token_s == pytest.approx(0.4)
+    assert sol.termination == "optimal"       # the LP's value, a bound on the instance, proves it
     assert sol.info["decomposition_s"] == pytest.approx(0.4) and sol.info["windows"] >= 2
     both = registry.call("exact", inst, options=exact.Options(columns=True),
                          solver=SolverSettings(rel_gap=0.0, **QUIET))

@@ -17,7 +17,7 @@ from bpr.calibration import Calibration, calibration
 from bpr.errors import BprInputError
 from bpr.perf import Placement, first_token_time
 from bpr.simulator import Arrivals, poisson_arrivals, simulate
-from solvers import registry
+from solvers.framework import registry
 
 
 def test_three_requests_with_an_allocation_delay_hand_worked(three):

@@ -10,7 +10,8 @@ from test_milp import SEEDS, random_tiny
 
 from bpr import instance as instance_io
 from bpr.paths import DATA_DIR
-from solvers import capacity, lower_bounds
+from solvers.algorithms import lower_bounds
+from solvers.formulations import capacity
 
 QUIET = {"log": False, "progress": False}
 

@@ -5,7 +5,7 @@ import pytest
 from factories import tiny
 
 from bpr.grading import grade
-from solvers import cg_bprr
+from solvers.algorithms import cg_bprr
 
 X, Y, Z = 0, 1, 2
 

@@ -12,7 +12,7 @@ from bpr.grading import grade
 from bpr.online import Chain
 from bpr.queueing import theorem4
 from bpr.simulator import Arrivals, simulate_jffc
-from solvers import chains
+from solvers.algorithms import chains
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def project(tmp_path_factory):
     """A copy of the project with the page's files added; returns (root, env for subprocesses)."""
     root = tmp_path_factory.mktemp("contrib") / "project"
     files = blocks()
-    assert set(files) == {"solvers/greedy_fill.py", "bpr/ring.py", "conf/instance/ring.yaml"}
+    assert set(files) == {"solvers/algorithms/greedy_fill.py", "bpr/ring.py", "conf/instance/ring.yaml"}
     return root, copy_project(root, files)
 
 
@@ -37,7 +37,7 @@ def test_the_page_adds_one_file_per_algorithm_and_two_per_family(project):
     root, _ = project
     added = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                    and not (ROOT / p.relative_to(root)).exists())
-    assert added == ["bpr/ring.py", "conf/instance/ring.yaml", "solvers/greedy_fill.py"]
+    assert added == ["bpr/ring.py", "conf/instance/ring.yaml", "solvers/algorithms/greedy_fill.py"]
 
 
 def test_example_algorithm_and_family_through_the_harness(project, tmp_path):

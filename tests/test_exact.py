@@ -10,10 +10,10 @@ from test_milp import EXACT, SEEDS, random_tiny
 
 from bench.instance_builder import make_instance
 from bpr.grading import grade
-from solvers import exact, lower_bounds, milp
-from solvers.exact.model import ExactFormulation, decompose
-from solvers.exact.variables import Windows, count_windows
-from solvers.registry import Skipped
+from solvers.algorithms import exact, lower_bounds, milp
+from solvers.formulations.extended.model import ExactFormulation, decompose
+from solvers.formulations.extended.variables import Windows, count_windows
+from solvers.framework.registry import Skipped
 
 QUIET = {**EXACT, "log": False, "progress": False}
 
@@ -102,8 +102,8 @@ def test_a_heuristic_start_survives_the_symmetry_rows():
     start is a real incumbent even when the solver proves nothing within the limit."""
     from bench.library import instance_path
     from bpr import instance as instance_io
-    from solvers import cg_bprr
-    from solvers.exact.model import canonical, identical_groups
+    from solvers.algorithms import cg_bprr
+    from solvers.formulations.extended.model import canonical, identical_groups
 
     inst = instance_io.load(instance_path("clustered-c0-binding"))
     assert identical_groups(inst) == [[0, 1], [2, 3, 4, 5, 6, 7, 8]]

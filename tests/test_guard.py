@@ -1,4 +1,4 @@
-"""The runner's guard and discovery (solvers/registry.py): one failed algorithm is one error row, in a
+"""The runner's guard and discovery (solvers/framework/registry.py): one failed algorithm is one error row, in a
 single run and in a sweep, while the other algorithms' rows and solutions are kept; a module that cannot
 be imported disables only its own algorithms; a result of the wrong kind, a skip and a clash of file keys
 are named; discovery imports only what is asked for."""
@@ -18,11 +18,12 @@ from bpr.errors import BprInputError
 from bpr.instance import Instance
 from bpr.solution import Solution
 from bpr.status import Outcome, Termination
-from solvers import registry
-from solvers.registry import Algorithm, Context, Kind, NoOptions, Skipped
+from solvers.framework import registry
+from solvers.framework.context import Context
+from solvers.framework.registry import Algorithm, Kind, NoOptions, Skipped
 
 RAISES = '''"""An algorithm that always fails (a test of the runner's guard)."""
-from solvers.registry import Kind, algorithm
+from solvers.framework.registry import Kind, algorithm
 
 
 @algorithm("raises", Kind.SOLUTION)
@@ -32,7 +33,7 @@ def solve(inst, opts, ctx):
 '''
 BROKEN_IMPORT = '''"""An algorithm whose module cannot be imported."""
 import no_such_package_xyz  # noqa: F401
-from solvers.registry import Kind, algorithm
+from solvers.framework.registry import Kind, algorithm
 
 
 @algorithm("needs-xyz", Kind.SOLUTION)
@@ -96,7 +97,7 @@ def test_a_solver_that_raises_is_a_termination_not_a_crash(monkeypatch):
     """The backend turns a solver exception into a result (termination error), as its docstring says."""
     from pyomo.contrib.solver.solvers.highs import Highs
 
-    from solvers import exact
+    from solvers.algorithms import exact
 
     def crash(self, *args, **kwargs):
         raise RuntimeError("solver crashed")
@@ -111,7 +112,8 @@ def test_a_solver_that_raises_is_a_termination_not_a_crash(monkeypatch):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("guard") / "project"
-    return root, copy_project(root, {"solvers/raises.py": RAISES, "solvers/broken_import.py": BROKEN_IMPORT})
+    return root, copy_project(root, {"solvers/algorithms/raises.py": RAISES,
+                                     "solvers/algorithms/broken_import.py": BROKEN_IMPORT})
 
 
 def _run(project, *args, module: str = "bench/run.py"):
@@ -149,24 +151,25 @@ def test_a_failing_algorithm_in_a_sweep_fails_only_its_rows_and_is_rerun_on_resu
 def test_a_module_that_cannot_be_imported_disables_only_its_algorithms(project, tmp_path):
     listing = json.loads(_run(project, "algorithms", module="bpr").stdout)
     reason = "ModuleNotFoundError: No module named 'no_such_package_xyz'"
-    assert listing["unavailable"] == [{"name": "needs-xyz", "mode": "offline", "module": "solvers.broken_import",
-                                       "reason": reason}]
+    assert listing["unavailable"] == [{"name": "needs-xyz", "mode": "offline",
+                                       "module": "solvers.algorithms.broken_import", "reason": reason}]
     assert "cg_bprr" in {a["name"] for a in listing["offline"]}
     made = _run(project, "instance", "abovenet", "--out", tmp_path / "i.json", module="bpr")
     assert made.returncode == 0, made.stderr
     refused = _run(project, "solve", tmp_path / "i.json", "--algorithm", "needs-xyz", "--out", tmp_path / "s.json",
                    module="bpr")
     assert refused.returncode == 2 and refused.stderr.strip() == (
-        f"error: offline algorithm 'needs-xyz' is unavailable: module solvers.broken_import cannot be imported "
-        f"({reason})")
+        f"error: offline algorithm 'needs-xyz' is unavailable: module solvers.algorithms.broken_import cannot be "
+        f"imported ({reason})")
     solved = _run(project, "solve", tmp_path / "i.json", "--algorithm", "cg_bprr", "--out", tmp_path / "s.json",
                   module="bpr")
     assert solved.returncode == 0 and json.loads(solved.stdout)["status"] == "feasible"
 
 
 def test_asking_for_one_algorithm_imports_only_its_module():
-    code = ("import sys; from solvers import registry; registry.get('cg_bprr'); "
-            "print(sorted(m for m in sys.modules if m.startswith(('solvers.', 'pyomo')) and m.count('.') < 2))")
+    code = ("import sys; from solvers.framework import registry; registry.get('cg_bprr'); "
+            "print(sorted(m for m in sys.modules if m.startswith(('solvers.', 'pyomo')) and m.count('.') < 3))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert eval(out.stdout) == ["solvers.cg_bprr", "solvers.registry", "solvers.settings"]
+    assert eval(out.stdout) == ["solvers.algorithms", "solvers.algorithms.cg_bprr", "solvers.framework",
+                                "solvers.framework.context", "solvers.framework.registry", "solvers.framework.settings"]

@@ -9,7 +9,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpr.hop_graph import DST, SRC, cheapest_by_position, cheapest_route, entries, hop_graph
+from bpr.hop_graph import (
+    DST,
+    SRC,
+    cheapest_by_position,
+    cheapest_route,
+    entries,
+    hop_graph,
+)
 from bpr.perf import Placement
 
 

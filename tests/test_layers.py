@@ -1,5 +1,6 @@
 """The three layers (bench -> solvers -> bpr): nothing imports a layer above it (the ``python -m bpr`` entry
-module aside), and the domain needs no config library (no omegaconf, no hydra)."""
+module aside), and the domain needs no config library (no omegaconf, no hydra). Inside solvers, the same
+holds for its three places (algorithms -> formulations -> framework), and only algorithms declare one."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ import pytest
 from factories import ROOT
 
 LAYERS = ["bpr", "solvers", "bench"]            # from the bottom up
+SOLVERS = ["framework", "formulations", "algorithms"]   # inside solvers/, from the bottom up
 ENTRY = ROOT / "bpr" / "__main__.py"            # the command line of ``python -m bpr`` lives in bench/
 
 
-def imported(path) -> set[str]:
-    """Top-level package names a module imports (anywhere in it)."""
+def imported(path, depth: int = 1) -> set[str]:
+    """Package names (their first ``depth`` parts) a module imports (anywhere in it)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
+            names |= {".".join(a.name.split(".")[:depth]) for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
+            names.add(".".join(node.module.split(".")[:depth]))
     return names
 
 
@@ -31,6 +33,24 @@ def test_no_import_from_a_layer_above(layer):
     wrong = {str(p.relative_to(ROOT)): sorted(imported(p) & above)
              for p in (ROOT / layer).rglob("*.py") if p != ENTRY and imported(p) & above}
     assert wrong == {}
+
+
+@pytest.mark.parametrize("place", SOLVERS[:2])
+def test_no_solvers_module_imports_a_place_above_its_own(place):
+    above = {f"solvers.{p}" for p in SOLVERS[SOLVERS.index(place) + 1:]}
+    wrong = {str(p.relative_to(ROOT)): sorted(imported(p, 2) & above)
+             for p in (ROOT / "solvers" / place).rglob("*.py") if imported(p, 2) & above}
+    assert wrong == {}
+
+
+def test_only_the_algorithms_place_declares_algorithms():
+    def declares(path) -> bool:
+        return any(isinstance(d, ast.Call) and getattr(d.func, "id", getattr(d.func, "attr", None)) == "algorithm"
+                   for node in ast.parse(path.read_text()).body for d in getattr(node, "decorator_list", []))
+
+    declaring = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "solvers").rglob("*.py")
+                       if p.parent != ROOT / "solvers" / "algorithms" and declares(p))
+    assert declaring == [] and any(declares(p) for p in (ROOT / "solvers" / "algorithms").glob("*.py"))
 
 
 def test_the_domain_imports_no_config_library():

@@ -20,7 +20,8 @@ from bench import library
 from bench.options import make_options
 from bpr import instance as instance_io
 from bpr.grading import grade
-from solvers import exact, registry
+from solvers.algorithms import exact
+from solvers.framework import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +42,7 @@ def test_catalog_experiment_and_frozen_files_agree():
 
 def test_binding_instances_take_their_share_of_r_max():
     """binding: 0.8 R_max; a number: that share; the hard tier sweeps every binding network at 0.6/0.8/0.95."""
-    from solvers.design_load import r_max
+    from solvers.algorithms.design_load import r_max
 
     inst = instance_io.load(library.instance_path("abovenet-binding"))
     assert inst.R == round(0.8 * r_max(inst))

@@ -12,10 +12,11 @@ from bench.instance_builder import make_instance
 from bpr.errors import BprInputError
 from bpr.evaluator import evaluate
 from bpr.grading import grade
-from solvers import backend, cg_bprr, lower_bounds, milp
-from solvers.milp.model import MilpFormulation, estimate_size
-from solvers.registry import Skipped
-from solvers.settings import SolverSettings
+from solvers.algorithms import cg_bprr, lower_bounds, milp
+from solvers.formulations.milp.model import MilpFormulation, estimate_size
+from solvers.framework import backend
+from solvers.framework.registry import Skipped
+from solvers.framework.settings import SolverSettings
 
 EXACT = {"rel_gap": 0.0, "time_limit": 60}
 
@@ -179,7 +180,7 @@ def test_highs_internals_are_the_solver_and_its_column_map():
 
 
 def test_solver_log_is_written_into_the_job_directory(tmp_path):
-    from solvers.registry import Context
+    from solvers.framework.context import Context
 
     ctx = Context(solver=SolverSettings.of(EXACT), log_dir=tmp_path)
     milp.solve(random_tiny(1), ctx=ctx)

@@ -7,7 +7,7 @@ from factories import tiny
 from bench.instance_builder import make_instance
 from bpr.grading import grade
 from bpr.perf import Placement
-from solvers import petals
+from solvers.algorithms import petals
 
 A100, MIG = "a100-80gb", "mig-1g.10gb"
 

@@ -10,9 +10,11 @@ from factories import random_binding, solver_ctx, tiny
 
 from bpr.grading import grade
 from bpr.perf import Placement, window_caps
-from solvers import optimal_routing, placement_search
-from solvers.routing_model import RoutingModel, columns
-from solvers.starts import HEURISTICS, graded, heuristic
+from solvers.algorithms import optimal_routing, placement_search
+from solvers.algorithms.heuristic_starts import HEURISTICS, heuristic
+from solvers.formulations.routing_model import RoutingModel, columns
+from solvers.framework.context import Context
+from solvers.framework.starts import graded
 
 QUIET = {"log": False, "progress": False}
 
@@ -78,7 +80,8 @@ def test_every_move_is_a_placement_within_the_memory_caps(seed):
 def test_the_search_is_deterministic_and_never_worse_than_its_starts(seed):
     inst = random_binding(seed)
     starts = placements(inst, seed)
-    runs = [placement_search.search(inst, starts, np.random.default_rng(seed), np.inf, walkers=2, patience=30)
+    runs = [placement_search.search(inst, starts, np.random.default_rng(seed), Context(until=np.inf), walkers=2,
+                                    patience=30)
             for _ in range(2)]
     a, b = runs
     assert a.best.cost == b.best.cost and a.kicks == b.kicks and len(a.lp) == len(b.lp)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from bpr.checker import check
 from bpr.evaluator import evaluate
 from bpr.perf import Placement, hop_blocks, link_cost
-from solvers import cg_bprr, petals
-from solvers.registry import Context
+from solvers.algorithms import cg_bprr, petals
+from solvers.framework.context import Context
 
 
 @st.composite

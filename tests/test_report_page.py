@@ -66,7 +66,7 @@ def test_chromium_renders_tables_and_figures_without_a_console_message(sweep, tm
         assert shot.returncode == 0 and (tmp_path / "page.png").stat().st_size > 10_000
 
 
-def test_a_convergence_curve_carries_its_levels_as_flat_lines_over_its_time():
+def test_a_convergence_curve_carries_its_levels_as_flat_lines_from_the_runs_start():
     import numpy as np
     import pandas as pd
 
@@ -77,4 +77,6 @@ def test_a_convergence_curve_carries_its_levels_as_flat_lines_over_its_time():
     fig = convergence_figure(row, progress, [(0.8, "best lower bound, this job", "--")])
     assert [t.name for t in fig.data] == ["incumbent", "best lower bound, this job (0.8)"]
     level = fig.data[1]
-    assert list(level.x) == [0.5, 3.0] and list(level.y) == [0.8, 0.8] and level.line.dash == "dash"
+    # the run's clock starts at the runner's call: the levels and the axis start at 0, not at the first point
+    assert list(level.x) == [0.0, 3.0] and list(level.y) == [0.8, 0.8] and level.line.dash == "dash"
+    assert fig.layout.xaxis.rangemode == "tozero"

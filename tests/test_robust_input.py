@@ -20,7 +20,7 @@ from bench.instance_builder import make_instance
 from bpr.errors import BprInputError
 from bpr.files import dumps, write_json
 from bpr.simulator import retry_instant
-from solvers import cg_bprr
+from solvers.algorithms import cg_bprr
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ from omegaconf import OmegaConf
 from bench.config import register
 from bench.instance_names import known_instances
 from bench.job import default_names, plan
-from solvers import registry
-from solvers.settings import SolverSettings
+from solvers.framework import registry
+from solvers.framework.settings import SolverSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "bench" / "run.py"

@@ -9,7 +9,13 @@ import topohub
 from bench.instance_builder import make_instance, scenario
 from bench.instance_names import known_instances
 from bpr.errors import BprInputError
-from solvers.design_load import ROBUST, choose_R, design_R, r_max, single_request_time
+from solvers.algorithms.design_load import (
+    ROBUST,
+    choose_R,
+    design_R,
+    r_max,
+    single_request_time,
+)
 
 A100 = "a100-80gb"
 

@@ -18,8 +18,9 @@ from bpr.online import State
 from bpr.perf import Placement, hop_blocks, link_cost
 from bpr.simulator import poisson_arrivals, retry_instant, simulate, simulate_setup
 from bpr.timeline import Timeline
-from solvers import cg_bprr, registry
-from solvers.routing import MyopicOptimal, WsRR
+from solvers.algorithms import cg_bprr
+from solvers.algorithms.policies import MyopicOptimal, WsRR
+from solvers.framework import registry
 
 
 def test_retry_instants_follow_the_petals_back_off():

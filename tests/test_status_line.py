@@ -1,4 +1,4 @@
-"""What a model-based run shows while it works (solvers/status_line.py): every phase on the line and in the
+"""What a model-based run shows while it works (solvers/framework/status_line.py): every phase on the line and in the
 log, the MIP's incumbent, bound and gap, throttled updates, and silence when progress is off."""
 
 import io
@@ -7,9 +7,9 @@ import logging
 import pytest
 from factories import random_binding
 
-from solvers import registry
-from solvers.settings import SolverSettings
-from solvers.status_line import StatusLine
+from solvers.framework import registry
+from solvers.framework.settings import SolverSettings
+from solvers.framework.status_line import StatusLine
 
 
 class Terminal(io.StringIO):
@@ -18,9 +18,9 @@ class Terminal(io.StringIO):
 
 
 def test_phases_are_always_shown_and_logged(caplog, monkeypatch):
-    monkeypatch.setattr("solvers.status_line.TTY_EVERY", 0.0)   # no throttling here
+    monkeypatch.setattr("solvers.framework.status_line.TTY_EVERY", 0.0)   # no throttling here
     screen = Terminal()
-    with caplog.at_level(logging.INFO, logger="solvers.status_line"):
+    with caplog.at_level(logging.INFO, logger="solvers.framework.status_line"):
         line = StatusLine("exact", show=True, stream=screen)
         line.phase("building 10 variables")
         line.mip(3.0, 2.0, 1.5)
@@ -45,7 +45,7 @@ def test_updates_are_throttled_and_phases_are_not():
 
 def test_no_terminal_and_no_progress(caplog):
     plain = io.StringIO()   # not a TTY: the log only
-    with caplog.at_level(logging.INFO, logger="solvers.status_line"):
+    with caplog.at_level(logging.INFO, logger="solvers.framework.status_line"):
         StatusLine("exact", show=True, stream=plain).phase("building")
         StatusLine("quiet", show=False, stream=Terminal()).phase("building")
     assert plain.getvalue() == ""
@@ -55,7 +55,7 @@ def test_no_terminal_and_no_progress(caplog):
 @pytest.mark.parametrize("algorithm", ["exact", "lns"])
 def test_a_model_based_run_logs_its_phases_and_its_end(caplog, algorithm):
     inst = random_binding(3)
-    with caplog.at_level(logging.INFO, logger="solvers.status_line"):
+    with caplog.at_level(logging.INFO, logger="solvers.framework.status_line"):
         sol = registry.call(algorithm, inst, solver=SolverSettings(time_limit=30, rel_gap=1e-6, log=False))
     messages = [r.getMessage() for r in caplog.records]
     assert sol.has_solution and messages

@@ -7,8 +7,8 @@ import pytest
 from factories import random_binding, solver_ctx, tiny
 
 from bpr.grading import grade
-from solvers import exact, lower_bounds
-from solvers.window_sizes import WindowSizesFormulation
+from solvers.algorithms import exact, lower_bounds
+from solvers.formulations.window_sizes import WindowSizesFormulation
 
 QUIET = {"log": False, "progress": False}
 

@@ -6,9 +6,9 @@ import pytest
 
 from bench.instance_builder import library_file
 from bpr.instance import load
-from solvers import lower_bounds
-from solvers.registry import Context
-from solvers.settings import SolverSettings
+from solvers.algorithms import lower_bounds
+from solvers.framework.context import Context
+from solvers.framework.settings import SolverSettings
 
 CTX = Context(solver=SolverSettings(time_limit=600, log=False, progress=False))
 BOUNDS = {"capacity": lower_bounds.capacity_bound, "decomposition": lower_bounds.decomposition_bound,

@@ -5,9 +5,9 @@ import pytest
 from pyomo.contrib.solver.common.factory import SolverFactory
 
 from bench.instance_builder import make_instance
-from solvers import registry
-from solvers.exact.model import ExactFormulation
-from solvers.settings import SolverSettings
+from solvers.formulations.extended.model import ExactFormulation
+from solvers.framework import registry
+from solvers.framework.settings import SolverSettings
 
 CERTIFY = SolverSettings(time_limit=600, rel_gap=1e-4, log=False, progress=False)
 

@@ -7,11 +7,11 @@ import pytest
 
 from bench.instance_builder import make_instance
 from bpr.perf import Placement
-from solvers import cg_bprr
-from solvers.optimal_routing import route
-from solvers.registry import Context
-from solvers.routing_model import RoutingModel
-from solvers.settings import SolverSettings
+from solvers.algorithms import cg_bprr
+from solvers.algorithms.optimal_routing import route
+from solvers.formulations.routing_model import RoutingModel
+from solvers.framework.context import Context
+from solvers.framework.settings import SolverSettings
 
 QUIET = Context(solver=SolverSettings(log=False, progress=False))
 

@@ -8,7 +8,7 @@ import pytest
 
 from bench.instance_builder import make_instance
 from bpr.simulator import poisson_arrivals, simulate_setup
-from solvers import registry
+from solvers.framework import registry
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@
 import pytest
 
 from bench.instance_builder import make_instance
-from solvers import petals, registry
+from solvers.algorithms import petals
+from solvers.framework import registry
 
 
 @pytest.fixture(scope="module", params=[None, 88], ids=["R-spec-7.3", "R-88"])
@@ -27,7 +28,7 @@ def test_make_instance_bellcanada(benchmark):
 
 def test_milp_build_abovenet(benchmark):
     """Pyomo build of the paper's MILP (eq. 13) on abovenet at the docs/model.md §7.3 load (no solve)."""
-    from solvers.milp.model import MilpFormulation
+    from solvers.formulations.milp.model import MilpFormulation
 
     formulation = MilpFormulation(make_instance("abovenet", 0))
     model = benchmark.pedantic(formulation.build, rounds=3, iterations=1)

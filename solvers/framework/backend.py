@@ -1,0 +1,266 @@
+"""Running a Pyomo model on a MILP/LP solver: HiGHS (default) through Pyomo's new solver interface, any
+other installed Pyomo solver through the classic ``SolverFactory``. Limits and failures (a solver that
+crashes) come back as a ``Solved`` with a termination, never as an exception; only an unavailable solver is
+bad input (``require_available``, called before any work).
+
+Every solve can write the solver's own log (``solver.log``, on by default, into the job directory) and,
+with HiGHS, shows its progress (elapsed time, incumbent, dual bound, gap) on its status line
+(solvers/framework/status_line.py) and hands each point to ``Call.watch``. The solver's time limit is what is
+left of the run's deadline once the model is loaded (``Call.left``), so the build and the load count.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyomo.environ as pyo
+import yaml
+from pyomo.contrib.solver.common.factory import SolverFactory as ContribFactory
+from pyomo.contrib.solver.common.results import SolutionStatus
+from pyomo.contrib.solver.common.results import TerminationCondition as ContribTC
+from pyomo.opt import TerminationCondition as LegacyTC
+
+from bpr.errors import BprInputError
+from bpr.files import atomic
+from bpr.status import Termination
+from solvers.framework.context import Context
+from solvers.framework.settings import SolverSettings
+from solvers.framework.status_line import StatusLine, num
+
+logger = logging.getLogger(__name__)
+
+CONTRIB_TERMINATION = {
+    ContribTC.convergenceCriteriaSatisfied: Termination.OPTIMAL,
+    ContribTC.maxTimeLimit: Termination.TIME_LIMIT,
+    ContribTC.provenInfeasible: Termination.INFEASIBLE,
+    ContribTC.infeasibleOrUnbounded: Termination.INFEASIBLE,
+    ContribTC.unbounded: Termination.UNBOUNDED,
+    ContribTC.error: Termination.ERROR,
+}
+LEGACY_TERMINATION = {LegacyTC.optimal: Termination.OPTIMAL, LegacyTC.maxTimeLimit: Termination.TIME_LIMIT,
+                      LegacyTC.infeasible: Termination.INFEASIBLE,
+                      LegacyTC.infeasibleOrUnbounded: Termination.INFEASIBLE, LegacyTC.unbounded: Termination.UNBOUNDED,
+                      LegacyTC.error: Termination.ERROR, LegacyTC.solverFailure: Termination.ERROR}
+
+
+@dataclass
+class Solved:
+    """One solve in the model's own objective units (solvers/framework/formulation.py scales it)."""
+
+    termination: Termination
+    raw_status: str             # the solver's own word
+    has_solution: bool
+    incumbent: float | None
+    bound: float | None
+    load_s: float
+    solve_s: float
+    nodes: int | None
+    warm_start_accepted: bool | None = None
+
+    @classmethod
+    def failed(cls, err: Exception, load_s: float, solve_s: float) -> "Solved":
+        """A solver that raised: its message is the raw status (a crash is a result, not a crash of the run)."""
+        return cls(Termination.ERROR, (str(err).splitlines() or [type(err).__name__])[0], False, None, None, load_s,
+                   solve_s, None)
+
+
+def is_contrib(name: str) -> bool:
+    return name in set(ContribFactory)
+
+
+def require_available(name: str) -> None:
+    """One clear message when a solver cannot be used."""
+    try:
+        opt = ContribFactory(name) if is_contrib(name) else pyo.SolverFactory(name)
+        ok = bool(opt.available()) if is_contrib(name) else bool(opt.available(exception_flag=False))
+    except Exception as err:  # Pyomo raises various types for unknown or broken solvers
+        raise BprInputError(f"solver '{name}' cannot be used: {err}") from None
+    if not ok:
+        raise BprInputError(f"solver '{name}' is not installed or not licensed (Pyomo found no working "
+                            f"'{name}'); install it or use solver=highs")
+
+
+def log_path(ctx: Context, name: str) -> Path | None:
+    """Where the solver log of algorithm ``name`` goes: <job dir>/solver_logs/<name>.log (when enabled)."""
+    if not (ctx.solver.log and ctx.log_dir):
+        return None
+    path = Path(ctx.log_dir) / "solver_logs" / f"{name}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export(model: pyo.ConcreteModel, path: str) -> str:
+    """Write the model as .lp or .mps (by suffix) so others can run it elsewhere. A path that cannot be
+    written is not worth the solve: the message comes back to stand beside the result ("" when written)."""
+    suffix = Path(path).suffix.lower()   # .lp or .mps: checked with the settings (SolverSettings.of)
+    try:
+        atomic(path, lambda tmp: model.write(str(tmp), format=suffix[1:], io_options={"symbolic_solver_labels": True}))
+    except BprInputError as err:
+        return f"solver.export: {err}"
+    return ""
+
+
+def _no_phase(name: str) -> AbstractContextManager:
+    return nullcontext()
+
+
+@dataclass
+class Call:
+    """One solve: the settings, whether the variables hold a MIP start, the seed, the log file, the status
+    line, the seconds left of the deadline (asked once the model is loaded), how a phase is recorded
+    (``load``, ``solve``) and who hears each (incumbent, bound) point in the model's units."""
+
+    settings: SolverSettings
+    warm: bool = False
+    seed: int = 0
+    log: Path | None = None
+    status: StatusLine | None = None
+    left: Callable[[], float] = lambda: float("inf")
+    phase: Callable[[str], AbstractContextManager] = _no_phase
+    watch: Callable[[float | None, float | None], None] = lambda incumbent, bound: None
+
+    def limit(self) -> float:
+        """The solver's time limit now: what is left (a tiny positive limit when nothing is: the solver then
+        stops at once with its time-limit status)."""
+        return max(self.left(), 1e-3)
+
+
+def solve(model: pyo.ConcreteModel, call: Call) -> Solved:
+    s = call.settings
+    call.status = call.status or StatusLine(s.name, show=False)
+    call.status.phase(f"loading into {s.name}")
+    out = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, call)
+    logger.info("%s: %s (%s), incumbent %s, bound %s, load %.1f s, solve %.1f s%s", s.name, out.termination,
+                out.raw_status, num(out.incumbent), num(out.bound), out.load_s, out.solve_s,
+                f", log {call.log}" if call.log else "")
+    return out
+
+
+def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
+    """The one place that reads private attributes of Pyomo's HiGHS interface (pyomo 6.10): the
+    ``highspy.Highs`` object and the map from id(Pyomo variable) to HiGHS column. Needed for a MIP start
+    (``setSolution``), the solver's own model status and its MIP callbacks, which the public interface
+    does not offer."""
+    return opt._solver_model, opt._pyomo_var_to_solver_var_map
+
+
+def _solve_contrib(model: pyo.ConcreteModel, call: Call) -> Solved:
+    s = call.settings
+    opt = ContribFactory(s.name)
+    options = dict(s.options)
+    highs = s.name == "highs"
+    if highs:
+        import highspy
+
+        # threads are process-wide in HiGHS; a reused worker may have run with another count
+        highspy.Highs.resetGlobalScheduler(True)
+        options.setdefault("random_seed", call.seed)
+    tick = time.perf_counter()
+    load_s = 0.0
+    try:
+        with call.phase("load"):
+            opt.set_instance(model)
+            accepted = _highs_start(opt, model) if call.warm and highs else None
+        load_s = time.perf_counter() - tick
+        limit = call.limit()
+        call.status.phase(f"loaded in {load_s:.1f} s; solving (time limit {limit:.3g} s)")
+        with ExitStack() as stack:
+            tee = [stack.enter_context(open(call.log, "w", buffering=1))] if call.log else []  # readable meanwhile
+            if highs:
+                _watch(opt, stack, call)
+            stack.enter_context(call.status.solving())
+            stack.enter_context(call.phase("solve"))
+            res = opt.solve(model, time_limit=limit, rel_gap=s.rel_gap, threads=s.threads,
+                            solver_options=options, tee=tee, load_solutions=False,
+                            raise_exception_on_nonoptimal_result=False)
+    except Exception as err:  # a solver crash is a result (termination error), never a crash of the run
+        logger.exception("%s failed", s.name)
+        return Solved.failed(err, load_s, time.perf_counter() - tick - load_s)
+    has = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
+    if has:
+        res.solution_loader.load_vars()
+    tc = res.termination_condition
+    raw = tc.name
+    if highs:
+        h, _ = highs_internals(opt)
+        raw = h.modelStatusToString(h.getModelStatus())
+    return Solved(CONTRIB_TERMINATION.get(tc, Termination.OTHER), raw, has, res.incumbent_objective if has else None,
+                  _finite(res.objective_bound), load_s, res.timing_info.wall_time,
+                  getattr(res.extra_info, "mip_node_count", None), accepted)
+
+
+def _watch(opt: Any, stack: ExitStack, call: Call) -> None:
+    """At every HiGHS MIP log line: hand (incumbent, bound) to ``call.watch`` and show it on the status line."""
+    h, _ = highs_internals(opt)
+
+    def on_log(event: Any) -> None:
+        out = event.data_out
+        incumbent, bound = _finite(out.mip_primal_bound), _finite(out.mip_dual_bound)
+        call.watch(incumbent, bound)
+        call.status.mip(float(out.running_time), incumbent, bound)
+
+    h.cbMipLogging.subscribe(on_log)
+    stack.callback(h.cbMipLogging.unsubscribe, on_log)
+
+
+def _finite(x: float | None) -> float | None:
+    """A solver's value, or None for a missing or infinite one (JSON has no Infinity)."""
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def _highs_start(opt: Any, model: pyo.ConcreteModel) -> bool:
+    """MIP start: the variables' current values, in HiGHS column order."""
+    import highspy
+
+    h, index = highs_internals(opt)
+    values = np.zeros(len(index))
+    for v in model.component_data_objects(pyo.Var):
+        if id(v) in index and v.value is not None:
+            values[index[id(v)]] = v.value
+    start = highspy.HighsSolution()
+    start.col_value = values.tolist()
+    start.value_valid = True
+    return h.setSolution(start) == highspy.HighsStatus.kOk
+
+
+@cache
+def _known_option_names() -> dict[str, dict[str, str]]:
+    with open(Path(__file__).with_name("option_names.yaml")) as fh:
+        return yaml.safe_load(fh)
+
+
+def _solve_legacy(model: pyo.ConcreteModel, call: Call) -> Solved:
+    """A classic Pyomo solver: one call (load and solve are not apart); the status line shows the phase."""
+    s = call.settings
+    opt = pyo.SolverFactory(s.name)
+    names = s.option_names or _known_option_names().get(s.name, {})
+    options = dict(s.options)
+    for ours, value in (("time_limit", call.limit()), ("rel_gap", s.rel_gap), ("threads", s.threads),
+                        ("seed", call.seed)):
+        if ours in names:
+            options[names[ours]] = value
+    kwargs: dict[str, Any] = {"warmstart": True} if call.warm and opt.warm_start_capable() else {}
+    if call.log:
+        kwargs["logfile"] = str(call.log)
+    tick = time.perf_counter()
+    try:
+        with call.status.solving(), call.phase("load and solve"):
+            res = opt.solve(model, options=options, load_solutions=False, **kwargs)
+    except Exception as err:  # a solver crash is a result, not a crash of the benchmark
+        return Solved.failed(err, 0.0, time.perf_counter() - tick)
+    solve_s = time.perf_counter() - tick
+    tc = res.solver.termination_condition
+    has = len(res.solution) > 0
+    if has:
+        model.solutions.load_from(res)
+    lower = res.problem.lower_bound
+    return Solved(LEGACY_TERMINATION.get(tc, Termination.OTHER), f"{res.solver.status} ({tc})", has,
+                  pyo.value(model.cost) if has else None, _finite(None if lower is None else float(lower)), 0.0,
+                  solve_s, None, None)
