@@ -231,7 +231,7 @@ HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order", "gbp
 GOLDEN_MAX_SERVERS = 30
 # lns at a fixed iteration count and patience, no time limit binding (docs/formulations.md §5: then
 # deterministic), on the 0.8 R_max instances small enough for the test suite
-GOLDEN_SEARCH = {"lns": {"iterations": 5, "sub_time_limit": 600.0, "patience": 20}}
+GOLDEN_SEARCH = {"lns": {"iterations": 5, "sub_time_limit": 600.0, "patience": 20, "time_limit": 3600.0}}
 GOLDEN_SEARCH_MAX_SERVERS = 9
 
 

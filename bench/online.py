@@ -70,12 +70,13 @@ def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None,
     if trace is None:
         return {**row, "sim_status": sim_status(0, 0)}
     served = trace[trace.served]
-    peak_mem = np.asarray(trace.attrs["peak_cache_gb"]) + inst.model.s_m * setup.placement.m
-    memory = np.array([s.M for s in inst.servers])
     unserved = len(trace) - len(served)
+    overflow = trace.attrs["memory_overflow"]
     if unserved:
         row["message"] = "; ".join(filter(None, [setup.message, f"{unserved} of {len(trace)} requests unserved: "
                                                  "no route, or the chosen route cannot hold their cache even alone"]))
+    if overflow:     # the simulator's memory grade (bpr/memory_audit.py): the setup promised more than M holds
+        row["message"] = "; ".join(filter(None, [overflow, row["message"]]))
     if len(served):  # a trace without served requests has no timing columns
         row.update({"per_token_s": served.per_token.mean(), "ttft_s": served.ttft.mean(),
                     "decode_per_token_s": served.decode_per_token.mean(),
@@ -86,9 +87,9 @@ def run_measures(inst: Instance, setup: OnlineSetup, trace: pd.DataFrame | None,
                     "p95_response_s": served.response.quantile(0.95),
                     "p99_response_s": served.response.quantile(0.99), "service_s": served.service.mean()})
     row.update({
-        "sim_status": sim_status(len(served), len(trace)), "served": len(served), "unserved": unserved,
-        "peak_concurrent": peak_concurrency(trace),
-        "peak_memory_share": float(np.max(peak_mem / memory)),
+        "sim_status": sim_status(len(served), len(trace), overflow is not None), "served": len(served),
+        "unserved": unserved, "peak_concurrent": peak_concurrency(trace),
+        "peak_memory_share": trace.attrs["peak_memory_share"],
         "route_ms_per_request": 1e3 * trace.route_s.mean(),
         "simulate_s": sim_s,
     })

@@ -66,7 +66,8 @@ def outcome(row: pd.Series) -> str:
     if row.get("status") in ("error", "skipped"):
         return str(row.get("status"))
     if row.get("kind") == "online":
-        return {"served": "feasible", "unserved": "infeasible"}.get(row.get("sim_status"), "no solution")
+        return {"served": "feasible", "unserved": "infeasible", "infeasible": "infeasible"}.get(row.get("sim_status"),
+                                                                                             "no solution")
     return {"feasible": "feasible", "infeasible": "infeasible"}.get(row.get("check_status"), "no solution")
 
 

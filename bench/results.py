@@ -154,7 +154,7 @@ def reduction_vs_reference(df: pd.DataFrame, keys: list[str], value: str = "per_
     if "check_status" in df:
         feasible &= df.check_status.isin(["feasible"]) | df.check_status.isna()
     if "sim_status" in df:
-        feasible &= ~df.sim_status.isin(["unserved", "none"])
+        feasible &= ~df.sim_status.isin(["unserved", "infeasible", "none"])
     is_ref = (df.algorithm == REFERENCE) & feasible
     if not keys:
         ref = cost[is_ref].dropna()
@@ -195,5 +195,9 @@ def write_table(df: pd.DataFrame, directory: Path, stem: str = "results", csv: b
                                   (".csv", lambda p: df.to_csv(p, index=False)))[: 2 if csv else 1]]
 
 
-def sim_status(served: int, total: int) -> str:
+def sim_status(served: int, total: int, overflow: bool = False) -> str:
+    """The simulator's word on a run: ``infeasible`` when a server held more than its memory at some instant
+    (whatever was served), else whether every request was served."""
+    if total and overflow:
+        return str(SimStatus.INFEASIBLE)
     return str(SimStatus.NONE if total == 0 else SimStatus.SERVED if served == total else SimStatus.UNSERVED)

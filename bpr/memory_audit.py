@@ -13,6 +13,7 @@ offline solution that overfills a server.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -22,19 +23,32 @@ from bpr.perf import Placement
 
 
 class Holds:
-    """The cache holds of a run, one per request and server of its route: (server, GB, from, until)."""
+    """The cache holds of a run: per served request the servers of its route with the blocks it processes on
+    each, its cache per block (GB) and the interval it holds them over."""
 
     def __init__(self) -> None:
-        self.server: list[int] = []
-        self.gb: list[float] = []
+        self.server: list[int] = []         # per hop
+        self.blocks: list[int] = []         # per hop
+        self.hops: list[int] = []           # per request
+        self.gb_per_block: list[float] = []
         self.start: list[float] = []
         self.end: list[float] = []
 
-    def add(self, j: int, gb: float, start: float, end: float) -> None:
-        self.server.append(j)
-        self.gb.append(gb)
+    def add(self, servers: Sequence[int], blocks: Sequence[int], gb_per_block: float, start: float, end: float
+            ) -> None:
+        self.server.extend(servers)
+        self.blocks.extend(blocks)
+        self.hops.append(len(servers))
+        self.gb_per_block.append(gb_per_block)
         self.start.append(start)
         self.end.append(end)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(server, GB, from, until) per hop."""
+        hops = np.asarray(self.hops, dtype=int)
+        per_request = [np.repeat(np.asarray(x, dtype=float), hops) for x in (self.gb_per_block, self.start, self.end)]
+        return (np.asarray(self.server, dtype=int), np.asarray(self.blocks, dtype=float) * per_request[0],
+                per_request[1], per_request[2])
 
 
 @dataclass(frozen=True)
@@ -65,9 +79,7 @@ def audit(inst: Instance, pl: Placement, holds: Holds) -> MemoryAudit:
     n = inst.n_servers
     memory = np.array([s.M for s in inst.servers])
     blocks = inst.model.s_m * pl.m
-    server = np.asarray(holds.server, dtype=int)
-    gb = np.asarray(holds.gb, dtype=float)
-    start, end = np.asarray(holds.start, dtype=float), np.asarray(holds.end, dtype=float)
+    server, gb, start, end = holds.arrays()
     held = end > start
     server, gb, start, end = server[held], gb[held], start[held], end[held]
     peak = np.zeros(n)

@@ -35,7 +35,10 @@ class State:
 
     def idle_along(self, route: StaticRoute | None, now: float) -> bool:
         """Whether every server of the route has room for this request now and at every later instant."""
-        return route is not None and all(self.wait(j, k, now) == 0 for j, k in zip(route.chain, route.ks))
+        if route is None:
+            return False
+        timelines, s_c = self.timelines, self.s_c
+        return all(timelines[j].earliest_fit(s_c * k, now) == now for j, k in zip(route.chain, route.ks))
 
     def free(self, j: int, now: float) -> float:
         return self.timelines[j].capacity - self.timelines[j].usage(now)

@@ -14,6 +14,10 @@ request hands its slot to the head of the queue. No retries.
 
 Both take per-request token counts (a trace, §6) and per-request service-time factors (exponential job
 sizes, the follow-up's model, §5), and report per request its response time (completion - arrival).
+
+Neither trusts the setup's memory: the capacities and slots an online algorithm declares decide whom it
+admits, but what each server then holds is graded by bpr/memory_audit.py against M_j and the placement
+(§7): the trace's ``attrs`` carry each server's peak cache, the peak share of memory and the first overflow.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ import pandas as pd
 
 from bpr.calibration import Calibration
 from bpr.instance import Instance
+from bpr.memory_audit import Holds, audit
 from bpr.online import Chain, OnlineSetup, RoutingPolicy, State
-from bpr.perf import Placement, first_token_time, full_time, offline_time, route_blocks
+from bpr.perf import Placement, first_token_time, per_token_time, route_blocks
 
 RETRY_CAP_S = 60.0  # PETALS client back-off: delays 1, 2, 4, ... s, at most 60 s
 
@@ -75,59 +80,88 @@ def retry_instant(arrival: float, ready: float) -> float:
     return t
 
 
-ServiceTime = Callable[..., float]
-SERVICE: dict[str, ServiceTime] = {"full": full_time, "offline": offline_time}
+def service_time(kind: str, first: float, per_token: float, l_out: int) -> float:
+    """D of one request from its first-token time and per-token time: ``full`` is eq. 1, first token plus
+    (l_out - 1) decode steps (bpr/perf.py ``full_time``); ``offline`` is l_out per-token times, the offline cost
+    (``offline_time``)."""
+    return first + (l_out - 1) * per_token if kind == "full" else l_out * per_token
+
+
+SERVICE = ("full", "offline")
 COLUMNS = ["request", "client", "arrival", "served", "start", "wait", "delay", "ttft", "service", "completion",
            "per_token", "decode_per_token", "route", "route_s", "response", "l_in", "l_out"]
 
 
 class Trace:
-    """One row per request, filled in place (columns of docs/simulator.md §1)."""
+    """One row per request (columns of docs/simulator.md §1): a served request is recorded as it is admitted
+    (its start, allocation delay, first-token time, service time and chain), the rest is derived in ``frame``
+    for all requests at once. Per-request inputs are Python lists: the loop reads them one at a time."""
 
     def __init__(self, inst: Instance, arrivals: Arrivals):
         n = len(arrivals)
-        self.inst, self.arrivals = inst, arrivals
-        self.cols = {c: np.full(n, np.nan) for c in COLUMNS if c not in ("route", "served")}
-        self.cols["request"] = np.arange(n)
-        self.cols["client"] = np.asarray(arrivals.clients, dtype=int)
-        self.cols["arrival"] = np.asarray(arrivals.times, dtype=float)
-        self.cols["l_in"] = np.full(n, inst.workload.l_in) if arrivals.l_in is None else np.asarray(arrivals.l_in)
-        self.cols["l_out"] = np.full(n, inst.workload.l_out) if arrivals.l_out is None else np.asarray(arrivals.l_out)
-        self.served = np.zeros(n, dtype=bool)
-        self.route = [None] * n
+        self.inst, self.arrivals, self.n = inst, arrivals, n
+        w = inst.workload
+        self.l_in = np.full(n, w.l_in) if arrivals.l_in is None else np.asarray(arrivals.l_in)
+        self.l_out = np.full(n, w.l_out) if arrivals.l_out is None else np.asarray(arrivals.l_out)
+        self.tokens_in = None if arrivals.l_in is None else self.l_in.tolist()
+        self.tokens_out = None if arrivals.l_out is None else self.l_out.tolist()
+        self.scales = None if arrivals.scale is None else np.asarray(arrivals.scale, dtype=float).tolist()
+        # its cache per block: the instance's s_c scaled by its tokens (the file's s_c is authoritative)
+        self.s_c = [inst.s_c] * n if arrivals.l_in is None else \
+            [inst.s_c * (a + b) / (w.l_in + w.l_out) for a, b in zip(self.tokens_in, self.tokens_out)]
+        self.route_s = np.full(n, np.nan)
+        self.rows: list[tuple[int, float, float, float, float]] = []   # (request, start, delay, first, service)
+        self.chains: list[tuple[int, ...]] = []
+        self.holds = Holds()
 
     def tokens(self, r: int) -> tuple[int | None, int | None]:
         """The request's own token counts (None: the instance's)."""
-        a = self.arrivals
-        return (None if a.l_in is None else int(a.l_in[r])), (None if a.l_out is None else int(a.l_out[r]))
-
-    def s_c(self, r: int) -> float:
-        """Its cache per block: the instance's s_c scaled by its tokens (the file's s_c is authoritative)."""
-        if self.arrivals.l_in is None:
-            return self.inst.s_c
-        w = self.inst.workload
-        return self.inst.s_c * (self.cols["l_in"][r] + self.cols["l_out"][r]) / (w.l_in + w.l_out)
+        return (None if self.tokens_in is None else self.tokens_in[r]), \
+            (None if self.tokens_out is None else self.tokens_out[r])
 
     def scale(self, r: int) -> float:
-        return 1.0 if self.arrivals.scale is None else float(self.arrivals.scale[r])
+        return 1.0 if self.scales is None else self.scales[r]
 
     def record(self, r: int, start: float, delay: float, first: float, duration: float, chain: Sequence[int]) -> None:
         """A served request: it waits until ``start``, then the delay, the first token and the rest."""
-        c, arrival, l_out = self.cols, self.cols["arrival"][r], self.cols["l_out"][r]
-        completion = start + delay + duration
-        self.served[r] = True
-        self.route[r] = " ".join(self.inst.servers[j].id for j in chain)
-        for key, value in (("start", start), ("wait", start - arrival), ("delay", delay),
-                           ("ttft", start - arrival + delay + first), ("service", duration),
-                           ("completion", completion), ("per_token", (completion - arrival) / l_out),
-                           ("decode_per_token", (duration - first) / (l_out - 1) if l_out > 1 else 0.0),
-                           ("response", completion - arrival)):
-            c[key][r] = value
+        self.rows.append((r, start, delay, first, duration))
+        self.chains.append(tuple(chain))
 
-    def frame(self, peak: Sequence[float]) -> pd.DataFrame:
-        df = pd.DataFrame({**{k: self.cols[k] for k in COLUMNS if k in self.cols}, "served": self.served,
-                           "route": self.route})[COLUMNS]
-        df.attrs["peak_cache_gb"] = list(peak)
+    def frame(self, pl: Placement) -> pd.DataFrame:
+        """The trace, with the memory grade of its holds on ``pl`` in ``attrs`` (``peak_cache_gb`` per
+        server, ``peak_memory_share``, ``memory_overflow``: the first overflow's message or None)."""
+        n, arrival = self.n, np.asarray(self.arrivals.times, dtype=float)
+        rows = np.array(self.rows, dtype=float).reshape(-1, 5)
+        served = rows[:, 0].astype(int)
+        cols: dict[str, np.ndarray] = {}
+        for key, values in (("start", rows[:, 1]), ("delay", rows[:, 2]), ("first", rows[:, 3]),
+                            ("service", rows[:, 4])):
+            cols[key] = np.full(n, np.nan)
+            cols[key][served] = values
+        start, delay, first, duration = cols.pop("start"), cols["delay"], cols.pop("first"), cols["service"]
+        l_out = self.l_out.astype(float)
+        completion = start + delay + duration
+        with np.errstate(invalid="ignore", divide="ignore"):
+            decode = np.where(l_out > 1, (duration - first) / (l_out - 1), 0.0)
+        names: dict[tuple[int, ...], str] = {}
+        route: list[str | None] = [None] * n
+        for r, chain in zip(served.tolist(), self.chains):
+            if chain not in names:
+                names[chain] = " ".join(self.inst.servers[j].id for j in chain)
+            route[r] = names[chain]
+        is_served = np.zeros(n, dtype=bool)
+        is_served[served] = True
+        df = pd.DataFrame({
+            "request": np.arange(n), "client": np.asarray(self.arrivals.clients, dtype=int), "arrival": arrival,
+            "served": is_served, "start": start, "wait": start - arrival, "delay": delay,
+            "ttft": start - arrival + delay + first, "service": duration, "completion": completion,
+            "per_token": (completion - arrival) / l_out, "decode_per_token": np.where(is_served, decode, np.nan),
+            "route": route, "route_s": self.route_s, "response": completion - arrival, "l_in": self.l_in,
+            "l_out": self.l_out})[COLUMNS]
+        grade = audit(self.inst, pl, self.holds)
+        df.attrs["peak_cache_gb"] = grade.peak_cache_gb.tolist()
+        df.attrs["peak_memory_share"] = grade.peak_share
+        df.attrs["memory_overflow"] = None if grade.overflow is None else str(grade.overflow)
         return df
 
 
@@ -138,32 +172,49 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
     """The reservation timeline: one row per request (arrival, start, wait, allocation delay, TTFT, service,
     completion, per-token and response time, route, the policy's routing time, its tokens). A request no
     chain can serve, or that cannot fit even alone, is not ``served`` and has NaN times."""
+    if service not in SERVICE:
+        raise ValueError(f"service: expected one of {SERVICE}, got {service!r}")
     state = State(inst, pl, capacity)
-    service_time = SERVICE[service]
+    timelines = state.timelines
     trace = Trace(inst, arrivals)
-    route_s = trace.cols["route_s"]
+    route_s, sizes, delay = trace.route_s, trace.s_c, calibration.delay_s
+    l_out_default = inst.workload.l_out
+    # per client and chain: its blocks per hop, first-token time at the instance's l_in and per-token time
+    # (routes repeat: computed once each)
+    known: dict[tuple[int, tuple[int, ...]], tuple[list[int] | None, float, float]] = {}
     for r, (arrival, c) in enumerate(zip(arrivals.times.tolist(), arrivals.clients.tolist())):
-        state.s_c = s_c = trace.s_c(r)
+        state.s_c = s_c = sizes[r]
         tick = time.perf_counter()
         chain = policy.route(state, r, c, arrival)
         route_s[r] = time.perf_counter() - tick
-        ks = route_blocks(inst.L, pl, chain) if chain else None
-        ready = math.inf if ks is None else max(state.timelines[j].earliest_fit(s_c * k, arrival)
+        if chain:
+            key = (c, tuple(chain))
+            if key not in known:
+                ks = route_blocks(inst.L, pl, chain)
+                known[key] = (ks, 0.0, 0.0) if ks is None else \
+                    (ks, first_token_time(inst, c, chain, ks), per_token_time(inst, c, chain, ks))
+            ks, first, per_token = known[key]
+        else:
+            ks = None
+        ready = math.inf if ks is None else max(timelines[j].earliest_fit(s_c * k, arrival)
                                                 for j, k in zip(chain, ks))
         if math.isfinite(ready):
             l_in, l_out = trace.tokens(r)
             start = retry_instant(arrival, ready) if retry_backoff else ready
             factor = trace.scale(r)
-            duration = service_time(inst, c, chain, ks, l_in, l_out) * factor
+            if l_in is not None:        # its own prompt: its own first-token time
+                first = first_token_time(inst, c, chain, ks, l_in)
+            duration = service_time(service, first, per_token, l_out_default if l_out is None else l_out) * factor
             held_from = arrival if calibration.hold_from_arrival else start
+            end = start + delay + duration
             for j, k in zip(chain, ks):
-                state.timelines[j].forget_before(arrival)
-                state.timelines[j].reserve(held_from, start + calibration.delay_s + duration, s_c * k)
-            trace.record(r, start, calibration.delay_s, first_token_time(inst, c, chain, ks, l_in) * factor,
-                         duration, chain)
+                timelines[j].forget_before(arrival)
+                timelines[j].reserve(held_from, end, s_c * k)
+            trace.holds.add(chain, ks, s_c, held_from, end)
+            trace.record(r, start, delay, first * factor, duration, chain)
         if progress:
             progress(r)
-    return trace.frame([tl.peak for tl in state.timelines])
+    return trace.frame(pl)
 
 
 def simulate_setup(inst: Instance, setup: OnlineSetup, arrivals: Arrivals, retry_backoff: bool = True,
@@ -171,12 +222,13 @@ def simulate_setup(inst: Instance, setup: OnlineSetup, arrivals: Arrivals, retry
                    ) -> pd.DataFrame:
     """An online algorithm's setup simulated: by slots (JFFC) when it has chains, else on the timeline."""
     if setup.chains is not None:
-        return simulate_jffc(inst, setup.chains, arrivals, progress=progress, calibration=calibration)
+        return simulate_jffc(inst, setup.chains, arrivals, setup.placement, progress=progress,
+                             calibration=calibration)
     return simulate(inst, setup.placement, setup.capacity, setup.policy, arrivals, retry_backoff=retry_backoff,
                     progress=progress, calibration=calibration)
 
 
-def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals,
+def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, placement: Placement,
                   progress: Callable[[int], None] | None = None, calibration: Calibration = Calibration()
                   ) -> pd.DataFrame:
     """Join the fastest free chain (docs/simulator.md §5): per client its chains, fastest (shortest
@@ -187,8 +239,6 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals,
     order = {c: sorted((k for k, ch in enumerate(chains) if ch.client == c), key=lambda k: (chains[k].service_s, k))
              for c in range(len(inst.clients))}
     free = [ch.capacity for ch in chains]
-    busy = np.zeros(inst.n_servers)
-    peak = np.zeros(inst.n_servers)
     queues: dict[int, deque[int]] = {c: deque() for c in order}
     done: list[tuple[float, int, int]] = []          # (completion, request, chain)
 
@@ -197,22 +247,20 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals,
         c = int(arrivals.clients[r])
         l_in, l_out = trace.tokens(r)
         factor = trace.scale(r)
-        duration = full_time(inst, c, ch.servers, ch.ks, l_in, l_out) * factor
-        trace.record(r, at, calibration.delay_s, first_token_time(inst, c, ch.servers, ch.ks, l_in) * factor,
-                     duration, ch.servers)
+        first = first_token_time(inst, c, ch.servers, ch.ks, l_in)
+        duration = service_time("full", first, per_token_time(inst, c, ch.servers, ch.ks),
+                                inst.workload.l_out if l_out is None else l_out) * factor
+        trace.record(r, at, calibration.delay_s, first * factor, duration, ch.servers)
         free[k] -= 1
-        for j, kb in zip(ch.servers, ch.ks):
-            busy[j] += inst.s_c * kb
-            peak[j] = max(peak[j], busy[j])
-        heapq.heappush(done, (at + calibration.delay_s + duration, r, k))
+        end = at + calibration.delay_s + duration
+        trace.holds.add(ch.servers, ch.ks, inst.s_c, at, end)     # a slot holds what it was sized for: s_c per block
+        heapq.heappush(done, (end, r, k))
 
     def finish_until(t: float) -> None:
         while done and done[0][0] <= t:
             at, _, k = heapq.heappop(done)
             ch = chains[k]
             free[k] += 1
-            for j, kb in zip(ch.servers, ch.ks):
-                busy[j] -= inst.s_c * kb
             waiting = queues[ch.client]
             if waiting:
                 start(waiting.popleft(), k, at)
@@ -227,4 +275,4 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals,
         if progress:
             progress(r)
     finish_until(math.inf)
-    return trace.frame(peak.tolist())
+    return trace.frame(placement)

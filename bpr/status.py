@@ -43,6 +43,7 @@ class SimStatus(StrEnum):
 
     SERVED = "served"            # every request was served
     UNSERVED = "unserved"        # some requests could not be served
+    INFEASIBLE = "infeasible"    # some server held more than its memory at some instant (bpr/memory_audit.py)
     NONE = "none"                # no placement, nothing simulated
 
 

@@ -10,6 +10,7 @@ from factories import tiny
 
 from bpr.grading import grade
 from bpr.online import Chain
+from bpr.perf import Placement
 from bpr.queueing import theorem4
 from bpr.simulator import Arrivals, simulate_jffc
 from solvers.algorithms import chains
@@ -62,7 +63,7 @@ def test_jffc_hand_worked():
                 initial_delay=0.0)
     found = [Chain(0, [0], [1], 1, 1.0), Chain(0, [1], [1], 1, 2.0)]
     arrivals = Arrivals(np.array([0.0, 0.1, 0.2, 0.3, 2.5]), np.zeros(5, dtype=int))
-    trace = simulate_jffc(inst, found, arrivals)
+    trace = simulate_jffc(inst, found, arrivals, Placement.of([1, 1], [1, 1]))
     assert trace.start.tolist() == pytest.approx([0.0, 0.1, 1.0, 2.0, 2.5])
     assert trace.completion.tolist() == pytest.approx([1.0, 2.1, 2.0, 3.0, 4.5])
     assert trace.response.tolist() == pytest.approx([1.0, 2.0, 1.8, 2.7, 2.0])
@@ -96,5 +97,14 @@ def test_simulated_mean_lies_between_the_bounds_with_exponential_service(load):
         n = 20_000
         arrivals = Arrivals(np.concatenate(([0.0], np.cumsum(rng.exponential(1 / lam, n - 1)))), np.zeros(n, int),
                             scale=rng.exponential(1.0, n))
-        mean = simulate_jffc(inst, found, arrivals).response.mean()
+        mean = simulate_jffc(inst, found, arrivals, Placement.of([1, 1], [1, 1])).response.mean()
         assert b.lower_s <= mean <= b.upper_s, (seed, b, mean)
+
+
+def test_jffc_only_gives_a_server_one_slot_per_request_its_memory_holds():
+    """L = 2 blocks of 1 GB beside M = 3.05 GB leave 1.05 GB of cache; a request holds s_c = 0.1 GB on each of
+    its 2 blocks, so 5 requests fit at once (not 10: slots count requests, not blocks); a server that cannot
+    hold the model beside one request's cache serves none."""
+    inst = tiny(2, M=[3.05, 2.1], tau=[0.1, 0.1], t=[[0.1, 0.1]], s_m=1.0, s_c=0.1)
+    setup = chains.jffc_only(inst)
+    assert [(ch.servers, ch.ks, ch.capacity) for ch in setup.chains] == [([0], [2], 5)]

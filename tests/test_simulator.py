@@ -35,14 +35,7 @@ def test_timeline_earliest_fit_hand_worked():
     t.reserve(2, 8, 3)      # usage: 6 on [0,2), 9 on [2,5), 3 on [5,8), 0 after
     assert [t.earliest_fit(n, 0) for n in (1, 2, 5, 7, 10)] == [0, 5, 5, 5, 8]
     assert t.earliest_fit(4, 1) == 5 and math.isinf(t.earliest_fit(10.5, 0))
-    assert t.peak == 9
-
-
-def test_peak_counts_an_earlier_arrival_that_starts_later():
-    t = Timeline(10)
-    t.reserve(10, 20, 4)
-    t.reserve(5, 15, 3)
-    assert t.peak == 7
+    assert [t.usage(x) for x in (1, 3, 6, 9)] == [6, 9, 3, 0]
 
 
 def test_three_requests_hand_worked_waits(three):

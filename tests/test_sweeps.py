@@ -200,14 +200,16 @@ def test_a_really_killed_sweep_resumes(tmp_path):
             f"hydra.sweep.dir={root}"]
     proc = subprocess.Popen([sys.executable, str(RUN), "-m", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, cwd=tmp_path)
-    deadline = time.time() + 120
+    deadline = time.time() + 900   # a guard against a hung sweep only: the kill waits for events, not for time
 
     def done():
         return {k for k, (_, p) in jobs(root).items() if p["status"] == "ok"} if root.exists() else set()
 
-    while not done() and time.time() < deadline and proc.poll() is None:
+    def running():   # a job that has marked itself started and has no result yet
+        return {k for k, (_, p) in jobs(root).items() if p["status"] != "ok"} if root.exists() else set()
+
+    while not (done() and running()) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    time.sleep(0.5)  # into the next job
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     finished_before = done()

@@ -285,7 +285,8 @@ def jffc_only(inst: Instance, opts: NoOptions, ctx: Context) -> OnlineSetup:
     whole = [j for j, s in enumerate(inst.servers) if s.M >= inst.model.s_m * inst.L]
     m = np.array([inst.L if j in whole else 0 for j in range(inst.n_servers)])
     pl = Placement(np.where(m > 0, 1, 0), m)
-    found = [Chain(c, [j], [inst.L], floor((inst.servers[j].M - inst.model.s_m * inst.L) / inst.s_c),
+    # a slot holds one request's cache on every block: s_c L GB (the slots of GCA count blocks, these requests)
+    found = [Chain(c, [j], [inst.L], floor((inst.servers[j].M - inst.model.s_m * inst.L) / (inst.s_c * inst.L)),
                    full_time(inst, c, [j], [inst.L])) for c in range(len(inst.clients)) for j in whole]
     found = [ch for ch in found if ch.capacity > 0]
     if not found:
