@@ -16,8 +16,8 @@ from typing import Any
 
 import bpr
 from bpr.files import write_json
+from bpr.schema import LIBRARIES
 
-LIBRARIES = ("highspy", "pyomo", "numpy", "networkx", "pandas", "hydra-core", "topohub")
 FILE = "provenance.json"
 
 

@@ -2,8 +2,9 @@
 findings as one self-contained interactive page, bench/report_html.py) from a run or sweep directory.
 
 What it says, and how it can be trusted:
-- per algorithm and cell, the counts of feasible / infeasible / no solution / error outcomes, and means,
-  winners and ratios over feasible outcomes only, with the counts beside them; spread (sample std) only where
+- per algorithm and cell, the counts of its verdicts (feasible / infeasible / no solution / skipped / error:
+  the checker's or the simulator's word on a row, its ``verdict``), and means, winners and ratios over
+  feasible rows only, with the counts beside them; spread (sample std) only where
   a cell has several values;
 - a cell is the scenario, the mode, every setting that takes several values (a numeric ``p_*`` one is a swept
   axis with a figure along it; a named one, e.g. the calibration or the model, splits cells) (docs/results.md),
@@ -42,7 +43,7 @@ SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
 NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
 LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
           "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
-OUTCOMES = ["feasible", "infeasible", "no solution", "skipped", "error"]
+VERDICTS = ["feasible", "infeasible", "no solution", "skipped", "error"]
 
 
 def _varying(df: pd.DataFrame) -> list[str]:
@@ -61,8 +62,9 @@ def varying_names(df: pd.DataFrame) -> list[str]:
     return [c for c in _varying(df) if not pd.api.types.is_numeric_dtype(df[c])]
 
 
-def outcome(row: pd.Series) -> str:
-    """feasible / infeasible / no solution / error of one row (checker for offline, simulator for online)."""
+def verdict(row: pd.Series) -> str:
+    """The report's verdict of one row: feasible / infeasible (the checker's word offline, the simulator's
+    online) / no solution / skipped / error. Its own column: ``outcome`` stays the harness's word."""
     if row.get("status") in ("error", "skipped"):
         return str(row.get("status"))
     if row.get("kind") == "online":
@@ -77,7 +79,7 @@ def load(run_dir: Path) -> pd.DataFrame:
     if df.empty:
         return df
     df = df.copy()
-    df["outcome"] = [outcome(r) for _, r in df.iterrows()]
+    df["verdict"] = [verdict(r) for _, r in df.iterrows()]
     df["family"] = np.where(df.get("p_solver_name", pd.Series(index=df.index)).notna(), "exact", "heuristic")
     df["runtime_counted_s"] = [_counted_runtime(r) for _, r in df.iterrows()]
     return df
@@ -111,15 +113,15 @@ def cell_columns(df: pd.DataFrame) -> list[str]:
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Per cell and algorithm: outcome counts, and over feasible outcomes the mean per-token time, its
+    """Per cell and algorithm: verdict counts, and over feasible rows the mean per-token time, its
     spread (only with several values), the mean gap to the best bound and the runtime."""
     rows = df[df.kind.isin(["solution", "online"])] if "kind" in df else df.iloc[0:0]
     keys = cell_columns(df) + ["algorithm"]
     out = []
     for key, group in rows.groupby(keys, dropna=False, sort=True):
-        ok = group[group.outcome == "feasible"]
+        ok = group[group.verdict == "feasible"]
         entry = dict(zip(keys, key))
-        entry |= {o: int((group.outcome == o).sum()) for o in OUTCOMES}
+        entry |= {v: int((group.verdict == v).sum()) for v in VERDICTS}
         entry |= {"per_token_s": ok.per_token_s.mean() if len(ok) else np.nan,
                   "per_token_sd": ok.per_token_s.std() if len(ok) > 1 else np.nan,
                   "gap_to_best_bound": ok["gap_to_best_bound"].mean() if "gap_to_best_bound" in ok and len(ok)
@@ -149,7 +151,7 @@ def runtimes(df: pd.DataFrame) -> pd.DataFrame:
 def library_gaps(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """Per library instance and algorithm: gap to the best known solution and to the best bound (``table``:
     the library's, by name)."""
-    rows = df[(df.kind == "solution") & (df.outcome == "feasible")]
+    rows = df[(df.kind == "solution") & (df.verdict == "feasible")]
     rows = rows[[_in_library(row, table) for _, row in rows.iterrows()]]
     if rows.empty:
         return rows
@@ -232,7 +234,7 @@ def _by_instance(table: pd.DataFrame, settings: list[str], path: Path) -> Path:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(6, len(labels)))
-    fig.suptitle("Per-token time by cell (feasible outcomes; error bars: spread over seeds and runs)")
+    fig.suptitle("Per-token time by cell (feasible rows; error bars: spread over seeds and runs)")
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     return save(fig, path, tight=False)
 
@@ -324,7 +326,7 @@ def primal_integrals(df: pd.DataFrame, progress_logs: dict[int, np.ndarray], tab
     runtime and its mean primal gap (integral / runtime), against the library's best known solution
     (``table``), or the best feasible cost of any row on the same instance elsewhere."""
     rows = df[(df.kind == "solution") & df.runtime_s.notna()] if "runtime_s" in df else df.iloc[0:0]
-    feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
+    feasible = df[(df.kind == "solution") & (df.verdict == "feasible")]
     best = feasible.groupby("instance").per_token_s.min().to_dict()
     known = table.best_known_s.dropna().to_dict()
     out = []
@@ -394,13 +396,13 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
     online = df[df.kind == "online"] if "kind" in df else df.iloc[0:0]
     calibrations = sorted(set(online.get("p_calibration_name", pd.Series(dtype=object)).fillna("none")))
     intro = (f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s). Means over feasible "
-             "outcomes only; the outcome counts stand beside them."
+             "rows only; the verdict counts stand beside them."
              + (f" Online rows ran under calibration {', '.join(calibrations)} (docs/simulator.md §3)."
                 if calibrations else ""))
     inner = [c for c in swept_axes(df) + varying_names(df) if within_scenario(df, c)]
     sweeps = [(a, setting_label(a), [o for o in inner if o != a]) for a in swept_axes(df) if a in inner]
     settings = [c for c in cell_columns(df) if c not in ("mode", "scenario") and within_scenario(df, c)]
-    feasible = df[(df.kind == "solution") & (df.outcome == "feasible")]
+    feasible = df[(df.kind == "solution") & (df.verdict == "feasible")]
     profiles = []
     if len(feasible[["instance", *settings]].drop_duplicates()) > 1 and feasible.algorithm.nunique() > 1:
         timed = df[(df.kind == "solution") & df.runtime_counted_s.notna()]

@@ -87,7 +87,7 @@ def provenance_of(run_dir: Path, df: pd.DataFrame) -> dict[str, Any]:
 
 def rows_figure(df: pd.DataFrame, settings: list[str]) -> go.Figure | None:
     """Every feasible row as one point (nothing averaged), one panel per scenario."""
-    ok = df[(df.kind.isin(["solution", "online"])) & (df.outcome == "feasible")]
+    ok = df[(df.kind.isin(["solution", "online"])) & (df.verdict == "feasible")]
     if ok.empty:
         return None
     hover = [c for c in ["instance", "algorithm", "seed", "run", "per_token_s", *settings] if c in ok]
@@ -217,7 +217,7 @@ class Findings:
     levels: dict[int, list[tuple[float, str, str]]] = field(default_factory=dict)
 
 
-ROW_COLUMNS = ["instance", "algorithm", "kind", "seed", "run", "status", "outcome", "per_token_s",
+ROW_COLUMNS = ["instance", "algorithm", "kind", "seed", "run", "status", "verdict", "per_token_s",
                "gap_to_best_bound", "runtime_s", "message"]
 
 
@@ -228,7 +228,7 @@ def page(run_dir: Path, f: Findings) -> Path:
     rows = df[[c for c in ROW_COLUMNS if c in df] + settings].copy()
     if "message" in rows:   # the full message is in the row's files; a long one would hide the table
         rows["message"] = rows.message.fillna("").astype(str).map(lambda m: m if len(m) <= 90 else m[:87] + "...")
-    sections = [Section("cells", "Results per cell", "Means over feasible outcomes only, the outcome counts "
+    sections = [Section("cells", "Results per cell", "Means over feasible rows only, the verdict counts "
                         "beside them; a cell is a scenario with one value of every setting that varies.",
                         [table(f.table)]),
                 Section("winners", "Winner per cell (cheapest feasible)", blocks=[table(f.winners)]),
@@ -272,8 +272,8 @@ def instances_section(run_dir: Path, f: Findings) -> Section:
             if parts:
                 drawn += 1
                 cost = "" if pd.isna(row.per_token_s) else f", {row.per_token_s:.4f} s per token"
-                said = row.outcome if row.outcome == row.status else f"{row.outcome} ({row.status})"
-                inner.append(f"<details><summary class='status-{row.outcome}'>{row.algorithm}: {said}"
+                said = row.verdict if row.verdict == row.status else f"{row.verdict} ({row.status})"
+                inner.append(f"<details><summary class='status-{row.verdict}'>{row.algorithm}: {said}"
                              f"{cost}</summary>{''.join(parts)}</details>")
         if inner:
             blocks.append(f"<details><summary>{instance} (seed {seed})</summary>{''.join(inner)}</details>")

@@ -22,11 +22,9 @@ from bpr.files import atomic
 from bpr.grading import Graded
 from bpr.instance import Instance
 from bpr.record import RunRecord, SolverReport, phases_text
+from bpr.schema import FACTS, IDENTITY, STATUS
 from bpr.status import CheckStatus, Outcome, SimStatus, Termination, joined
 
-IDENTITY = ["instance", "scenario", "seed", "algorithm", "kind", "run"]
-STATUS = ["status", "outcome", "termination", "has_solution", "check_status", "sim_status"]
-FACTS = ["mode", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "fast_server_share"]
 REFERENCE = "petals"
 BEST_BOUND = "lower_bounds:best"
 
@@ -171,7 +169,7 @@ def _best_rows(df: pd.DataFrame) -> pd.DataFrame:
         values = values[np.isfinite(values)]
         if len(values):
             first = group.iloc[0]
-            keep = IDENTITY + FACTS + list(provenance())
+            keep = [*IDENTITY, *FACTS, *provenance()]
             out.append({k: first[k] for k in keep if k in first}
                        | statuses(RunRecord(), Termination.SOLVED, None)
                        | {"algorithm": BEST_BOUND, "kind": "bound", "check_status": str(CheckStatus.NONE),
@@ -181,9 +179,9 @@ def _best_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 def ordered(df: pd.DataFrame) -> pd.DataFrame:
     """Columns in schema order: identity, statuses, p_*, facts, provenance, measures."""
-    first = [c for c in IDENTITY + STATUS if c in df]
+    first = [c for c in (*IDENTITY, *STATUS) if c in df]
     p = sorted(c for c in df if c.startswith("p_"))
-    facts = [c for c in FACTS + list(provenance()) if c in df]
+    facts = [c for c in (*FACTS, *provenance()) if c in df]
     rest = [c for c in df if c not in set(first + p + facts)]
     return df[first + p + facts + rest]
 

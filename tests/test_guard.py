@@ -5,8 +5,10 @@ are named; discovery imports only what is asked for."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import re
 import subprocess
 import sys
 
@@ -20,7 +22,7 @@ from bpr.solution import Solution
 from bpr.status import Outcome, Termination
 from solvers.framework import registry
 from solvers.framework.context import Context
-from solvers.framework.registry import Algorithm, Kind, NoOptions, Skipped
+from solvers.framework.registry import Algorithm, Kind, NoOptions, Skipped, algorithm
 
 RAISES = '''"""An algorithm that always fails (a test of the runner's guard)."""
 from solvers.framework.registry import Kind, algorithm
@@ -173,3 +175,27 @@ def test_asking_for_one_algorithm_imports_only_its_module():
     assert out.returncode == 0, out.stderr
     assert eval(out.stdout) == ["solvers.algorithms", "solvers.algorithms.cg_bprr", "solvers.framework",
                                 "solvers.framework.context", "solvers.framework.registry", "solvers.framework.settings"]
+
+
+@pytest.mark.parametrize("options, columns, says", [
+    ("seed", (), "option 'seed' would be written as p_seed, a setting the harness writes itself"),
+    ("solver_threads", (), "option 'solver_threads' would be written as p_solver_threads"),
+    (None, ("runtime_s",), "column 'runtime_s' is a column of the results schema"),
+])
+def test_an_option_or_column_that_clashes_with_the_schema_is_refused_when_it_registers(options, columns, says):
+    """An option named like a setting the harness writes would be dropped from the row, a column named like
+    a schema column would overwrite it: the registry refuses both, naming the name."""
+    fields = [(options, int, 0)] if options else []
+    opts = dataclasses.make_dataclass("Opts", fields)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        @algorithm("clashes", Kind.SOLUTION, options=opts, columns=columns)
+        def solve(inst, o, ctx):
+            """Never registered."""
+    assert "clashes" not in registry.algorithms("offline")
+
+
+def test_the_provenance_columns_are_the_schemas():
+    from bench.provenance import provenance
+    from bpr import schema
+
+    assert tuple(provenance()) == schema.PROVENANCE

@@ -139,6 +139,15 @@ def test_milp_and_lower_bound_rows(tmp_path):
     assert (tmp_path / "solver_logs" / "lower_bounds-extended-lp.log").stat().st_size > 0
 
 
+def unknown_columns(df: pd.DataFrame, mode: str) -> set[str]:
+    """Columns neither the schema declares (bpr/schema.py) nor a setting nor an algorithm of the table declares."""
+    from bpr import schema
+
+    declared = {c for name in df.algorithm.str.split(":").str[0].unique() if name != "lower_bounds"
+                for c in registry.get(name, mode).columns}
+    return {c for c in df.columns if not c.startswith("p_")} - schema.columns() - declared
+
+
 def test_main_job_writes_table_rows_and_solutions(tmp_path):
     out = run(tmp_path, "instance=abovenet", "seed=1", "workload.l_out=64",
               "algorithms=[cg_bprr,petals,petals-opt-order]")
@@ -153,6 +162,8 @@ def test_main_job_writes_table_rows_and_solutions(tmp_path):
     assert list(df.columns[:12]) == ["instance", "scenario", "seed", "algorithm", "kind", "run", "status", "outcome",
                                      "termination", "has_solution", "check_status", "sim_status"]
     assert pd.read_csv(tmp_path / "results.csv").shape == df.shape
+    assert unknown_columns(df, "offline") == set()          # the schema is declared once, in bpr/schema.py
+    assert (df.time_limit_s.isna() & df.overrun_s.isna()).all()   # heuristics run without a time limit
     cg = df.set_index("algorithm").loc["cg_bprr"]
     assert cg.check_status == "feasible" and cg.per_token_s <= cg.guarantee_s * (1 + 1e-9)
     petals = df.set_index("algorithm").loc["petals"]
@@ -243,6 +254,7 @@ def test_online_mode_rows_trace_and_figures(tmp_path):
     assert df.algorithm.tolist() == [n for n in names for _ in range(2)] and df.run.tolist() == [0, 1] * len(names)
     assert (df["mode"] == "online").all() and (df.kind == "online").all() and (df.sim_status == "served").all()
     assert df.p_arrival_seed.tolist() == [4, 5] * len(names) and (df.p_runs == 2).all()
+    assert unknown_columns(df, "online") == set() and (df.peak_memory_share <= 1 + 1e-9).all()
     trace = pd.read_parquet(tmp_path / "trace.parquet")
     assert len(trace) == len(names) * 2 * 30
     rows = df.set_index(["algorithm", "run"])

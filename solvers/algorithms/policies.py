@@ -55,15 +55,21 @@ def cheapest(state: State, entry_cost) -> list[int] | None:
     return None if best is None else best[1]
 
 
+def idle_cheapest(state: State, client: int, now: float) -> list[int] | None:
+    """The route of least transmission when it is the only one of its cost and every server on it can take
+    the request now (then no wait can make another route cheaper), else None: the full search decides."""
+    fixed = static_route(state, WsRR.name, client, transmission(state, client))
+    return fixed.chain if fixed is not None and fixed.unique and state.idle_along(fixed, now) else None
+
+
 @dataclass
 class WsRR:
     name: str = "ws-rr"
 
     def route(self, state: State, request: int, client: int, now: float) -> list[int] | None:
         inst, l_out = state.inst, state.inst.workload.l_out
-        fixed = static_route(state, self.name, client, transmission(state, client))
-        if fixed is not None and fixed.unique and state.idle_along(fixed, now):
-            return fixed.chain
+        if (chain := idle_cheapest(state, client, now)) is not None:
+            return chain
 
         def cost(v, k):
             wait = state.wait(v, k, now)
@@ -78,9 +84,8 @@ class MyopicOptimal:
 
     def route(self, state: State, request: int, client: int, now: float) -> list[int] | None:
         inst, l_out = state.inst, state.inst.workload.l_out
-        fixed = static_route(state, WsRR.name, client, transmission(state, client))
-        if fixed is not None and fixed.unique and state.idle_along(fixed, now):
-            return fixed.chain       # no wait on the cheapest transmission route: threshold 0 wins
+        if (chain := idle_cheapest(state, client, now)) is not None:
+            return chain       # no wait on the cheapest transmission route: threshold 0 wins
         if "entries" not in state.memo:
             state.memo["entries"] = entries(inst.L, state.placement)
         waits = {(j, k): state.wait(j, k, now) for at in state.memo["entries"] for j, k in at}

@@ -78,9 +78,7 @@ class CapacityFormulation(BoundModel):
     """The bound's LP as a formulation (solvers/framework/formulation.py): a bound model, so it has no MIP start and
     no solution to map back."""
 
-    inst: Instance
     name: str = "capacity"
-    scale: float = 1.0           # the objective is the average per-token time already
 
     def size(self) -> Size:
         """x and h per client and server; the hull has at most R + 1 rows per server."""

@@ -63,9 +63,7 @@ def entries(inst: Instance) -> tuple[list[tuple[int, int, int]], list[tuple[int,
 class DecompositionFormulation(BoundModel):
     """The compact LP of the decomposition bound (a bound model: no MIP start, no solution to map back)."""
 
-    inst: Instance
     name: str = "decomposition"
-    scale: float = 1.0
 
     def size(self) -> Size:
         mbar, L, C = window_caps(self.inst), self.inst.L, len(self.inst.clients)

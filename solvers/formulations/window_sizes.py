@@ -67,9 +67,7 @@ def index(inst: Instance) -> Index:
 class WindowSizesFormulation(BoundModel):
     """The window-size MILP (a bound model: no MIP start, no solution to map back)."""
 
-    inst: Instance
     name: str = "window_sizes"
-    scale: float = 1.0
 
     def size(self) -> Size:
         """z per size, u per visit, f per arc, skip per node (counted as built, which is fast)."""

@@ -66,11 +66,16 @@ class Formulation(Protocol):
         """The placement and one server chain per request from the loaded variable values."""
 
 
+@dataclass
 class BoundModel:
     """A relaxation solved for its bound (the memory-capacity LP, the decomposition, the window-size MILP):
-    no MIP start, no placement or routes to map back, and its incumbents are not solutions of the instance."""
+    no MIP start, no placement or routes to map back, and its incumbents are not solutions of the instance.
+    A subclass names itself (``name``) and states its scale when its objective is not the average per-token
+    time."""
 
-    name: str
+    inst: Instance
+    name: str = "bound"
+    scale: float = 1.0
     bounds_instance = True   # a relaxation of the whole problem
 
     def warm_start(self, model: pyo.ConcreteModel) -> str | None:

@@ -46,6 +46,7 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
+from bpr import schema
 from bpr.bounds import Bounds
 from bpr.errors import BprInputError, unknown
 from bpr.instance import Instance
@@ -156,6 +157,9 @@ def _add(alg: Algorithm) -> None:
                              f"options class ({other.options.__name__} vs {alg.options.__name__})")
     if not dataclasses.is_dataclass(alg.options):
         raise TypeError(f"algorithm '{alg.name}': options must be a dataclass, got {alg.options!r}")
+    refused = schema.clash([f.name for f in dataclasses.fields(alg.options)], list(alg.columns))
+    if refused:
+        raise ValueError(f"algorithm '{alg.name}': {refused}")
     _REGISTRY[key] = alg
 
 
