@@ -3,7 +3,10 @@
 - ``instance``: a ``conf/instance/<name>.yaml`` entry, ``_target_`` (the family's generator) plus the
   family's parameters; they are typed by the family's dataclass when the instance is built, so a key the
   yaml does not list can still be set (``instance.clients=2``) and a misspelt one is named then.
-- ``algorithm.<name>.<option>``: one node per registered algorithm, typed by its options dataclass.
+- ``algorithm.<name>.<option>``: an open node, checked when the job is planned (bench/job.py ``plan``):
+  ``<name>`` must be a registered algorithm, and its options are typed by its options dataclass, so a
+  misspelt name, option or value is one line of bad input. Only the algorithms a job names (in its list or
+  in this node) are imported: a CG-BPRR job loads no MILP library.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from bench.workloads import TraceSettings
 from bpr.scenarios import WorkloadParams
-from solvers.framework import registry
 from solvers.framework.settings import SolverSettings
 
 
@@ -54,7 +56,7 @@ class RunConf:
     workload: WorkloadConf = field(default_factory=WorkloadConf)
     solver: SolverSettings = field(default_factory=SolverSettings)
     calibration: CalibrationConf = field(default_factory=CalibrationConf)
-    algorithm: Any = None                       # algorithm.<name>.<option>, filled from the registry
+    algorithm: Any = None                       # algorithm.<name>.<option>, typed when the job is planned
     seed: int = 0
     mode: str = "offline"                       # offline (docs/model.md §3) or online (docs/simulator.md)
     algorithms: Optional[list[str]] = None      # null: the ready list of the mode (bench/job.py default_names)
@@ -85,8 +87,8 @@ def schema():
     base = OmegaConf.structured(RunConf)
     base.instance = OmegaConf.create({})
     OmegaConf.set_struct(base.instance, False)  # typed later by the family's dataclass
-    base.algorithm = OmegaConf.create({name: OmegaConf.structured(cls)
-                                       for name, cls in registry.option_classes().items()})
+    base.algorithm = OmegaConf.create({})
+    OmegaConf.set_struct(base.algorithm, False)  # typed by the algorithms' options when the job is planned
     return base
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from bench import figures, instance_builder, workloads
+from bench import instance_builder, workloads
 from bench.configs import CONF_DIR
 from bench.online import run_measures, simulate_runs, summary
 from bench.options import make_options
@@ -72,7 +72,12 @@ def plan(cfg: dict[str, Any], spec: CalibrationSpec | None, solver: SolverSettin
         )
 
         backend.require_available(solver.name)
-    options = cfg.get("algorithm") or {}
+    options = dict(cfg.get("algorithm") or {})
+    for name, values in options.items():   # every option given is checked, also for an algorithm not run
+        if not isinstance(values, dict):
+            raise BprInputError(f"algorithm.{name}: expected options (algorithm.{name}.<option>=value), got "
+                                f"{values!r}")
+        make_options(registry.declared(name, mode), values)
     return [(alg, make_options(alg, options.get(alg.name))) for alg in chosen]
 
 
@@ -127,6 +132,8 @@ def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> 
         write_table(trace, out_dir, "trace", csv=False)
         w, per_algorithm = inst.workload, summary(df)
         if figures_too:
+            from bench import figures  # matplotlib (0.3 s) only for a job that draws
+
             figures.online(per_algorithm, trace, out_dir,
                            f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)\n"
                            + calibration_note(spec, [alg.name for alg, _ in algorithms], inst.n_servers))

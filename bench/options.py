@@ -26,7 +26,8 @@ def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:
     try:
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(values)))
     except OmegaConfBaseException as err:
-        raise BprInputError(f"{where}: {str(err).splitlines()[0]}") from None
+        key = getattr(err, "full_key", None)
+        raise BprInputError(f"{where}{f'.{key}' if key else ''}: {str(err).splitlines()[0]}") from None
 
 
 def make_options(alg: Algorithm, values: Mapping[str, Any] | None = None) -> Any:

@@ -53,7 +53,7 @@ def test_infeasible_solution_exits_1(files):
     (("solve", "{i}", "--algorithm", "cg_bprr", "--option", "colour=1", "--out", "s.json"),
      "unknown cg_bprr option 'colour'; known: design_R"),
     (("solve", "{i}", "--algorithm", "cg_bprr", "--option", "design_R=many", "--out", "s.json"),
-     "algorithm.cg_bprr: Value 'many' of type 'str' could not be converted to Integer"),
+     "algorithm.cg_bprr.design_R: Value 'many' of type 'str' could not be converted to Integer"),
     (("solve", "{i}", "--algorithm", "milp", "--solver", "gap=1", "--out", "s.json"), "unknown solver setting 'gap'"),
     (("solve", "{i}", "--algorithm", "milp", "--solver", "rel_gap=tight", "--out", "s.json"),
      "solver.rel_gap: expected a number, got 'tight'"),

@@ -87,7 +87,7 @@ def test_bad_instance_files_exit_2_naming_the_field(files, capsys, name, edit, m
 
 @pytest.mark.parametrize("args, message", [
     (("instance", "abovenet", "--seed", "-1"), "seed: must be >= 0, got -1"),
-    (("instance", "abovenet", "--set", "workload.arrival_rate=abc"), "workload: Value 'abc'"),
+    (("instance", "abovenet", "--set", "workload.arrival_rate=abc"), "workload.arrival_rate: Value 'abc'"),
     (("instance", "abovenet", "--set", "generator=foo"), "unknown instance parameter 'generator'"),
     (("instance", "abovenet", "--set", "fiber_km_per_ms=0"), "fiber_km_per_ms: must be > 0"),
     (("instance", "clustered", "--set", "mig_servers=100000"), "mig_servers: must be at most 998 (size limit"),

@@ -1,6 +1,7 @@
 """The main job ``bench/run.py`` (Hydra): configs compose, the table and files appear, bad input exits 2."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,11 +102,27 @@ def test_structured_config_rejects_misspelt_keys_and_wrong_types():
 def test_appended_keys_must_exist_unless_their_node_is_open():
     from bench.config import unknown_key
 
-    assert unknown_key("seeed") == "seeed" and unknown_key("algorithm.lns.sed") == "algorithm.lns.sed"
-    assert unknown_key("algorithm.nosuch.x") == "algorithm.nosuch"
+    assert unknown_key("seeed") == "seeed" and unknown_key("solver.time_limt") == "solver.time_limt"
     for fine in ("seed", "solver.time_limit", "algorithm.lns.time_limit", "instance.anything",
-                 "calibration.delay_s.petals"):
+                 "calibration.delay_s.petals", "algorithm.lns.sed"):   # algorithm.*: checked when planned
         assert unknown_key(fine) is None, fine
+
+
+@pytest.mark.parametrize("options, says", [
+    ({"lns": {"sed": 1}}, "unknown lns option 'sed'; known: "),
+    ({"nosuch": {"x": 1}}, "unknown algorithm 'nosuch'; known: "),
+    ({"proposed": {"design_R": "many"}}, "algorithm.proposed.design_R: Value 'many'"),
+    ({"cg_bprr": 3}, "algorithm.cg_bprr: expected options"),
+])
+def test_every_algorithm_option_given_is_checked_when_the_job_is_planned(options, says):
+    """Also for an algorithm the job does not run, or of the other mode: a typo is never ignored."""
+    from bench.job import plan
+    from bpr.errors import BprInputError
+    from solvers.framework.settings import SolverSettings
+
+    cfg = {"mode": "offline", "runs": 1, "algorithms": ["cg_bprr"], "algorithm": options}
+    with pytest.raises(BprInputError, match=re.escape(says)):
+        plan(cfg, None, SolverSettings())
 
 
 @pytest.mark.parametrize("option, name", [("highs", "highs"), ("cbc", "cbc"), ("glpk", "glpk"),

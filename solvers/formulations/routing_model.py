@@ -57,6 +57,7 @@ class RoutingModel:
         self._index = np.arange(self.n_cols, dtype=np.int32)
         self._memory_rows = np.arange(C * (L + 1), C * (L + 1) + n, dtype=np.int32)
         self.h = self._build()
+        self._upper = np.zeros(self.n_cols)        # the column bounds loaded now (the model starts closed)
         self.runs = 0
 
     def _build(self) -> highspy.Highs:
@@ -95,7 +96,9 @@ class RoutingModel:
         open_ = (pl.m[j] > 0) & (self.e == end[j]) & (self.b >= start[j])
         cap = np.floor(room[j] / (inst.s_c * self.k) + FLOOR_EPS)
         upper = np.where(open_, np.minimum(self.R_c[self.c], cap), 0.0)
-        self.h.changeColsBounds(self.n_cols, self._index, np.zeros(self.n_cols), upper)
+        changed = np.flatnonzero(upper != self._upper)     # a move changes a few servers' columns only
+        self.h.changeColsBounds(len(changed), changed.astype(np.int32), np.zeros(len(changed)), upper[changed])
+        self._upper = upper
         n = inst.n_servers
         self.h.changeRowsBounds(n, self._memory_rows, np.full(n, -highspy.kHighsInf), room)
         return True

@@ -275,12 +275,6 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp).replace("typing.", ""))
 
 
-def option_classes() -> dict[str, type]:
-    """Options class per algorithm name (one per name across modes): the Hydra node ``algorithm``."""
-    algorithms("offline")
-    return {a.name: a.options for a in _REGISTRY.values()}
-
-
 def get(name: str, mode: str = "offline") -> Algorithm:
     """One algorithm, importing only the module(s) that declare it."""
     modules = _modules_for(name, mode)
@@ -293,6 +287,18 @@ def get(name: str, mode: str = "offline") -> Algorithm:
         raise BprInputError(f"{mode} algorithm '{name}' is unavailable: module {broken[0]} cannot be imported "
                             f"({_FAILED[broken[0]]})")
     raise unknown(f"{mode} algorithm", name, algorithms(mode))
+
+
+def declared(name: str, mode: str) -> Algorithm:
+    """The algorithm ``name`` of ``mode``, else of the other mode (an option node names an algorithm, not a
+    mode: options are shared across modes); unknown in both is bad input that lists the names."""
+    try:
+        return get(name, mode)
+    except BprInputError:
+        other = "online" if mode == "offline" else "offline"
+        if any(n == name for decls in declarations().values() for n, _ in decls):
+            return get(name, other)
+        raise unknown("algorithm", name, sorted({n for d in declarations().values() for n, _ in d if n})) from None
 
 
 def settings(alg: Algorithm, opts: Any, ctx: Context) -> dict[str, Any]:
