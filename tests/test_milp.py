@@ -18,6 +18,8 @@ from solvers.framework import backend
 from solvers.framework.registry import Skipped
 from solvers.framework.settings import SolverSettings
 
+pytestmark = pytest.mark.xdist_group("test_milp")   # its tests share an expensive module fixture
+
 EXACT = {"rel_gap": 0.0, "time_limit": 60}
 
 

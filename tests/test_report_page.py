@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("test_report_page")   # its tests share an expensive module fixture
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -21,7 +23,7 @@ def sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("page") / "sweep"
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "-m", f"hydra.sweep.dir={out}",
                           "instance=abovenet,clustered", "workload.l_out=64,128", "algorithms=[cg_bprr,petals,lns]",
-                          "algorithm.lns.iterations=1", "algorithm.lns.patience=5"], capture_output=True, text=True,
+                          "algorithm.lns.iterations=1", "algorithm.lns.walkers=0"], capture_output=True, text=True,
                          cwd=out.parent)
     assert run.returncode == 0, run.stderr
     report = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(out)], capture_output=True,

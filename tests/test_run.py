@@ -33,8 +33,8 @@ def compose_with(*overrides):
         return compose("config", overrides=list(overrides))
 
 
-@pytest.mark.parametrize("option", ["abovenet", "bellcanada", "clustered", "clustered_c1", "clustered_c2",
-                                    "topozoo", "file"])
+@pytest.mark.registry
+@pytest.mark.parametrize("option", sorted(p.stem for p in (ROOT / "conf" / "instance").glob("*.yaml")))
 def test_every_instance_option_composes(option):
     cfg = compose_with(f"instance={option}", "workload.l_out=64", "seed=3")
     assert cfg.instance.name == option.split("_")[0] and cfg.workload.l_out == 64 and cfg.seed == 3

@@ -4,10 +4,9 @@ solutions graded by the one checker, never below the optimum."""
 from __future__ import annotations
 
 import pytest
-from factories import random_binding, solver_ctx, tiny
+from factories import tiny
 
 from bpr.grading import grade
-from solvers.algorithms import exact
 from solvers.algorithms.size_layout import _fill, lay_out
 from solvers.framework import registry
 from solvers.framework.settings import SolverSettings
@@ -41,9 +40,9 @@ def test_hand_worked_half_server():
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_graded_by_the_checker_and_never_below_the_optimum(seed):
-    inst = random_binding(seed)
-    opt = grade(inst, exact.solve(inst, ctx=solver_ctx(rel_gap=0.0, time_limit=600, **QUIET))).evaluation.per_token_s
+def test_graded_by_the_checker_and_never_below_the_optimum(seed, binding_optimum):
+    inst, graded_exact = binding_optimum(seed)
+    opt = graded_exact.evaluation.per_token_s
     sol = registry.call("size_layout", inst, solver=SolverSettings(rel_gap=0.0, **QUIET))
     again = registry.call("size_layout", inst, solver=SolverSettings(rel_gap=0.0, **QUIET))
     result = grade(inst, sol)
