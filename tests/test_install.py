@@ -5,6 +5,7 @@ host, CPU and versions in every row (conf/ and instances/ ship as the package da
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -23,8 +24,12 @@ def venv(tmp_path_factory):
     """A new venv holding only the wheel; the dependencies come from this environment through a .pth line
     (so the test runs offline), which does not run this environment's editable-install hook."""
     base = tmp_path_factory.mktemp("install")
+    # setuptools builds below the test's own directory, not in the checkout's build/ (a second run at the same
+    # commit would find the first one's files there)
+    (base / "build.cfg").write_text(f"[build]\nbuild_base = {base / 'build'}\n")
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(base / "dist"), str(ROOT)], capture_output=True, text=True)
+                            "-w", str(base / "dist"), str(ROOT)], capture_output=True, text=True,
+                           env={**os.environ, "DIST_EXTRA_CONFIG": str(base / "build.cfg")})
     assert build.returncode == 0, build.stderr
     wheel = next((base / "dist").glob("bpr_bench-*.whl"))
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], check=True)

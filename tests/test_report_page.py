@@ -59,7 +59,9 @@ def test_chromium_renders_tables_and_figures_without_a_console_message(sweep, tm
         page = tmp_path / "library.html"
     dom = browser(page, tmp_path, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
-    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
+    # plotly.js says "Too many auto-margin redraws" when its margin fitting loop runs out of (virtual) time, as
+    # on a loaded machine; it is its timing, not an error of the page
+    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line and "auto-margin redraws" not in line]
     assert console == []
     assert dom.stdout.count('class="dt-container') >= 2            # DataTables built the tables
     assert dom.stdout.count('class="plot-container') >= 1          # plotly drew the figures
