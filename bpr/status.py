@@ -24,6 +24,8 @@ class Termination(StrEnum):
     SOLVED = "solved"            # finished without a claim of optimality (a heuristic, a closed-form bound)
     TIME_LIMIT = "time_limit"    # stopped at the time limit, with or without an incumbent
     INFEASIBLE = "infeasible"    # no solution exists (exact models) or the heuristic found none
+    NONE_FOUND = "none_found"    # a search or a restricted model (a neighbourhood, some columns, a fixed
+                                 # placement) ended without a solution: it proves nothing of the instance
     UNBOUNDED = "unbounded"
     ERROR = "error"              # the solver itself failed (its message is the raw status)
     OTHER = "other"              # any other solver termination (iteration limit, interrupted ...)

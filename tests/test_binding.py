@@ -25,15 +25,15 @@ from solvers.framework.formulation import mip_bound, relaxation_bound
 from solvers.framework.settings import SolverSettings
 from solvers.framework.starts import graded
 
-SEEDS = range(20)
+SEEDS = range(10)     # random_binding(0..9): 4-7 servers where memory binds (tests/factories.py)
 QUIET = {"log": False, "progress": False}
 # deterministic: the placement search ends by its patience, and no time limit cuts a solve
 SHORT = lns.Options(iterations=0, patience=100, sub_time_limit=600)
 
 
-# the independent block model proves these six in seconds (the others take 7-40 s each): the cross-check of
-# exact's optimum runs on them, exact's own proof on all twenty
-CROSS_CHECKED = (1, 2, 3, 6, 11, 14)
+# the independent block model proves these in seconds (the others take 8-40 s each): the cross-check of
+# exact's optimum runs on them, exact's own proof on every seed
+CROSS_CHECKED = (1, 2, 3, 6)
 
 
 class Optima:
@@ -112,8 +112,9 @@ def test_the_search_is_close_to_the_optimum_and_never_worse_than_cg_bprr(optima)
         assert costs == sorted(costs, reverse=True) and costs[-1] == pytest.approx(found.evaluation.per_token_s)
         gaps.append(found.evaluation.per_token_s / graded_exact.evaluation.per_token_s - 1)
     assert min(gaps) >= -1e-9                       # never below the optimum (the checker agrees)
-    # measured (deterministic): 19 of 20 within 3 % and 16 within 1 % (docs/formulations.md §5)
-    assert sum(g <= 0.03 for g in gaps) >= 19 and sum(g <= 0.01 for g in gaps) >= 16
+    # measured (deterministic): 9 of 10 within 3 % and 7 within 1 % (on seeds 0-19: 19 and 16 of 20,
+    # docs/formulations.md §5)
+    assert sum(g <= 0.03 for g in gaps) >= 9 and sum(g <= 0.01 for g in gaps) >= 7
 
 
 def test_the_search_is_deterministic_for_a_seed_and_an_iteration_count():
@@ -138,7 +139,7 @@ def test_optimal_routing_is_never_worse_than_a_heuristics_own_routes(seed):
         if result.report is not None:
             assert [p.num_blocks for p in sol.placement] == pl.m.tolist()   # the placement is kept
         # a fixed placement's optimum or infeasibility is not the instance's, and this run proves no bound
-        assert sol.termination in ("solved", "time_limit")
+        assert sol.termination in ("solved", "none_found", "time_limit")
         assert sol.record.solver is None or sol.record.solver.dual_bound_s is None
 
 
@@ -210,8 +211,9 @@ def test_the_search_starts_from_a_solution_file_rechecked_and_refuses_one_that_d
 def test_the_restricted_master_lies_between_the_optimum_and_the_heuristics(optima):
     """docs/formulations.md §6: the master as an integer program over the LP's columns and the best heuristic's
     windows is never worse than the heuristics, never below the optimum, and its LP is a bound; measured
-    (deterministic): better than every heuristic on 19 of the 20 instances, at the optimum on 4, mean gap 5.1 %."""
-    improved = optimal = 0
+    (deterministic): better than every heuristic on 9 of these 10 instances, at the optimum on 2, and proved
+    optimal by its LP on those 2 (seeds 0-19: 19, 4 and 2 of 20)."""
+    improved = optimal = proved = 0
     for seed in SEEDS:
         inst, graded_exact = optima[seed]
         sol = registry.call("restricted_master", inst, solver=SolverSettings(rel_gap=0.0, time_limit=600, **QUIET))
@@ -226,7 +228,8 @@ def test_the_restricted_master_lies_between_the_optimum_and_the_heuristics(optim
         assert sol.termination != "optimal" or found.evaluation.per_token_s <= optimum * (1 + 1e-6)
         improved += found.evaluation.per_token_s < best * (1 - 1e-9)
         optimal += found.evaluation.per_token_s <= optimum * (1 + 1e-9)
-    assert improved >= 18 and optimal >= 4
+        proved += sol.termination == "optimal"
+    assert improved >= 9 and optimal >= 2 and proved >= 2
 
 
 def test_the_restricted_master_hand_worked_and_as_a_start_of_exact():

@@ -298,7 +298,7 @@ def run_search(inst: Instance, opts: Options, ctx: Context) -> Outcome:
         status.phase(f"placement search ({opts.walkers} walkers, patience {opts.patience} kicks)")
     start, placed = first_start(inst, opts, ctx, rng, status)
     if start is None:
-        return Outcome(None, SolverReport(Termination.INFEASIBLE, "no heuristic gives a feasible start"), {})
+        return Outcome(None, SolverReport(Termination.NONE_FOUND, "no heuristic gives a feasible start"), {})
     status.phase(f"start from {start.name}: {start.cost:.6g} s per token")
     ctx.clock.found(incumbent=start.cost)
     scales = opts.scales(inst.n_servers, max(window_caps(inst)))
@@ -346,6 +346,6 @@ def solve(inst: Instance, opts: Options, ctx: Context) -> Solution:
     """Large-neighbourhood search over the extended formulation, from the best heuristic solution."""
     found = run_search(inst, opts, ctx)
     if found.best is None:
-        return no_solution(inst, NAME, Termination.INFEASIBLE, found.report.raw_status)
+        return no_solution(inst, NAME, Termination.NONE_FOUND, found.report.raw_status)
     return found.best.solution(inst, NAME, info=found.info, termination=found.report.termination,
                                record=RunRecord(solver=found.report))

@@ -50,7 +50,7 @@ def solve(inst: Instance, opts: Options, ctx: Context) -> Solution:
     own = None if pl is None or chains is None else graded(inst, opts.placement, pl, chains)
     info = {"placement_from": opts.placement, "heuristic_s": None if own is None else own.cost}
     if pl is None:
-        return no_solution(inst, NAME, Termination.SOLVED, f"{opts.placement} makes no placement", info)
+        return no_solution(inst, NAME, Termination.NONE_FOUND, f"{opts.placement} makes no placement", info)
     if own is not None:
         ctx.clock.found(incumbent=own.cost)
     sol = route(inst, pl, ctx, [own] if own else [])
