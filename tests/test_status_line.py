@@ -7,6 +7,7 @@ import logging
 import pytest
 from factories import random_binding
 
+from solvers.algorithms import lns
 from solvers.framework import registry
 from solvers.framework.settings import SolverSettings
 from solvers.framework.status_line import StatusLine
@@ -56,7 +57,9 @@ def test_no_terminal_and_no_progress(caplog):
 def test_a_model_based_run_logs_its_phases_and_its_end(caplog, algorithm):
     inst = random_binding(3)
     with caplog.at_level(logging.INFO, logger="solvers.framework.status_line"):
-        sol = registry.call(algorithm, inst, solver=SolverSettings(time_limit=30, rel_gap=1e-6, log=False))
+        options = lns.Options(iterations=2, patience=10) if algorithm == "lns" else None   # a short search
+        sol = registry.call(algorithm, inst, options=options, solver=SolverSettings(time_limit=30, rel_gap=1e-6,
+                                                                                    log=False))
     messages = [r.getMessage() for r in caplog.records]
     assert sol.has_solution and messages
     if algorithm == "exact":
