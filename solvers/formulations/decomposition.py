@@ -27,7 +27,7 @@ stronger (docs/formulations.md §6 has the measurements).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
@@ -143,6 +143,4 @@ def lp_context(ctx: Context) -> Context:
     """HiGHS solves this LP by its interior point method (with crossover, so the optimum is a vertex like the
     simplex's): 3-4x faster on an LP of a few hundred thousand columns (docs/formulations.md §6); a
     ``solver.options.solver`` the user set wins."""
-    if ctx.solver.name != "highs":
-        return ctx
-    return replace(ctx, solver=replace(ctx.solver, options={"solver": "ipm", **ctx.solver.options}))
+    return ctx.highs(solver="ipm")

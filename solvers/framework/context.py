@@ -111,6 +111,13 @@ class Context:
         """The context of a sub-phase that may use ``seconds``, and never more than is left."""
         return replace(self, until=self.clock.now() + min(seconds, self.left()))
 
+    def highs(self, **options: object) -> "Context":
+        """The same context with HiGHS options a model asks for; the user's ``solver.options`` win, and another
+        solver is left as it is (the option names are HiGHS's)."""
+        if self.solver.name != "highs":
+            return self
+        return replace(self, solver=replace(self.solver, options={**options, **self.solver.options}))
+
     def quiet(self) -> "Context":
         """The same run without a solver log or a status line (sub-solves by the thousand)."""
         return replace(self, solver=replace(self.solver, log=False, progress=False, export=None))
