@@ -38,9 +38,12 @@ from bench.report_html import Findings, page  # noqa: E402
 from bench.results import BEST_BOUND  # noqa: E402
 from bench.rounding import markdown  # noqa: E402
 from bpr.files import write_text  # noqa: E402
+from bpr.record import overran  # noqa: E402
 
 SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
 NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
+OVERRUN_NOTE = ("Runs that ended more than max(1 s, 2 %) after their time limit (the runner's clock, "
+                "docs/results.md \"Time\"), with their phases: the phase that ran over is the one to read.")
 LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
           "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
 VERDICTS = ["feasible", "infeasible", "no solution", "skipped", "error"]
@@ -138,6 +141,18 @@ def winners(table: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
         return ok
     best = ok.loc[ok.groupby(cell, dropna=False).per_token_s.idxmin()]
     return best[cell + ["algorithm", "per_token_s", "feasible"]]
+
+
+def overruns(df: pd.DataFrame) -> pd.DataFrame:
+    """Every run that ended later than its time limit allows (bpr/record.py ``overran``): a bound algorithm's
+    rows share one run, shown once."""
+    if "overrun_s" not in df:
+        return df.iloc[0:0]
+    runs = df[df.overrun_s.notna()].assign(run_of=lambda d: d.algorithm.str.split(":").str[0])
+    runs = runs.drop_duplicates([c for c in ("job_dir", "instance", "seed", "run", "run_of") if c in runs])
+    late = runs[[overran(o, t) for o, t in zip(runs.overrun_s, runs.time_limit_s)]]
+    cols = [c for c in ("instance", "run_of", "seed", "time_limit_s", "runtime_s", "overrun_s", "phases") if c in late]
+    return late[cols].rename(columns={"run_of": "algorithm"}).reset_index(drop=True)
 
 
 def runtimes(df: pd.DataFrame) -> pd.DataFrame:
@@ -412,6 +427,7 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
                 if (p := _progress(row, run_dir)) is not None}
     library = _library_table() if "instance" in df else None
     return Findings(df=df, table=table, winners=winners(table, cell_columns(df)), runtimes=runtimes(df),
+                    overruns=overruns(df),
                     gaps=library_gaps(df, library) if library is not None else pd.DataFrame(),
                     integrals=primal_integrals(df, progress, library) if library is not None else pd.DataFrame(),
                     errors=errors, settings=settings,
@@ -434,6 +450,8 @@ def report(run_dir: Path) -> Path:
              "## Shifted geometric mean of runtimes", "",
              "Shift fitted to the kind: " + ", ".join(f"{k} {v:g} s" for k, v in SHIFTS_S.items())
              + "; a time-limited solve counts at its limit.", "", markdown(f.runtimes), ""]
+    if len(f.overruns):
+        parts += ["## Runs past their time limit", "", OVERRUN_NOTE, "", markdown(f.overruns), ""]
     gaps = f.gaps
     if len(gaps):
         per_alg = gaps.groupby("algorithm").agg(instances=("instance", "nunique"),

@@ -205,6 +205,7 @@ class Findings:
     table: pd.DataFrame             # per cell and algorithm (bench/report.py summary)
     winners: pd.DataFrame
     runtimes: pd.DataFrame
+    overruns: pd.DataFrame          # runs past their time limit (bench/report.py overruns)
     gaps: pd.DataFrame              # on library instances
     integrals: pd.DataFrame
     errors: pd.DataFrame
@@ -241,6 +242,10 @@ def page(run_dir: Path, f: Findings) -> Path:
                             "per scenario, one line or point per algorithm and setting.",
                             [plot(fig) for fig in figures]))
     sections.append(Section("runtimes", "Shifted geometric mean of runtimes", blocks=[table(f.runtimes)]))
+    if len(f.overruns):
+        from bench.report import OVERRUN_NOTE  # the page says what report.md says
+
+        sections.append(Section("overruns", "Runs past their time limit", OVERRUN_NOTE, [table(f.overruns)]))
     if len(f.gaps):
         sections.append(Section("library", "Certified library: gaps", "true_gap: against the certified optimum; "
                                 "elsewhere the gap to the library's best bound bounds it.", [table(f.gaps)]))
