@@ -34,7 +34,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
-from bench.report_html import Findings, page  # noqa: E402
+from bench.report_html import OVERRUN_NOTE, Findings, page  # noqa: E402
 from bench.results import BEST_BOUND  # noqa: E402
 from bench.rounding import markdown  # noqa: E402
 from bpr.files import write_text  # noqa: E402
@@ -42,8 +42,6 @@ from bpr.record import overran  # noqa: E402
 
 SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
 NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
-OVERRUN_NOTE = ("Runs that ended more than max(1 s, 2 %) after their time limit (the runner's clock, "
-                "docs/results.md \"Time\"), with their phases: the phase that ran over is the one to read.")
 LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
           "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
 VERDICTS = ["feasible", "infeasible", "no solution", "skipped", "error"]

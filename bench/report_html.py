@@ -218,6 +218,8 @@ class Findings:
     levels: dict[int, list[tuple[float, str, str]]] = field(default_factory=dict)
 
 
+OVERRUN_NOTE = ("Runs that ended more than max(1 s, 2 %) after their time limit (the runner's clock, "
+                "docs/results.md \"Time\"), with their phases: the phase that ran over is the one to read.")
 ROW_COLUMNS = ["instance", "algorithm", "kind", "seed", "run", "status", "verdict", "per_token_s",
                "gap_to_best_bound", "runtime_s", "message"]
 
@@ -243,8 +245,6 @@ def page(run_dir: Path, f: Findings) -> Path:
                             [plot(fig) for fig in figures]))
     sections.append(Section("runtimes", "Shifted geometric mean of runtimes", blocks=[table(f.runtimes)]))
     if len(f.overruns):
-        from bench.report import OVERRUN_NOTE  # the page says what report.md says
-
         sections.append(Section("overruns", "Runs past their time limit", OVERRUN_NOTE, [table(f.overruns)]))
     if len(f.gaps):
         sections.append(Section("library", "Certified library: gaps", "true_gap: against the certified optimum; "

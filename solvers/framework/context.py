@@ -32,7 +32,8 @@ T = TypeVar("T")
 class Clock:
     """One run's clock: seconds since its origin, the phases and the progress (incumbent, bound) on it."""
 
-    def __init__(self) -> None:
+    def __init__(self, run: str = "") -> None:
+        self.run = run                                    # the algorithm the run is of (names its log lines)
         self.origin = time.perf_counter()
         self.phases: list[Phase] = []
         self.progress: Progress = [(0.0, None, None)]    # nothing known at 0
@@ -49,7 +50,7 @@ class Clock:
             yield
         finally:
             self.phases.append(Phase(name, start, self.now()))
-            log.info("phase %s: %.2f-%.2f s", name, start, self.phases[-1].end_s)
+            log.info("%s phase %s: %.2f-%.2f s", self.run or "run", name, start, self.phases[-1].end_s)
 
     def found(self, incumbent: float | None = None, bound: float | None = None, at: float | None = None) -> None:
         """An incumbent (the cost of a solution of the instance) or a dual bound (on the instance's optimum)
@@ -125,4 +126,4 @@ class Context:
 
 def for_run(ctx: Context, algorithm: str, limit: float | None) -> Context:
     """A new run of ``algorithm``: a fresh clock from now, the deadline ``limit`` seconds on (None: none)."""
-    return replace(ctx, algorithm=algorithm, clock=Clock(), until=math.inf if limit is None else limit)
+    return replace(ctx, algorithm=algorithm, clock=Clock(algorithm), until=math.inf if limit is None else limit)

@@ -154,10 +154,9 @@ def _per_token(scale: float):
 def instance_word(report: SolverReport, proof: float | None, rel_gap: float) -> SolverReport:
     """What a restricted model's solve says of the instance (docs/results.md, "What a restricted model may
     claim"): its own optimum or infeasibility proves nothing for the instance, so the run ``solved`` (or
-    stopped at its time limit);
-    it is ``optimal`` only when a bound on the instance that the same run computed (``proof``: the
-    decomposition LP, the window-size relaxation) meets its incumbent within ``rel_gap``, and a model without
-    solutions is ``none_found``, never ``infeasible``. The sub-model's own status stays in ``raw_status``; the
+    stopped at its time limit); it is ``optimal`` only when a bound on the instance that the same run
+    computed (``proof``: the decomposition LP, the window-size relaxation) meets its incumbent within
+    ``rel_gap``, and a model without solutions is ``none_found``, never ``infeasible``. The sub-model's own status stays in ``raw_status``; the
     row's dual bound is ``proof`` (None without one)."""
     g = gap(report.incumbent_s, proof) if report.has_solution else None
     if g is not None and g <= rel_gap:
