@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from bench.collect import gather, report_command
 from bench.figures import plt, save
 from bench.rounding import percent
-from bpr.files import write_text
+from bpr.files import read_yaml, write_text
 from bpr.paths import DATA_DIR
 from bpr.status import SimStatus
 
@@ -223,7 +222,7 @@ def figure(cells: dict, path: Path) -> Path:
 def write(sweep_dir: Path) -> Path:
     df = gather(sweep_dir)   # a failed job's rows stay: its system reads "error" in its cell
     cells = measures(df) if "response_s" in df else {}
-    published = yaml.safe_load(PUBLISHED.read_text())
+    published = read_yaml(PUBLISHED.read_text())
     out = Path(sweep_dir) / "chains.md"
     write_text(out, markdown(df, cells, published))
     if cells:

@@ -14,8 +14,6 @@ import os
 import sys
 from typing import Any, NoReturn
 
-import yaml
-
 from bench.instance_names import known_instances
 from bench.options import make_options
 from bpr import instance as instance_io
@@ -23,7 +21,7 @@ from bpr import solution as solution_io
 from bpr.checker import check
 from bpr.errors import BprInputError
 from bpr.evaluator import UnsoundSolution, evaluate
-from bpr.files import check_writable
+from bpr.files import check_writable, read_yaml
 from bpr.grading import grade
 from bpr.status import CheckStatus, Outcome, Termination, joined
 from solvers.framework import registry
@@ -55,7 +53,7 @@ def _overrides(pairs: list[str], flag: str = "--set") -> dict[str, Any]:
 def _value(text: str) -> Any:
     """A command-line value as YAML reads it, except that a number in exponent form without a dot (1e-4) is a
     number, as on Hydra's command line (YAML 1.1 reads it as a string)."""
-    value = yaml.safe_load(text)
+    value = read_yaml(text)
     if isinstance(value, str):
         try:
             return float(value) if any(ch.isdigit() for ch in value) else value

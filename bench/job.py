@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from bench import instance_builder, workloads
 from bench.configs import CONF_DIR
@@ -20,6 +19,7 @@ from bench.results import bound_rows, head, solution_row, table, write_table
 from bpr import calibration as calibrations
 from bpr.calibration import CalibrationSpec
 from bpr.errors import BprInputError
+from bpr.files import read_yaml
 from bpr.grading import grade
 from bpr.instance import Instance
 from bpr.status import Outcome
@@ -45,7 +45,7 @@ class JobResult:
 def default_names(mode: str) -> list[str]:
     """The algorithms a run uses when none are listed: the ready list ``conf/algorithm/heuristics.yaml``
     offline, ``online.yaml`` online (a new algorithm joins only when a line there names it)."""
-    return list(yaml.safe_load((CONF_DIR / "algorithm" / f"{DEFAULT_LISTS[mode]}.yaml").read_text())["algorithms"])
+    return list(read_yaml((CONF_DIR / "algorithm" / f"{DEFAULT_LISTS[mode]}.yaml").read_text())["algorithms"])
 
 
 def plan(cfg: dict[str, Any], spec: CalibrationSpec | None, solver: SolverSettings) -> list[tuple[Algorithm, Any]]:

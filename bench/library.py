@@ -15,16 +15,17 @@ nothing is merged then.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import shutil
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from bench.collect import gather
 from bench.instance_builder import LIBRARY_INSTANCES, make_instance
@@ -36,7 +37,7 @@ from bpr import solution as solution_io
 from bpr.checker import check
 from bpr.errors import BprInputError, unknown
 from bpr.evaluator import evaluate
-from bpr.files import atomic
+from bpr.files import atomic, read_yaml
 from bpr.instance import Instance
 from bpr.paths import DATA_DIR
 from solvers.algorithms.design_load import r_max
@@ -53,7 +54,14 @@ COLUMNS = ["name", "n_servers", "n_clients", "L", "R", "model", "best_known_s", 
 
 
 def catalog() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(CATALOG.read_text())
+    """The catalog's entries by name (read once per version of the file: asked for every row of a table)."""
+    stat = CATALOG.stat()
+    return copy.deepcopy(_catalog(str(CATALOG), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=4)
+def _catalog(path: str, mtime_ns: int, size: int) -> dict[str, dict[str, Any]]:
+    return read_yaml(Path(path).read_text())
 
 
 def instance_path(name: str) -> Path:
@@ -231,7 +239,7 @@ HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order", "gbp
 GOLDEN_MAX_SERVERS = 30
 # lns at a fixed iteration count and patience, no time limit binding (docs/formulations.md §5: then
 # deterministic), on the 0.8 R_max instances small enough for the test suite
-GOLDEN_SEARCH = {"lns": {"iterations": 5, "sub_time_limit": 600.0, "patience": 20, "time_limit": 3600.0}}
+GOLDEN_SEARCH = {"lns": {"iterations": 3, "sub_time_limit": 600.0, "patience": 8, "time_limit": 3600.0}}
 GOLDEN_SEARCH_MAX_SERVERS = 9
 
 

@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from bench.collect import gather, report_command
 from bench.figures import plt, save
 from bench.rounding import percent
-from bpr.files import write_text
+from bpr.files import read_yaml, write_text
 from bpr.paths import DATA_DIR
 
 PUBLISHED = DATA_DIR / "published" / "paper_tables.yaml"
@@ -147,7 +146,7 @@ def figure(ours: dict[tuple[str, float, int, str], Pair], table: dict[str, Any],
 def write(sweep_dir: Path) -> Path:
     df = gather(sweep_dir)
     df = df[df.status != "error"] if "status" in df else df
-    table = yaml.safe_load(PUBLISHED.read_text())
+    table = read_yaml(PUBLISHED.read_text())
     ours = measured(df) if "per_token_s" in df else {}
     out = Path(sweep_dir) / "paper_tables.md"
     write_text(out, "# Mean per-token time, PETALS -> proposed (docs/published.md)\n\n"

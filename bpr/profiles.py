@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from bpr.errors import unknown
+from bpr.files import read_yaml
 from bpr.paths import PROFILES_DIR
 
 
@@ -73,7 +72,7 @@ class PetalsConstants:
 @cache
 def read_profile(file: str) -> dict:
     with open(Path(PROFILES_DIR) / file) as fh:
-        return yaml.safe_load(fh)
+        return read_yaml(fh)
 
 
 def _lookup(file: str, kind: str, name: str, cls: type):

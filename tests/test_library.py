@@ -122,6 +122,12 @@ def _sweep(tmp_path: Path, algorithms: str, job: str) -> Path:
     return tmp_path / "sweep"
 
 
+@pytest.fixture(scope="module")
+def cg_bprr_sweep(tmp_path_factory) -> Path:
+    """One job of cg_bprr on clustered-c0, run once for the tests that damage a table (each takes a copy)."""
+    return _sweep(tmp_path_factory.mktemp("cg_bprr"), "[cg_bprr]", "0")
+
+
 def test_update_keeps_improvements_only_and_rechecks(sandbox, tmp_path):
     sweep = _sweep(tmp_path, "[petals,lower_bounds]", "0")
     changes, problems = library.update(sweep)
@@ -139,14 +145,15 @@ def test_update_keeps_improvements_only_and_rechecks(sandbox, tmp_path):
     assert library.check_table() == []
 
 
+@pytest.mark.xdist_group("cg_bprr_sweep")       # one worker runs the shared sweep once
 @pytest.mark.parametrize("damage, message", [
     ("missing", "solution file"),
     ("infeasible", "is infeasible"),
     ("cost", "the table says"),
     ("outside", "lies outside"),
 ])
-def test_a_wrong_table_is_refused_by_name_and_nothing_merged(sandbox, tmp_path, damage, message):
-    sweep = _sweep(tmp_path, "[cg_bprr]", "0")
+def test_a_wrong_table_is_refused_by_name_and_nothing_merged(sandbox, tmp_path, cg_bprr_sweep, damage, message):
+    sweep = shutil.copytree(cg_bprr_sweep, tmp_path / "sweep")
     assert library.update(sweep)[1] == []
     table = library.load_table()
     row = table.set_index("name").loc["clustered-c0"]

@@ -26,7 +26,7 @@ from solvers.formulations.extended.model import ExactFormulation
 from solvers.formulations.extended.model import Options as ExactOptions
 from solvers.formulations.extended.variables import Allowed, fixed_windows
 from solvers.framework.context import Context
-from solvers.framework.formulation import solve_model, solve_solution
+from solvers.framework.formulation import solve_model, solve_solution, start_solution
 from solvers.framework.registry import Kind, NoOptions, algorithm
 from solvers.framework.starts import Start
 
@@ -56,13 +56,16 @@ def restricted(used: Allowed, starts: list[Start]) -> dict[int, list[tuple[int, 
 def solve(inst: Instance, opts: NoOptions, ctx: Context) -> Solution:
     """The decomposition LP (half of the run's time), then the exact model over its columns and the best
     heuristic's windows, warm-started from the heuristics (the rest); optimal for the instance only where
-    the LP's value proves it."""
+    the LP's value proves it. When the LP is not solved in its time, the best heuristic solution is the
+    run's (the promise: never worse than the heuristics)."""
     report, model = solve_model(DecompositionFormulation(inst), lp_context(ctx.share(0.5)), relax=True,
                                 log_name=f"{NAME}-decomposition")
-    if report.termination is not Termination.OPTIMAL:
-        return no_solution(inst, NAME, report.termination, f"the decomposition LP was not solved "
-                                                           f"({report.termination}, {report.raw_status})")
     starts = heuristic_starts(inst, ctx)
+    if report.termination is not Termination.OPTIMAL:
+        why = f"the decomposition LP was not solved ({report.termination}, {report.raw_status})"
+        if starts:
+            return start_solution(inst, NAME, starts[0], report, why)
+        return no_solution(inst, NAME, report.termination, why)
     allowed = restricted(columns(model, inst.n_servers), starts)
     info = {"decomposition_s": report.incumbent_s, "windows": sum(len(ws) for ws in allowed.values())}
     f = ExactFormulation(inst, ExactOptions(allow_idle=True), NAME, allowed=allowed, starts=starts)

@@ -21,14 +21,13 @@ from typing import Any, Callable
 
 import numpy as np
 import pyomo.environ as pyo
-import yaml
 from pyomo.contrib.solver.common.factory import SolverFactory as ContribFactory
 from pyomo.contrib.solver.common.results import SolutionStatus
 from pyomo.contrib.solver.common.results import TerminationCondition as ContribTC
 from pyomo.opt import TerminationCondition as LegacyTC
 
 from bpr.errors import BprInputError
-from bpr.files import atomic
+from bpr.files import atomic, read_yaml
 from bpr.status import Termination
 from solvers.framework.context import Context
 from solvers.framework.settings import SolverSettings
@@ -233,7 +232,7 @@ def _highs_start(opt: Any, model: pyo.ConcreteModel) -> bool:
 @cache
 def _known_option_names() -> dict[str, dict[str, str]]:
     with open(Path(__file__).with_name("option_names.yaml")) as fh:
-        return yaml.safe_load(fh)
+        return read_yaml(fh)
 
 
 def _solve_legacy(model: pyo.ConcreteModel, call: Call) -> Solved:

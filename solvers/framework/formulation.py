@@ -35,6 +35,7 @@ from bpr.status import Outcome, Termination
 from solvers.framework import backend
 from solvers.framework.context import Context
 from solvers.framework.registry import Skipped
+from solvers.framework.starts import Start
 from solvers.framework.status_line import StatusLine, gap_text, num
 
 
@@ -127,6 +128,10 @@ def solve_model(f: Formulation, ctx: Context, relax: bool = False, log_name: str
         if relax:
             pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
     build_s = time.perf_counter() - tick
+    if ctx.left() <= 0:        # a build can outlast the deadline; loading and solving it would overrun more
+        status.done(f"time limit reached while building ({build_s:.1f} s): not loaded")
+        return SolverReport(Termination.TIME_LIMIT, "the time limit was reached while the model was built",
+                            variables=size.variables, build_s=build_s, progress=clock.curve()), None
     status.phase(f"built in {build_s:.1f} s")
     warning = backend.export(model, s.export) if s.export else ""
     start = f.warm_start(model) if s.warm_start and not relax else None
@@ -156,8 +161,8 @@ def instance_word(report: SolverReport, proof: float | None, rel_gap: float) -> 
     claim"): its own optimum or infeasibility proves nothing for the instance, so the run ``solved`` (or
     stopped at its time limit); it is ``optimal`` only when a bound on the instance that the same run
     computed (``proof``: the decomposition LP, the window-size relaxation) meets its incumbent within
-    ``rel_gap``, and a model without solutions is ``none_found``, never ``infeasible``. The sub-model's own status stays in ``raw_status``; the
-    row's dual bound is ``proof`` (None without one)."""
+    ``rel_gap``, and a model without solutions is ``none_found``, never ``infeasible``. The sub-model's own
+    status stays in ``raw_status``; the row's dual bound is ``proof`` (None without one)."""
     g = gap(report.incumbent_s, proof) if report.has_solution else None
     if g is not None and g <= rel_gap:
         termination = Termination.OPTIMAL
@@ -180,12 +185,26 @@ def solve_solution(f: Formulation, inst: Instance, ctx: Context, info: dict[str,
     if not f.bounds_instance:
         report = instance_word(report, proof, ctx.solver.rel_gap)
     record = RunRecord(solver=report)
+    starts = getattr(f, "starts", None)
+    if not report.has_solution and starts:
+        return start_solution(inst, f.name, starts[0], report, f"the model found no solution ({report.raw_status})",
+                              info)
     if not report.has_solution:
         what = "the restricted model" if not f.bounds_instance else "the model"
         return no_solution(inst, f.name, report.termination, f"{report.termination}: {what} has no solution "
                                                              f"({report.raw_status})", info, record)
     pl, chains = f.extract(model)
     return build(inst, f.name, pl.a, pl.m, chains, info, report.termination, record)
+
+
+def start_solution(inst: Instance, name: str, start: Start, report: SolverReport, why: str,
+                   info: dict[str, Any] | None = None) -> Solution:
+    """A run whose model stopped without a solution of its own (``why``) still has its start, a solution of
+    the instance this run computed (the heuristics' best, graded): the run returns it, so that it is never
+    worse than its starts, with the model's termination and a message that says where it comes from."""
+    sol = start.solution(inst, name, info={**(info or {}), "solution_from": start.name},
+                         termination=report.termination, record=RunRecord(solver=report))
+    return replace(sol, message=f"{report.termination}: {why}; the run's solution is its start, {start.name}'s")
 
 
 def _whole(f: Formulation) -> None:
