@@ -322,8 +322,8 @@ def page(out: Path) -> Path:
         sol = LIBRARY / str(row.solution) if isinstance(row.solution, str) else None
         parts = html.solution_blocks(instance_path(row.name), sol, str(row.algorithm)) if sol else []
         if parts:
-            blocks.append(f"<details><summary>{row.name}: {row.status}, best known {row.best_known_s:.6g} s "
-                          f"({row.algorithm})</summary>{''.join(parts)}</details>")
+            blocks.append(html.Fold(f"{row.name}: {row.status}, best known {row.best_known_s:.6g} s "
+                                    f"({row.algorithm})", parts))
     sections.append(html.Section("solutions", "Best known solutions", blocks=blocks))
     intro = (f"{len(table)} instances, {int((table.status == 'optimal').sum())} certified optimal. Every number "
              "was computed or re-checked by the suite (docs/library.md).")

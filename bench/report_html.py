@@ -23,6 +23,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from itables import to_html_datatable
 from itables.javascript import generate_init_offline_itables_html
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from bpr import instance as instance_io
@@ -35,11 +36,32 @@ MAX_DRILL = 60          # solutions drawn in the per-instance sections (the tabl
 
 
 @dataclass
+class Fold:
+    """A folding block (``<details>``): its summary line is text, escaped by the template like every value
+    that comes from data; ``css`` names its style class (also escaped)."""
+
+    summary: str
+    parts: list["Block"]
+    css: str = ""
+
+
+@dataclass
+class Text:
+    """A paragraph of text (escaped by the template)."""
+
+    text: str
+
+
+# Markup: HTML that plotly or itables made (they escape the data they embed); never built from data here
+Block = Markup | Fold | Text
+
+
+@dataclass
 class Section:
     id: str
     title: str
     note: str = ""
-    blocks: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
 
 @cache
@@ -54,23 +76,23 @@ def table(df: pd.DataFrame, digits: int = 4, page_length: int = 25) -> str:
     shown = df.copy()
     for col in shown.select_dtypes("float").columns:
         shown[col] = shown[col].round(digits) + 0.0   # + 0.0: no -0.0 (bench/rounding.py)
-    return to_html_datatable(shown, connected=False, column_filters="footer", maxBytes=0, showIndex=False,
+    return Markup(to_html_datatable(shown, connected=False, column_filters="footer", maxBytes=0, showIndex=False,
                              pageLength=page_length, classes="display compact nowrap", allow_html=False,
                              layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
-                                     "bottomEnd": "paging"})
+                                     "bottomEnd": "paging"}))
 
 
 def plot(fig: go.Figure) -> str:
     fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 60, "b": 50})
-    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+    return Markup(fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
 
 
 def render(path: Path, title: str, intro: str, provenance: dict[str, Any], sections: list[Section]) -> Path:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     html = env.get_template("page.html.j2").render(
         title=title, intro=intro, provenance=provenance, sections=sections,
-        table_init=generate_init_offline_itables_html(_dt_bundle()),
-        plotly_js=f'<script type="text/javascript">{get_plotlyjs()}</script>')
+        table_init=Markup(generate_init_offline_itables_html(_dt_bundle())),
+        plotly_js=Markup(f'<script type="text/javascript">{get_plotlyjs()}</script>'))
     write_text(path, html)
     return path
 
@@ -166,13 +188,13 @@ def convergence_figure(row: pd.Series, progress: np.ndarray,
     return fig
 
 
-def solution_blocks(inst_path: Path, sol_path: Path, algorithm: str) -> list[str]:
+def solution_blocks(inst_path: Path, sol_path: Path, algorithm: str) -> list[Block]:
     """The drill-down of one solution: block map, memory per server, routes."""
     if not (inst_path.exists() and sol_path.exists()):
         return []
     inst, sol = instance_io.load(inst_path), solution_io.load(sol_path)
     if not sol.has_solution:
-        return [f"<p>{algorithm}: no solution ({sol.message})</p>"]
+        return [Text(f"{algorithm}: no solution ({sol.message})")]
     report = check(inst, sol)
     ids = [s.id for s in inst.servers]
     hosted = np.zeros((inst.n_servers, inst.L))
@@ -278,10 +300,9 @@ def instances_section(run_dir: Path, f: Findings) -> Section:
                 drawn += 1
                 cost = "" if pd.isna(row.per_token_s) else f", {row.per_token_s:.4f} s per token"
                 said = row.verdict if row.verdict == row.status else f"{row.verdict} ({row.status})"
-                inner.append(f"<details><summary class='status-{row.verdict}'>{row.algorithm}: {said}"
-                             f"{cost}</summary>{''.join(parts)}</details>")
+                inner.append(Fold(f"{row.algorithm}: {said}{cost}", parts, f"status-{row.verdict}"))
         if inner:
-            blocks.append(f"<details><summary>{instance} (seed {seed})</summary>{''.join(inner)}</details>")
+            blocks.append(Fold(f"{instance} (seed {seed})", inner))
     note = (f"The solutions of the first {MAX_DRILL} rows are drawn; the tables above hold every row."
             if drawn >= MAX_DRILL else "Each algorithm's placement, memory use, routes and convergence.")
     return Section("instances", "Instances", note, blocks)

@@ -1,3 +1,7 @@
+"""Shared fixtures. An expensive fixture a module computes once is session-scoped, not module-scoped: under
+xdist a worker runs other modules' tests between a module's, and pytest tears a module's fixtures down (and
+computes them again) each time it leaves the module."""
+
 import os
 import sys
 import time

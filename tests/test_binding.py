@@ -1,4 +1,4 @@
-"""Where memory binds (docs/formulations.md §4-5): 20 random small instances (4-7 servers, 8-14 blocks, 1-2
+"""Where memory binds (docs/formulations.md §4-5): random small instances (seeds 0-9 but 7; 4-7 servers, 8-14 blocks, 1-2
 clients, R at 60-90 % of R_max) with the optimum of the extended formulation checked against an independent
 block-indexed formulation (tests/blocks_model.py); every bound lies below it; the large-neighbourhood
 search gets close to it within a fixed number of neighbourhoods (deterministic); optimal routing never
@@ -25,7 +25,9 @@ from solvers.framework.formulation import mip_bound, relaxation_bound
 from solvers.framework.settings import SolverSettings
 from solvers.framework.starts import graded
 
-SEEDS = range(10)     # random_binding(0..9): 4-7 servers where memory binds (tests/factories.py)
+# random_binding(0..9) but 7 (its proof alone takes 16 s of the suite): 4-7 servers where memory binds
+# (tests/factories.py)
+SEEDS = (0, 1, 2, 3, 4, 5, 6, 8, 9)
 QUIET = {"log": False, "progress": False}
 # deterministic: the placement search ends by its patience, and no time limit cuts a solve
 SHORT = lns.Options(iterations=0, patience=100, sub_time_limit=600)
@@ -47,7 +49,7 @@ class Optima:
         return self.optimum(seed)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def optima(binding_optimum):
     return Optima(binding_optimum)
 
@@ -112,9 +114,9 @@ def test_the_search_is_close_to_the_optimum_and_never_worse_than_cg_bprr(optima)
         assert costs == sorted(costs, reverse=True) and costs[-1] == pytest.approx(found.evaluation.per_token_s)
         gaps.append(found.evaluation.per_token_s / graded_exact.evaluation.per_token_s - 1)
     assert min(gaps) >= -1e-9                       # never below the optimum (the checker agrees)
-    # measured (deterministic): 9 of 10 within 3 % and 7 within 1 % (on seeds 0-19: 19 and 16 of 20,
+    # measured (deterministic): 8 of these 9 within 3 % and 7 within 1 % (on seeds 0-19: 19 and 16 of 20,
     # docs/formulations.md §5)
-    assert sum(g <= 0.03 for g in gaps) >= 9 and sum(g <= 0.01 for g in gaps) >= 7
+    assert sum(g <= 0.03 for g in gaps) >= 8 and sum(g <= 0.01 for g in gaps) >= 7
 
 
 def test_the_search_is_deterministic_for_a_seed_and_an_iteration_count():
@@ -211,7 +213,7 @@ def test_the_search_starts_from_a_solution_file_rechecked_and_refuses_one_that_d
 def test_the_restricted_master_lies_between_the_optimum_and_the_heuristics(optima):
     """docs/formulations.md §6: the master as an integer program over the LP's columns and the best heuristic's
     windows is never worse than the heuristics, never below the optimum, and its LP is a bound; measured
-    (deterministic): better than every heuristic on 9 of these 10 instances, at the optimum on 2, and proved
+    (deterministic): better than every heuristic on 8 of these 9 instances, at the optimum on 2, and proved
     optimal by its LP on those 2 (seeds 0-19: 19, 4 and 2 of 20)."""
     improved = optimal = proved = 0
     for seed in SEEDS:
@@ -229,7 +231,7 @@ def test_the_restricted_master_lies_between_the_optimum_and_the_heuristics(optim
         improved += found.evaluation.per_token_s < best * (1 - 1e-9)
         optimal += found.evaluation.per_token_s <= optimum * (1 + 1e-9)
         proved += sol.termination == "optimal"
-    assert improved >= 9 and optimal >= 2 and proved >= 2
+    assert improved >= 8 and optimal >= 2 and proved >= 2
 
 
 def test_the_restricted_master_hand_worked_and_as_a_start_of_exact():

@@ -11,7 +11,7 @@ def bpr(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "bpr", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     out = bpr("instance", "abovenet", "--seed", 2, "--set", "workload.l_out=64", "--out", d / "i.json")

@@ -26,7 +26,7 @@ def blocks() -> dict[str, str]:
     return {path: code for path, code in pattern.findall(DOC.read_text())}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def project(tmp_path_factory):
     """A copy of the project with the page's files added; returns (root, env for subprocesses)."""
     root = tmp_path_factory.mktemp("contrib") / "project"

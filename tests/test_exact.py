@@ -20,7 +20,7 @@ pytestmark = pytest.mark.xdist_group("test_exact")   # its tests share an expens
 QUIET = {**EXACT, "log": False, "progress": False}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def solved():
     """seed -> (instance, oracle optimum, graded exact, graded MILP, extended LP bound)."""
     out = {}

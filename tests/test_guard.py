@@ -113,7 +113,7 @@ def test_a_solver_that_raises_is_a_termination_not_a_crash(monkeypatch):
     assert sol.record.solver.raw_status == "solver crashed" and "solver crashed" in sol.message
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("guard") / "project"
     return root, copy_project(root, {"solvers/algorithms/raises.py": RAISES,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.xdist_group("test_install")   # its tests share an expe
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv(tmp_path_factory):
     """A new venv holding only the wheel; the dependencies come from this environment through a .pth line
     (so the test runs offline), which does not run this environment's editable-install hook."""

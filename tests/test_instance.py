@@ -10,7 +10,7 @@ from bpr import instance as instance_io
 from bpr.errors import BprInputError
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bell():
     return make_instance("bellcanada", 0)
 

@@ -122,7 +122,7 @@ def _sweep(tmp_path: Path, algorithms: str, job: str) -> Path:
     return tmp_path / "sweep"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cg_bprr_sweep(tmp_path_factory) -> Path:
     """One job of cg_bprr on clustered-c0, run once for the tests that damage a table (each takes a copy)."""
     return _sweep(tmp_path_factory.mktemp("cg_bprr"), "[cg_bprr]", "0")

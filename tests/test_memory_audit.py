@@ -59,7 +59,7 @@ def inflated(setup, factor: float):
     return dataclasses.replace(setup, capacity=np.asarray(setup.capacity) * factor)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def instances():
     """abovenet with BLOOM (memory binds) and with Llama-2-70B (a server holds the whole model: JFFC-only)."""
     return [make_instance("abovenet", 0), make_instance("abovenet", 0, {"model": "llama-2-70b"})]

@@ -39,7 +39,7 @@ def random_tiny(seed: int):
 SEEDS = range(30)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def solved():
     """seed -> (instance, oracle optimum, graded MILP, graded CG-BPRR, per-request bound, LP bound)."""
     out = {}

@@ -18,7 +18,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--virtual-time-budget=8000"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("page") / "sweep"
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "-m", f"hydra.sweep.dir={out}",
@@ -84,3 +84,46 @@ def test_a_convergence_curve_carries_its_levels_as_flat_lines_from_the_runs_star
     # the run's clock starts at the runner's call: the levels and the axis start at 0, not at the first point
     assert list(level.x) == [0.0, 3.0] and list(level.y) == [0.8, 0.8] and level.line.dash == "dash"
     assert fig.layout.xaxis.rangemode == "tozero"
+
+
+# markup that runs a script wherever it is written into a page unescaped: an element, a script end, an attribute
+PAYLOADS = ['<img src=x onerror="console.error(\'xss-img\')">', '</script><script>console.error("xss-script")</script>',
+            '"><svg onload=console.error("xss-svg")>']
+EVIL = " ".join(PAYLOADS)
+
+
+def nothing_ran(page: Path, tmp_path: Path) -> None:
+    """In Chromium: no payload logged, and none became an element (the DOM holds them as text only)."""
+    dom = browser(page, tmp_path, "--dump-dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "xss-" not in "\n".join(line for line in dom.stderr.splitlines() if ":CONSOLE" in line)
+    assert '<img src="x"' not in dom.stdout and "<svg onload" not in dom.stdout.lower()
+    assert dom.stdout.count('class="dt-container') >= 1           # the page itself still works
+
+
+def test_no_value_from_data_runs_in_the_browser_in_any_part_of_a_page(tmp_path):
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from bench import report_html as html
+
+    df = pd.DataFrame({"instance": [EVIL], "algorithm": [EVIL], "per_token_s": [0.5]})
+    fig = go.Figure(go.Bar(x=[EVIL], y=[1.0], name=EVIL)).update_layout(title=EVIL)
+    blocks = [html.table(df), html.plot(fig), html.Text(EVIL), html.Fold(EVIL, [html.Text(EVIL)], css=EVIL)]
+    page = html.render(tmp_path / "page.html", EVIL, EVIL, {EVIL: EVIL}, [html.Section("s", EVIL, EVIL, blocks)])
+    nothing_ran(page, tmp_path)
+
+
+def test_a_sweep_whose_names_and_messages_carry_markup_gives_a_page_where_none_runs(sweep, tmp_path):
+    import pandas as pd
+
+    hostile = tmp_path / "sweep"
+    shutil.copytree(sweep, hostile)
+    results = pd.read_parquet(hostile / "results.parquet")
+    for col in ("instance", "scenario", "message", "overrides"):   # the algorithm names its solution file
+        results[col] = results[col].astype(str) + EVIL
+    results.to_parquet(hostile / "results.parquet")
+    report = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(hostile)], capture_output=True,
+                            text=True)
+    assert report.returncode == 0, report.stderr
+    nothing_ran(hostile / "report.html", tmp_path)

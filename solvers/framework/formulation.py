@@ -186,7 +186,7 @@ def solve_solution(f: Formulation, inst: Instance, ctx: Context, info: dict[str,
         report = instance_word(report, proof, ctx.solver.rel_gap)
     record = RunRecord(solver=report)
     starts = getattr(f, "starts", None)
-    if not report.has_solution and starts:
+    if not report.has_solution and starts and report.termination is not Termination.ERROR:   # a crash stays one
         return start_solution(inst, f.name, starts[0], report, f"the model found no solution ({report.raw_status})",
                               info)
     if not report.has_solution:
