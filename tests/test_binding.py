@@ -1,6 +1,6 @@
 """Where memory binds (docs/formulations.md §4-5): random small instances (seeds 0-9 but 7; 4-7 servers,
-8-14 blocks, 1-2 clients, R at 60-90 % of R_max) with the optimum of the extended formulation checked against an independent
-block-indexed formulation (tests/blocks_model.py); every bound lies below it; the large-neighbourhood
+8-14 blocks, 1-2 clients, R at 60-90 % of R_max) with the optimum of the extended formulation checked against
+an independent block-indexed formulation (tests/blocks_model.py); every bound lies below it; the large-neighbourhood
 search gets close to it within a fixed number of neighbourhoods (deterministic); optimal routing never
 costs more than a heuristic's own routes."""
 
