@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import argparse
 import copy
+import fcntl
+import hashlib
 import json
 import math
 import shutil
 import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -49,8 +52,11 @@ TABLE = LIBRARY / "library.csv"
 GOLDEN = LIBRARY / "golden.csv"
 OPTIMAL_GAP = 1e-4          # relative gap at which an instance counts as solved (the solver's rel_gap)
 COST_RTOL = 1e-9            # a recorded cost and its re-evaluation agree to this
-COLUMNS = ["name", "n_servers", "n_clients", "L", "R", "model", "best_known_s", "best_bound_s", "gap", "status",
-           "solution", "algorithm", "solver", "time_limit", "rel_gap", "bound_from", "commit"]
+COLUMNS = ["name", "n_servers", "n_clients", "L", "R", "model", "instance_sha256", "best_known_s", "best_bound_s",
+           "gap", "status", "solution", "algorithm", "solver", "time_limit", "rel_gap", "bound_from", "commit"]
+NUMBERS = ["n_servers", "n_clients", "L", "R", "best_known_s", "best_bound_s", "gap", "time_limit", "rel_gap"]
+STATUSES = ("open", "optimal")     # optimal: the gap between best known and best bound is at most OPTIMAL_GAP
+SIZES = ("n_servers", "n_clients", "L", "R")
 
 
 def catalog() -> dict[str, dict[str, Any]]:
@@ -71,10 +77,6 @@ def instance_path(name: str) -> Path:
     return LIBRARY_INSTANCES / f"{name}.json"
 
 
-def solution_path(name: str) -> Path:
-    return LIBRARY / "solutions" / f"{name}.json"
-
-
 BINDING_SHARE = 0.8     # R: binding is round(0.8 R_max)
 
 
@@ -89,7 +91,7 @@ def generate(name: str, entry: dict[str, Any]) -> Instance:
     return inst.renamed(name)
 
 
-TEXT = ["name", "model", "status", "solution", "algorithm", "solver", "bound_from", "commit"]
+TEXT = ["name", "model", "instance_sha256", "status", "solution", "algorithm", "solver", "bound_from", "commit"]
 NEWER_FIELDS = (("model", "context"), ("t_in_per_token",), ("servers", "tau_in_per_token"))
 
 
@@ -111,9 +113,26 @@ def same_instance(frozen: dict[str, Any], generated: dict[str, Any]) -> bool:
 
 
 def load_table() -> pd.DataFrame:
+    """library.csv; a file that is not one (unreadable, a column missing, a non-number where a number belongs)
+    is bad input that names the file, the column and the row."""
     if not TABLE.exists():
         return pd.DataFrame(columns=COLUMNS)
-    return pd.read_csv(TABLE, keep_default_na=False, na_values=[""], dtype={c: object for c in TEXT})
+    try:
+        df = pd.read_csv(TABLE, keep_default_na=False, na_values=[""], dtype={c: object for c in TEXT})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as err:
+        raise BprInputError(f"{TABLE}: not a library table ({str(err).strip().splitlines()[0]})") from None
+    missing = [c for c in COLUMNS if c not in df]
+    if missing:
+        raise BprInputError(f"{TABLE}: column(s) {', '.join(missing)} missing (a library table has: "
+                            f"{', '.join(COLUMNS)})")
+    for col in NUMBERS:
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = df[col].notna() & values.isna()
+        if bad.any():
+            first = bad.idxmax()
+            raise BprInputError(f"{TABLE}: {col} of row '{df.name[first]}' is '{df[col][first]}', not a number")
+        df[col] = values
+    return df
 
 
 def save_table(df: pd.DataFrame) -> None:
@@ -123,7 +142,7 @@ def save_table(df: pd.DataFrame) -> None:
 def freeze() -> list[str]:
     """Write every catalog instance and a table row for each new one; an existing file that would change
     is a problem (the library's instances are frozen), not overwritten."""
-    problems, rows = [], []
+    problems, rows, hashes = [], [], {}
     table = load_table().set_index("name")
     for name, entry in catalog().items():
         inst = generate(name, entry)
@@ -135,9 +154,14 @@ def freeze() -> list[str]:
             inst.save(path)
         if name not in table.index:
             rows.append({"name": name, "n_servers": inst.n_servers, "n_clients": len(inst.clients), "L": inst.L,
-                         "R": inst.R, "model": inst.model.name, "status": "open"})
-    if rows and not problems:
-        save_table(pd.concat([load_table(), pd.DataFrame(rows)], ignore_index=True).reindex(columns=COLUMNS))
+                         "R": inst.R, "model": inst.model.name, "instance_sha256": inst.fingerprint(),
+                         "status": "open"})
+        elif pd.isna(table.instance_sha256.get(name)):     # a row of a table from before the hashes
+            hashes[name] = instance_io.load(path).fingerprint()
+    if (rows or hashes) and not problems:
+        table = load_table()
+        table["instance_sha256"] = [hashes.get(n, h) for n, h in zip(table.name, table.instance_sha256)]
+        save_table(pd.concat([table, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True))
     return problems
 
 
@@ -156,13 +180,22 @@ def recheck(name: str, sol_file: Path) -> tuple[float | None, str]:
 
 
 def check_table(df: pd.DataFrame | None = None) -> list[str]:
-    """Every recorded solution passes the checker and costs what the table says; bounds lie below."""
+    """Every row re-derived from the frozen files and the catalog: one row per catalog entry, the frozen
+    instance the one the row certifies (its content hash, its sizes), a known status that its gap implies,
+    every recorded solution passing the checker at the cost the table says, and bounds below them."""
     df = load_table() if df is None else df
-    problems = []
+    names = catalog()
+    problems = [f"{n}: in the catalog but not in the table (run: python bench/library.py freeze)"
+                for n in names if n not in set(df.name)]
+    problems += [f"{n}: {count} rows in the table" for n, count in df.name.value_counts().items() if count > 1]
     for row in df.itertuples(index=False):
+        if row.name not in names:
+            problems.append(f"{row.name}: not an instance of the catalog ({CATALOG.name})")
+            continue
         if not instance_path(row.name).exists():
             problems.append(f"{row.name}: instance file is missing (run: python bench/library.py freeze)")
             continue
+        problems += row_problems(row)
         if pd.notna(row.best_known_s):
             sol_file = LIBRARY / str(row.solution)
             if not sol_file.resolve().is_relative_to(LIBRARY.resolve()):  # a table never points outside
@@ -176,6 +209,26 @@ def check_table(df: pd.DataFrame | None = None) -> list[str]:
     return problems + check_bounds(df)
 
 
+def row_problems(row: Any) -> list[str]:
+    """What the frozen instance and the row's own numbers contradict: another instance than the one certified
+    (content hash, sizes), an unknown status, or a status or gap that its best known and bound do not give."""
+    inst = instance_io.load(instance_path(row.name))
+    out = []
+    if row.instance_sha256 != inst.fingerprint():
+        out.append(f"{row.name}: the frozen instance is not the one the table certifies (content hash "
+                   f"{inst.fingerprint()[:12]}, the table has {str(row.instance_sha256)[:12]})")
+    sizes = {"n_servers": inst.n_servers, "n_clients": len(inst.clients), "L": inst.L, "R": inst.R}
+    out += [f"{row.name}: the table says {k} = {getattr(row, k)}, the frozen instance has {v}"
+            for k, v in sizes.items() if getattr(row, k) != v]
+    if row.status not in STATUSES:
+        return out + [f"{row.name}: unknown status '{row.status}' (known: {', '.join(STATUSES)})"]
+    gap, status = _status(row.best_known_s, row.best_bound_s)
+    if row.status != status or (gap is not None and not math.isclose(gap, row.gap, rel_tol=1e-6, abs_tol=1e-12)):
+        out.append(f"{row.name}: status {row.status} and gap {row.gap} contradict best known {row.best_known_s} "
+                   f"and best bound {row.best_bound_s} (gap {gap}: {status})")
+    return out
+
+
 def _status(best: float | None, bound: float | None) -> tuple[float | None, str]:
     if best is None or bound is None or pd.isna(best) or pd.isna(bound):
         return None, "open"
@@ -184,8 +237,29 @@ def _status(best: float | None, bound: float | None) -> tuple[float | None, str]
 
 
 def update(sweep_dir: Path) -> tuple[list[str], list[str]]:
-    """Merge a sweep: (changes, problems). Only better solutions (re-checked) and better bounds are kept;
-    with any problem nothing is written."""
+    """Merge a sweep: (changes, problems). Only what the library re-derives is taken: a job's rows only where
+    the job ran the frozen instance itself (content hash), a solution only from a file inside the sweep that
+    the checker and evaluator re-grade at the row's cost, a bound only from a registered algorithm that
+    computes bounds (a bound algorithm or a solver's dual bound); and of those only better solutions and
+    better bounds. With any problem nothing is written. One update at a time (a lock); each new solution
+    file gets a name of its own and the table, written after it, is what points to it."""
+    with table_lock():
+        return _update(Path(sweep_dir))
+
+
+@contextmanager
+def table_lock() -> Iterator[None]:
+    """The library's lock: two updates at once would each write the table they read."""
+    LIBRARY.mkdir(parents=True, exist_ok=True)
+    with open(LIBRARY / ".update.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _update(sweep_dir: Path) -> tuple[list[str], list[str]]:
     table = load_table()
     problems = check_table(table)
     if problems:
@@ -195,26 +269,35 @@ def update(sweep_dir: Path) -> tuple[list[str], list[str]]:
     if rows.empty:
         return [], [f"{sweep_dir}: no results"]
     changes, copies = [], []
-    for name, group in rows[rows.instance.isin(list(entries))].groupby("instance"):
+    rows = rows[rows.instance.isin(list(entries))]
+    for job_dir, job in rows.groupby("job_dir"):
+        problem = job_problem(sweep_dir, Path(job_dir), job.instance.iloc[0], entries[job.instance.iloc[0]])
+        if problem:
+            problems.append(problem)
+            rows = rows[rows.job_dir != job_dir]
+    for name, group in rows.groupby("instance"):
         row = entries[name]
         for r in group[(group.kind == "solution") & (group.check_status == "feasible")].itertuples(index=False):
             sol_file = Path(r.job_dir) / "solutions" / f"{r.algorithm}.json"
-            cost, problem = recheck(name, sol_file)
+            problem = algorithm_problem(name, r.algorithm) or outside(sweep_dir, sol_file, name)
+            cost = None
+            if not problem:
+                cost, problem = recheck(name, sol_file)
             if problem or not math.isclose(cost, r.per_token_s, rel_tol=COST_RTOL):
                 problems.append(problem or f"{name}: {r.algorithm}'s row says {r.per_token_s}, its file costs {cost}")
                 continue
             if pd.isna(row["best_known_s"]) or cost < row["best_known_s"] * (1 - COST_RTOL):
-                copies.append((sol_file, solution_path(name)))
-                row |= {"best_known_s": cost, "solution": f"solutions/{name}.json", "algorithm": r.algorithm,
+                target = f"solutions/{name}-{file_digest(sol_file)}.json"
+                copies.append((sol_file, LIBRARY / target))
+                row |= {"best_known_s": cost, "solution": target, "algorithm": r.algorithm,
                         "solver": getattr(r, "p_solver_name", None), "time_limit": getattr(r, "p_solver_time_limit",
                                                                                         None),
                         "rel_gap": getattr(r, "p_solver_rel_gap", None), "commit": provenance()["git_commit"][:12]}
                 changes.append(f"{name}: best known {cost:.6f} s/token by {r.algorithm}")
-        sources = group[group.algorithm != BEST_BOUND]      # the harness's summary row would hide the source
-        bounds = pd.concat([sources.get("lower_bound_s", pd.Series(dtype=float)),
-                            sources.get("dual_bound_s", pd.Series(dtype=float))]).astype(float).dropna()
+        bounds, bound_problems = proved_bounds(name, group)
+        problems += bound_problems
         if len(bounds) and (pd.isna(row["best_bound_s"]) or bounds.max() > row["best_bound_s"] * (1 + COST_RTOL)):
-            source = group.loc[bounds.idxmax(), "algorithm"] if bounds.idxmax() in group.index else ""
+            source = group.loc[bounds.idxmax(), "algorithm"]
             row |= {"best_bound_s": float(bounds.max()), "bound_from": source}
             changes.append(f"{name}: best bound {bounds.max():.6f} s/token by {source}")
         row["gap"], row["status"] = _status(row["best_known_s"], row["best_bound_s"])
@@ -222,10 +305,71 @@ def update(sweep_dir: Path) -> tuple[list[str], list[str]]:
     problems += check_bounds(table)
     if problems:
         return [], problems
+    old = {LIBRARY / str(f) for f in load_table().solution.dropna()}
     for src, dst in copies:
         atomic(dst, lambda tmp, src=src: shutil.copyfile(src, tmp))
     save_table(table)
+    for stale in old - {LIBRARY / str(f) for f in table.solution.dropna()}:   # replaced: no row points to it
+        stale.unlink(missing_ok=True)
     return changes, []
+
+
+def job_problem(sweep_dir: Path, job_dir: Path, name: str, entry: dict[str, Any]) -> str:
+    """Why a job's rows cannot count for the library instance they name ('' when they can): a job outside
+    the sweep, or one that ran another instance than the frozen one (same name, other content)."""
+    if not job_dir.resolve().is_relative_to(sweep_dir.resolve()):
+        return f"{name}: job {job_dir} lies outside the sweep {sweep_dir}"
+    try:
+        ran = instance_io.load(job_dir / "instance.json")
+    except BprInputError as err:
+        return f"{name}: job {job_dir.name} has no instance file to compare ({err})"
+    if ran.fingerprint() == entry["instance_sha256"]:
+        return ""
+    frozen = instance_io.load(instance_path(name))
+    sizes = [f"{k} {a} vs {b}" for k, a, b in (("servers", ran.n_servers, frozen.n_servers), ("R", ran.R, frozen.R),
+                                               ("L", ran.L, frozen.L)) if a != b]
+    return (f"{name}: job {job_dir.name} ran another instance than the library's of that name "
+            f"({', '.join(sizes) or 'same sizes, other content'}); its rows are not taken")
+
+
+def algorithm_problem(name: str, algorithm: str) -> str:
+    """'' for a registered algorithm (a bound's row names its family: lower_bounds:capacity), else why not."""
+    try:
+        registry.declared(str(algorithm).split(":")[0], "offline")
+    except BprInputError:
+        return f"{name}: a row of unknown algorithm '{algorithm}' is not taken"
+    return ""
+
+
+def outside(sweep_dir: Path, path: Path, name: str) -> str:
+    if path.resolve().is_relative_to(sweep_dir.resolve()):
+        return ""
+    return f"{name}: solution file {path} lies outside the sweep {sweep_dir}"
+
+
+def proved_bounds(name: str, group: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """The lower bounds of a job's rows that an algorithm of the suite proved: a bound row of a registered
+    bound algorithm, or the dual bound of a registered algorithm that uses a solver; a bound on a row of any
+    other algorithm (a heuristic computes none) is a problem, not a bound."""
+    values, problems = [], []
+    for index, r in group[group.algorithm != BEST_BOUND].iterrows():   # the harness's summary hides the source
+        found = [float(r[c]) for c in ("lower_bound_s", "dual_bound_s") if c in r and pd.notna(r[c])]
+        if not found:
+            continue
+        why = algorithm_problem(name, r.algorithm)
+        if not why:
+            alg = registry.declared(str(r.algorithm).split(":")[0], "offline")
+            if alg.kind is not registry.Kind.BOUND and not alg.uses_solver:
+                why = f"{name}: {r.algorithm} computes no bound, yet its row has one ({max(found)}); not taken"
+        if why:
+            problems.append(why)
+        else:
+            values.append((index, max(found)))
+    return pd.Series(dict(values), dtype=float), problems
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def check_bounds(table: pd.DataFrame) -> list[str]:
@@ -340,6 +484,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("update").add_argument("sweep_dir", type=Path)
     sub.add_parser("page").add_argument("--out", type=Path, default=Path("library.html"))
     args = p.parse_args(argv)
+    try:
+        return _command(args)
+    except BprInputError as err:      # a table or sweep that is not what it should be: one line, exit 2
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     changes: list[str] = []
     if args.command == "freeze":
         problems = freeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -176,6 +177,12 @@ class Instance:
 
     def save(self, path: str | Path) -> None:
         write_json(path, self.to_dict())
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the instance's content (its file form with sorted keys): the same for the same instance
+        however its file was written, different after any change (an R, an M, a delay)."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 _CORE_KEYS = {"schema_version", "name", "model", "workload", "s_c", "initial_delay", "servers", "clients",

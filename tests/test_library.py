@@ -105,6 +105,7 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(library, "LIBRARY", lib)
     monkeypatch.setattr(library, "CATALOG", lib / "catalog.yaml")
     monkeypatch.setattr(library, "TABLE", lib / "library.csv")
+    monkeypatch.setattr(library, "LIBRARY_INSTANCES", lib / "instances")
     table = library.load_table()
     cols = ["best_known_s", "best_bound_s", "gap", "solution", "algorithm", "solver", "time_limit", "rel_gap",
             "bound_from", "commit"]
@@ -201,3 +202,115 @@ def test_heuristic_gaps_by_tier_hand_computed():
     binds = gaps.loc[("memory binds", "open", "a")]
     assert binds.instances == 2 and binds.mean_gap == pytest.approx((0.4 + 0.125) / 2)
     assert binds.max_gap == pytest.approx(0.4)
+
+
+def _result(sweep: Path) -> tuple[Path, dict]:
+    path = next(sweep.rglob("result.json"))
+    return path, json.loads(path.read_text())
+
+
+@pytest.mark.xdist_group("cg_bprr_sweep")
+@pytest.mark.parametrize("forgery, message", [
+    ("instance", "ran another instance than the library's"),      # same name, every delay 1 % longer
+    ("algorithm", "unknown algorithm 'no-such-solver'"),
+    ("escape", "unknown algorithm '../../../elsewhere'"),          # a path out of the sweep, by its name
+    ("bound", "cg_bprr computes no bound"),
+])
+def test_an_update_takes_only_what_the_library_re_derives(sandbox, tmp_path, cg_bprr_sweep, forgery, message):
+    sweep = shutil.copytree(cg_bprr_sweep, tmp_path / "sweep")
+    path, payload = _result(sweep)
+    if forgery == "instance":
+        inst = json.loads((path.parent / "instance.json").read_text())
+        for server in inst["servers"]:
+            server["tau"] *= 1.01
+        (path.parent / "instance.json").write_text(json.dumps(inst))
+    elif forgery in ("algorithm", "escape"):
+        payload["rows"][0]["algorithm"] = "no-such-solver" if forgery == "algorithm" else "../../../elsewhere"
+    else:
+        payload["rows"][0]["lower_bound_s"] = payload["rows"][0]["per_token_s"]     # would certify it
+    path.write_text(json.dumps(payload))
+    before = (sandbox / "library.csv").read_text()
+    changes, problems = library.update(sweep)
+    assert changes == [] and any(p.startswith("clustered-c0: ") and message in p for p in problems), problems
+    assert (sandbox / "library.csv").read_text() == before
+
+
+@pytest.mark.parametrize("edit, message", [
+    ("status", "unknown status 'proven'"),
+    ("contradiction", "contradict"),
+    ("deleted", "in the catalog but not in the table"),
+    ("stranger", "not an instance of the catalog"),
+    ("frozen", "not the one the table certifies"),
+    ("R", "the table says R = "),
+])
+def test_check_re_derives_every_row_from_the_frozen_files_and_the_catalog(sandbox, edit, message):
+    table = library.load_table()
+    at = table.index[table.name == "abilene"][0]
+    if edit == "status":
+        table.loc[at, "status"] = "proven"
+    elif edit == "contradiction":     # an open instance called optimal
+        at = table.index[table.status == "open"][1]
+        table.loc[at, "status"] = "optimal"
+    elif edit == "deleted":
+        table = table.drop(index=at)
+    elif edit == "stranger":
+        table.loc[at, "name"] = "atlantis"
+    elif edit == "frozen":            # M doubled, the row still optimal
+        path = sandbox / "instances" / "abilene.json"
+        inst = json.loads(path.read_text())
+        for server in inst["servers"]:
+            server["M"] *= 2
+        path.write_text(json.dumps(inst))
+    else:
+        table.loc[at, "R"] += 1
+    library.save_table(table)
+    assert any(message in p for p in library.check_table()), library.check_table()
+    assert library.main(["check"]) == 2
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("number", "best_known_s of row 'abilene' is 'fast', not a number"),
+    ("column", "column(s) best_bound_s missing"),
+    ("empty", "not a library table"),
+    ("quote", "not a library table"),
+])
+def test_a_malformed_table_is_one_line_and_exit_2(sandbox, capsys, damage, message):
+    text = (sandbox / "library.csv").read_text()
+    if damage == "number":
+        text = text.replace(",0.4604936,", ",fast,", 1)
+    elif damage == "column":
+        text = text.replace("best_bound_s", "bound_s", 1)
+    elif damage == "empty":
+        text = ""
+    else:
+        text = text.replace("abilene,", '"abilene,', 1)
+    (sandbox / "library.csv").write_text(text)
+    for command in (["check"], ["gaps"], ["page", "--out", str(sandbox / "page.html")]):
+        assert library.main(command) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0] and "Traceback" not in err[0], err
+
+
+def test_two_updates_at_once_are_both_kept(sandbox, tmp_path, cg_bprr_sweep):
+    import threading
+
+    table = library.load_table()
+    table.loc[table.name == "clustered-c1", ["best_known_s", "best_bound_s", "gap", "solution"]] = None
+    table.loc[table.name == "clustered-c1", "status"] = "open"
+    library.save_table(table)
+    other = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "instance=file",
+                            "instance.file=library:clustered-c1", "algorithms=[cg_bprr]",
+                            f"hydra.run.dir={tmp_path / 'c1' / '0'}"], capture_output=True, text=True)
+    assert other.returncode == 0, other.stderr
+    sweeps = [shutil.copytree(cg_bprr_sweep, tmp_path / "c0"), tmp_path / "c1"]
+    results: list = [None, None]
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, library.update(sweeps[i])))
+               for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(problems == [] and len(changes) == 1 for changes, problems in results), results
+    rows = library.load_table().set_index("name")
+    assert rows.loc[["clustered-c0", "clustered-c1"]].best_known_s.notna().all()
+    assert library.check_table() == []
