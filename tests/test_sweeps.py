@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from bench.collect import collect, finished
 
@@ -49,19 +50,32 @@ def test_grid_with_a_failing_job_gives_one_table_and_exit_1(tmp_path):
     assert sum("failed in" in line and "at most 21 servers" in line for line in lines) == 2
 
 
-def test_basic_and_joblib_launchers_give_the_same_table(tmp_path):
-    args = ("instance=clustered,abovenet", "seed=3", "algorithms=[cg_bprr,petals]")
-    assert sweep(tmp_path / "basic", *args).returncode == 0
-    out = sweep(tmp_path / "joblib", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *args)
+LAUNCHED = ("instance=clustered,abovenet", "seed=3", "algorithms=[cg_bprr,petals]")
+COLS = ["instance", "algorithm", "seed", "per_token_s"]
+
+
+def table_of(root: Path) -> pd.DataFrame:
+    return pd.read_parquet(root / "results.parquet")[COLS].sort_values(COLS[:3]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def basic(tmp_path_factory) -> Path:
+    """The sweep LAUNCHED with Hydra's basic launcher, which the other launchers must reproduce."""
+    root = tmp_path_factory.mktemp("launchers") / "basic"
+    assert sweep(root, *LAUNCHED).returncode == 0
+    return root
+
+
+@pytest.mark.xdist_group("launchers")     # with the submitit test: one basic sweep for both
+def test_basic_and_joblib_launchers_give_the_same_table(basic, tmp_path):
+    out = sweep(tmp_path / "joblib", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *LAUNCHED)
     assert out.returncode == 0, out.stderr
     assert "JoblibLauncher" in (tmp_path / "joblib" / "multirun.yaml").read_text()
-    cols = ["instance", "algorithm", "seed", "per_token_s"]
-    a, b = (pd.read_parquet(tmp_path / d / "results.parquet")[cols].sort_values(cols[:3]).reset_index(drop=True)
-            for d in ("basic", "joblib"))
+    a, b = table_of(basic), table_of(tmp_path / "joblib")
     assert len(a) == 4 and a.equals(b)
     # the same job lands in the same directory under either launcher
-    assert {p.name for p in (tmp_path / "basic").glob("*/result.json")} == \
-        {p.name for p in (tmp_path / "joblib").glob("*/result.json")}
+    assert [p.name for p in sorted(basic.glob("*/result.json"))] == \
+        [p.name for p in sorted((tmp_path / "joblib").glob("*/result.json"))]
 
 
 def test_resume_after_a_kill_redoes_only_unfinished_jobs(tmp_path):
@@ -303,7 +317,7 @@ def test_speed_table_is_generated_from_benchmark_output(tmp_path):
 def test_report_on_library_instances_has_gaps_profiles_and_convergence(tmp_path):
     root = tmp_path / "s"
     out = sweep(root, "instance=file", "instance.file=library:clustered-c0,library:abilene",
-                "algorithms=[cg_bprr,petals,exact]", "solver.time_limit=4", "solver.progress=false")
+                "algorithms=[cg_bprr,petals,exact]", "solver.time_limit=2", "solver.progress=false")
     assert out.returncode == 0, out.stderr
     rep = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(root)], capture_output=True, text=True)
     assert rep.returncode == 0, rep.stderr
@@ -314,19 +328,17 @@ def test_report_on_library_instances_has_gaps_profiles_and_convergence(tmp_path)
     assert any(name.startswith("convergence_exact_abilene") for name in figures)
 
 
-def test_submitit_local_launcher_gives_the_same_table_resumes_and_locks(tmp_path):
+@pytest.mark.xdist_group("launchers")
+def test_submitit_local_launcher_gives_the_same_table_resumes_and_locks(basic, tmp_path):
     """The SLURM path (hydra-submitit-launcher) run with submitit's local executor: same jobs, same rows,
     resume skips the finished jobs, and the sweep lock holds."""
     import os
     import socket
 
-    args = ("instance=clustered,abovenet", "seed=3", "algorithms=[cg_bprr,petals]")
-    assert sweep(tmp_path / "basic", *args).returncode == 0
+    args = LAUNCHED
     out = sweep(tmp_path / "submitit", "hydra/launcher=submitit_local", *args)
     assert out.returncode == 0, out.stderr
-    cols = ["instance", "algorithm", "seed", "per_token_s"]
-    a, b = (pd.read_parquet(tmp_path / d / "results.parquet")[cols].sort_values(cols[:3]).reset_index(drop=True)
-            for d in ("basic", "submitit"))
+    a, b = table_of(basic), table_of(tmp_path / "submitit")
     assert len(a) == 4 and a.equals(b)
     again = sweep(tmp_path / "submitit", "hydra/launcher=submitit_local", "resume=true", *args)
     assert again.returncode == 0, again.stderr
