@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 from bench.instance_names import known_instances
@@ -21,7 +22,7 @@ from bpr import solution as solution_io
 from bpr.checker import check
 from bpr.errors import BprInputError
 from bpr.evaluator import UnsoundSolution, evaluate
-from bpr.files import check_writable, read_yaml
+from bpr.files import check_writable, dumps, read_yaml
 from bpr.grading import grade
 from bpr.status import CheckStatus, Outcome, Termination, joined
 from solvers.framework import registry
@@ -87,12 +88,19 @@ def cmd_solve(args: argparse.Namespace) -> int:
         )
 
         backend.require_available(solver.name)
-    inst = instance_io.load(args.instance)
-    check_writable(args.out)  # before the solve: a result is never computed only to be lost
+    inst = instance_io.load(instance_file(args.instance))
+    to_stdout = args.out == "-"
+    if not to_stdout:
+        if Path(args.out).resolve() == Path(instance_file(args.instance)).resolve():
+            raise BprInputError(f"--out {args.out} is the instance file itself: it would be overwritten")
+        check_writable(args.out)  # before the solve: a result is never computed only to be lost
     result = registry.run(alg, inst, opts, Context(seed=args.seed, solver=solver))
     record = result.record
     payload = {"algorithm": alg.name, "outcome": str(record.outcome), "runtime_s": record.runtime_s}
     if alg.kind is Kind.BOUND:
+        if to_stdout:      # the result file is the output: one JSON document on stdout
+            sys.stdout.write(dumps(result.to_dict()) + "\n")
+            return 0 if record.outcome is Outcome.OK else 1
         result.save(args.out)
         payload |= {"status": joined(record.outcome, Termination.SOLVED), "lower_bound_s": result.best_s,
                     "lower_bounds": {name: bound.value_s for name, bound in result.bounds.items()},
@@ -101,6 +109,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
         ok = record.outcome is Outcome.OK
     else:
         sol = grade(inst, result).solution
+        if to_stdout:
+            sys.stdout.write(dumps(sol.to_dict()) + "\n")
+            return 0 if sol.status == CheckStatus.FEASIBLE else 1
         sol.save(args.out)
         warning = record.solver.warning if record.solver else ""
         payload |= {"status": sol.status if sol.has_solution else joined(record.outcome, sol.termination),
@@ -110,6 +121,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
         ok = sol.status == CheckStatus.FEASIBLE
     _emit(payload | {"out": args.out})
     return 0 if ok else 1
+
+
+def instance_file(arg: str) -> str:
+    """An instance file path, or ``library:NAME`` for an instance of the certified library (as ``instance.file``
+    of bench/run.py)."""
+    from bench.instance_builder import LIBRARY_PREFIX, library_file
+
+    return str(library_file(arg[len(LIBRARY_PREFIX):])) if arg.startswith(LIBRARY_PREFIX) else arg
 
 
 def cmd_algorithms(args: argparse.Namespace) -> int:
@@ -175,7 +194,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--out", required=True)
     q.set_defaults(run=cmd_instance)
     q = sub.add_parser("solve", help="run an algorithm, check and evaluate its solution, write it")
-    q.add_argument("instance")
+    q.add_argument("instance", help="an instance file, or library:NAME (docs/library.md)")
     q.add_argument("--algorithm", required=True, help="a registered offline algorithm (bpr algorithms)")
     q.add_argument("--time-limit", type=float, default=None, help="seconds, for algorithms that use a solver")
     q.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -183,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--solver", action="append", default=[], metavar="KEY=VALUE",
                    help="solver setting for algorithms that use one, e.g. rel_gap=0, threads=2")
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--out", required=True)
+    q.add_argument("--out", required=True, help="the solution file; - writes it to stdout (instead of the summary)")
     q.set_defaults(run=cmd_solve)
     q = sub.add_parser("algorithms", help="list the registered algorithms, their options and columns")
     q.set_defaults(run=cmd_algorithms)

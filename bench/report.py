@@ -31,12 +31,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+from pyarrow import ArrowException  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.figures import save  # noqa: E402
 from bench.report_html import OVERRUN_NOTE, Findings, page  # noqa: E402
 from bench.results import BEST_BOUND  # noqa: E402
 from bench.rounding import markdown  # noqa: E402
+from bpr.errors import BprInputError  # noqa: E402
 from bpr.files import write_text  # noqa: E402
 from bpr.record import overran  # noqa: E402
 
@@ -74,11 +76,28 @@ def verdict(row: pd.Series) -> str:
     return {"feasible": "feasible", "infeasible": "infeasible"}.get(row.get("check_status"), "no solution")
 
 
+# what every row of a BPR-Bench results table has (bpr/schema.py), failed jobs' rows included
+REQUIRED = ("status", "message", "overrides")
+
+
 def load(run_dir: Path) -> pd.DataFrame:
+    """The rows of a run or sweep directory (results.parquet, else gathered from its jobs); a directory
+    without results, a table that is not BPR-Bench's, or one whose every row failed is bad input, said in
+    one line."""
     path = run_dir / "results.parquet"
-    df = pd.read_parquet(path) if path.exists() else collect(run_dir)
+    try:
+        df = pd.read_parquet(path) if path.exists() else collect(run_dir)
+    except (OSError, ValueError, ArrowException) as err:
+        raise BprInputError(f"{path}: not a readable results table ({str(err).strip().splitlines()[0]})") from None
     if df.empty:
-        return df
+        raise BprInputError(f"no results in {run_dir} (a run or sweep directory of bench/run.py)")
+    missing = [c for c in REQUIRED if c not in df]
+    if missing:
+        raise BprInputError(f"{path}: not a BPR-Bench results table (no column {', '.join(missing)})")
+    if (df.status == "error").all():
+        first = str(df.message.iloc[0]).splitlines()[0] if len(df) else ""
+        raise BprInputError(f"every job in {run_dir} failed ({len(df)} error row(s); nothing to report); the "
+                            f"first: {first}")
     df = df.copy()
     df["verdict"] = [verdict(r) for _, r in df.iterrows()]
     df["family"] = np.where(df.get("p_solver_name", pd.Series(index=df.index)).notna(), "exact", "heuristic")
@@ -436,8 +455,6 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
 def report(run_dir: Path) -> Path:
     """Write report.md, figures/ and report.html; returns the path of report.md."""
     df = load(run_dir)
-    if df.empty:
-        raise SystemExit(f"error: no results in {run_dir}")
     f = findings(run_dir, df)
     table, errors = f.table, f.errors
     figs = figures(f, run_dir / "figures")
@@ -478,8 +495,19 @@ def report(run_dir: Path) -> Path:
     return out
 
 
-if __name__ == "__main__":
-    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or not Path(argv[0]).is_dir():
         print("usage: python bench/report.py RUN_OR_SWEEP_DIR", file=sys.stderr)
-        sys.exit(2)
-    print(report(Path(sys.argv[1])))
+        return 2
+    try:
+        md = report(Path(argv[0]))
+    except BprInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(md)
+    print(md.with_name("report.html"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from bench.instance_builder import library_file
+
 
 def bpr(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "bpr", *map(str, args)], capture_output=True, text=True, cwd=cwd)
@@ -153,3 +155,23 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     proc.stdout.close()   # before the command writes anything: every write meets a closed pipe
     assert "Traceback" not in proc.stderr.read()
     assert proc.wait() in (0, 1)
+
+
+def test_solve_takes_a_library_name_and_writes_to_stdout(tmp_path):
+    out = bpr("solve", "library:abilene", "--algorithm", "cg_bprr", "--out", "-")
+    assert out.returncode == 0, out.stderr
+    sol = json.loads(out.stdout)         # the solution file itself, nothing else on stdout
+    assert sol["instance"] == "abilene" and sol["status"] == "feasible"
+    (tmp_path / "s.json").write_text(out.stdout)
+    assert bpr("check", library_file("abilene"), tmp_path / "s.json").returncode == 0
+    unknown = bpr("solve", "library:atlantis", "--algorithm", "cg_bprr", "--out", "-")
+    assert unknown.returncode == 2 and "unknown library instance 'atlantis'" in unknown.stderr
+
+
+def test_solve_never_overwrites_its_own_instance(files, tmp_path):
+    inst = tmp_path / "i.json"
+    inst.write_text((files / "i.json").read_text())
+    before = inst.read_text()
+    out = bpr("solve", inst, "--algorithm", "cg_bprr", "--out", inst)
+    assert out.returncode == 2 and "is the instance file itself" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and inst.read_text() == before

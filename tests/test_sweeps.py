@@ -368,3 +368,27 @@ def test_convergence_levels_are_the_jobs_bound_and_the_librarys_entry_for_that_i
     # a variant that kept the name but not the library's R is not the library's instance
     variant = df.assign(R=entry.R + 1)
     assert {label for _, label, _ in _levels(variant, variant.iloc[0], table)} == {"best lower bound, this job"}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("nothing", "no results in"),
+    ("failed", "every job in"),
+    ("corrupt", "not a readable results table"),
+    ("foreign", "not a BPR-Bench results table (no column status, message, overrides)"),
+])
+def test_report_on_a_directory_it_cannot_report_is_one_line_and_exit_2(tmp_path, capsys, content, message):
+    from bench import report
+    from bench.results import error_row
+
+    if content == "failed":
+        rows = [{**error_row("instance.servers: at most 21 servers"), "overrides": f"seed={s}", "job_dir": str(s)}
+                for s in range(2)]
+        pd.DataFrame(rows).to_parquet(tmp_path / "results.parquet")
+    elif content == "corrupt":
+        (tmp_path / "results.parquet").write_bytes(b"PAR1 this is not parquet")
+    elif content == "foreign":
+        pd.DataFrame({"a": [1], "b": [2]}).to_parquet(tmp_path / "results.parquet")
+    assert report.main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+    assert not (tmp_path / "report.md").exists()
