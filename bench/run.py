@@ -12,11 +12,13 @@ directory (bench/sweep.py). Log lines go to each job's ``run.log``; the console 
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any, TextIO
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -143,16 +145,66 @@ def check_output_dirs(argv: list[str]) -> None:
                 sys.exit(2)
 
 
+class _HeldUntilStart:
+    """stderr until the first job starts: what Hydra writes there before (a config error over several lines,
+    its search path, a hint about HYDRA_FULL_ERROR) is held, to be said in one line; from the start on,
+    everything passes through."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.held = stream, io.StringIO()
+
+    def write(self, text: str) -> int:
+        return (self.stream if _started else self.held).write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def one_line(text: str) -> str:
+    """Hydra's config error as one line: its statements joined, the options a group offers listed (not the
+    schema entries), and the search path, the object dumps and the stack-trace hint left out."""
+    parts, options, skipping = [], [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("full_key:", "object_type=", "Set the environment variable")):
+            continue
+        if stripped.startswith("Config search path"):
+            skipping = True
+        elif stripped.startswith("Available options in"):
+            skipping = False
+            parts.append(stripped.rstrip(":").replace("Available options", "available"))
+        elif line.startswith("\t") and not skipping and parts and parts[-1].startswith("available"):
+            if not stripped.startswith("base_"):
+                options.append(stripped)
+        elif not skipping:
+            parts.append(stripped)
+    joined = "; ".join(f"{p}: {', '.join(options)}" if p.startswith("available") else p for p in parts)
+    return f"error: {joined}" if joined else "error: bad configuration"
+
+
 def cli() -> None:
     """The ``bpr-bench`` console command (the same as ``python bench/run.py``)."""
     check_instance_args(sys.argv[1:])
     check_appended_keys(sys.argv[1:])
     check_output_dirs(sys.argv[1:])
+    held = _HeldUntilStart(sys.stderr)
+    sys.stderr = held
     try:
         main()
     except SystemExit as exc:
-        # Hydra exits 1 on config errors before the job starts; those are bad input (exit 2).
-        sys.exit(2 if exc.code == 1 and not _started else exc.code)
+        # Hydra exits 1 on config errors before the job starts; those are bad input (exit 2), in one line
+        sys.stderr = held.stream
+        if exc.code == 1 and not _started:
+            print(one_line(held.held.getvalue()), file=sys.stderr)
+            sys.exit(2)
+        sys.stderr.write(held.held.getvalue())
+        sys.exit(exc.code)
+    finally:
+        sys.stderr = held.stream
+    sys.stderr.write(held.held.getvalue())       # a run that never started a job (hydra --help, --cfg)
     if CollectCallback.failed:  # a sweep with failed jobs: scripts and job arrays must be able to tell
         sys.exit(1)
 

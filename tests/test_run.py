@@ -12,6 +12,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from bench.config import register
+from bench.configs import CONF_DIR
 from bench.instance_names import known_instances
 from bench.job import default_names, plan
 from solvers.framework import registry
@@ -237,6 +238,11 @@ def test_instance_file_option(tmp_path):
     assert a.per_token_s == b.per_token_s
 
 
+def options(group: str) -> str:
+    """A config group's options as Hydra lists them (conf/<group>/*.yaml, sorted)."""
+    return ", ".join(sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")))
+
+
 @pytest.mark.registry
 @pytest.mark.parametrize("overrides, message", [
     (["instance=atlantis"], "unknown instance 'atlantis'; known: " + ", ".join(known_instances())),
@@ -254,11 +260,17 @@ def test_instance_file_option(tmp_path):
     (["+seeed=1"], "'seeed' is not a setting"),
     (["++solver.time_limt=3"], "'solver.time_limt' is not a setting"),
     (["instance=abovenet", "instance.clients=0"], "clients: must be >= 1, got 0"),
+    (["seed=1.5"], "Value '1.5' of type 'float' could not be converted to Integer"),
+    (["model=gpt-5"], f"Could not find 'model/gpt-5'; available in 'model': {options('model')}"),
+    (["calibration=bogus"], f"'calibration/bogus'; available in 'calibration': {options('calibration')}"),
+    (["algorithms=cg_bprr"], "str is not a ListConfig, list or tuple"),
+    (["algorithm.lns.patience=2", "algorithm.cg_bprr.patience=2"], "unknown cg_bprr option 'patience'"),
 ])
 def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     out = run(tmp_path, *overrides)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr     # one line, Hydra's errors too
     assert not (tmp_path / "results.csv").exists()
 
 
