@@ -35,7 +35,7 @@ from bench.collect import (
     ok_payload,
     write_result,
 )
-from bench.config import register, unknown_key
+from bench.config import job_dir, register, unknown_key
 from bench.configs import CONF_DIR
 from bench.instance_names import known_instances
 from bench.job import run_config
@@ -59,6 +59,9 @@ def main(cfg: DictConfig) -> None:
     job = {"num": hc.job.num if sweeping else 0, "overrides": list(hc.overrides.task),
            "launch": sweep.current_launch(Path(hc.sweep.dir)) if sweeping else None}
     sweep_dir, what = Path(hc.sweep.dir), " ".join(identity(job["overrides"])) or "(no overrides)"
+    if sweeping and out_dir.resolve() != (sweep_dir / job_dir(hc.job.override_dirname)).resolve():
+        print(f"error: {SUBDIR_SET}", file=sys.stderr)     # before it writes anything anywhere
+        sys.exit(2)
     started = time.perf_counter()
     done = finished(out_dir, job["overrides"]) if cfg.resume else None
     if done is not None:
@@ -132,6 +135,18 @@ def check_appended_keys(argv: list[str]) -> None:
                 sys.exit(2)
 
 
+SUBDIR_SET = ("hydra.sweep.subdir is the harness's: each job's directory is named after its overrides "
+              "(bench/config.py job_dir), one per job and inside the sweep; it cannot be set")
+
+
+def check_sweep_subdir(argv: list[str]) -> None:
+    """A ``hydra.sweep.subdir`` of the user's could map several jobs to one directory (their results
+    overwrite each other) or lead out of the sweep; the harness derives it, so setting it is refused."""
+    if any(arg.partition("=")[0].lstrip("+") == "hydra.sweep.subdir" for arg in argv):
+        print(f"error: {SUBDIR_SET}", file=sys.stderr)
+        sys.exit(2)
+
+
 def check_output_dirs(argv: list[str]) -> None:
     """A run or sweep directory given on the command line must be a directory we can write (Hydra would
     fail with a traceback while making it)."""
@@ -190,6 +205,7 @@ def cli() -> None:
     check_instance_args(sys.argv[1:])
     check_appended_keys(sys.argv[1:])
     check_output_dirs(sys.argv[1:])
+    check_sweep_subdir(sys.argv[1:])
     held = _HeldUntilStart(sys.stderr)
     sys.stderr = held
     try:

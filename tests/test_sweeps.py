@@ -392,3 +392,15 @@ def test_report_on_a_directory_it_cannot_report_is_one_line_and_exit_2(tmp_path,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
     assert not (tmp_path / "report.md").exists()
+
+
+@pytest.mark.parametrize("subdir", ["same", "../outside", "${hydra.job.num}"])
+def test_a_sweep_that_sets_its_job_directories_is_refused_before_it_runs(tmp_path, subdir):
+    """Job directories are the harness's (one per job, named by its overrides, inside the sweep): a subdir
+    that maps jobs to one directory, leads out of the sweep, or is merely another name is refused."""
+    out = sweep(tmp_path / "s", "instance=abovenet", "seed=0,1,2", "algorithms=[cg_bprr]",
+                f"hydra.sweep.subdir={subdir}")
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        "error: hydra.sweep.subdir is the harness's: each job's directory is named after its overrides "
+        "(bench/config.py job_dir), one per job and inside the sweep; it cannot be set"]
+    assert not (tmp_path / "s").exists() and not (tmp_path / "outside").exists()
