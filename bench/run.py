@@ -204,8 +204,8 @@ def cli() -> None:
     """The ``bpr-bench`` console command (the same as ``python bench/run.py``)."""
     check_instance_args(sys.argv[1:])
     check_appended_keys(sys.argv[1:])
-    check_output_dirs(sys.argv[1:])
     check_sweep_subdir(sys.argv[1:])
+    check_output_dirs(sys.argv[1:])
     held = _HeldUntilStart(sys.stderr)
     sys.stderr = held
     try:
