@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any, Mapping
 
 from bpr.errors import BprInputError, unknown
+from bpr.fields import integer
 from solvers.framework.registry import Algorithm
 
 
@@ -24,10 +25,15 @@ def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:
     from omegaconf.errors import OmegaConfBaseException
 
     try:
-        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(values)))
+        out = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(values)))
     except OmegaConfBaseException as err:
         key = getattr(err, "full_key", None)
         raise BprInputError(f"{where}{f'.{key}' if key else ''}: {str(err).splitlines()[0]}") from None
+    for f in dataclasses.fields(cls):        # an integer the results table could not hold loses the job's rows
+        value = getattr(out, f.name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            integer(value, f"{where}.{f.name}")
+    return out
 
 
 def make_options(alg: Algorithm, values: Mapping[str, Any] | None = None) -> Any:

@@ -43,6 +43,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+INT64 = 2 ** 63 - 1      # the largest integer a results table (parquet, numpy) holds
+
+
 def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
         raise BprInputError(f"{where}: expected an integer, got {_short(value)}")
@@ -51,6 +54,9 @@ def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = N
         raise BprInputError(f"{where}: must be >= {lo}, got {n}")
     if hi is not None and n > hi:
         raise BprInputError(f"{where}: must be at most {hi} (size limit, docs/formats.md §4), got {value!r}")
+    if abs(n) > INT64:
+        raise BprInputError(f"{where}: must be at most 2**63 - 1 in size (a results table holds 64-bit "
+                            f"integers), got {_short(value)}")
     return n
 
 

@@ -265,6 +265,8 @@ def options(group: str) -> str:
     (["calibration=bogus"], f"'calibration/bogus'; available in 'calibration': {options('calibration')}"),
     (["algorithms=cg_bprr"], "str is not a ListConfig, list or tuple"),
     (["algorithm.lns.patience=2", "algorithm.cg_bprr.patience=2"], "unknown cg_bprr option 'patience'"),
+    (["algorithms=[milp]", f"solver.max_vars={10**20}"], "solver.max_vars: must be at most 2**63 - 1 in size"),
+    (["mode=online", f"algorithm.chains.c={10**30}"], "algorithm.chains.c: must be at most 2**63 - 1 in size"),
 ])
 def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     out = run(tmp_path, *overrides)
