@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench.instance_names import known_instances
-from bench.options import make_options
+from bench.options import check_for_instance, make_options
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check
@@ -89,6 +89,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
         backend.require_available(solver.name)
     inst = instance_io.load(instance_file(args.instance))
+    check_for_instance(opts, inst)
     to_stdout = args.out == "-"
     if not to_stdout:
         if Path(args.out).resolve() == Path(instance_file(args.instance)).resolve():

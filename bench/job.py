@@ -14,7 +14,7 @@ import pandas as pd
 from bench import instance_builder, workloads
 from bench.configs import CONF_DIR
 from bench.online import run_measures, simulate_runs, summary
-from bench.options import make_options
+from bench.options import check_for_instance, make_options
 from bench.results import bound_rows, head, solution_row, table, write_table
 from bpr import calibration as calibrations
 from bpr.calibration import CalibrationSpec
@@ -124,6 +124,8 @@ def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> 
     inst = instance_builder.build(cfg["instance"], cfg["seed"], workload, cfg["model"]["name"])
     log.info("instance %s: %d servers, %d clients, L = %d, R = %d", inst.name, inst.n_servers, len(inst.clients),
              inst.L, inst.R)
+    for _, opts in algorithms:
+        check_for_instance(opts, inst)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst.save(out_dir / "instance.json")
     given = instance_settings(cfg)

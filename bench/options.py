@@ -39,3 +39,12 @@ def typed(cls: type, values: Mapping[str, Any], kind: str, where: str) -> Any:
 def make_options(alg: Algorithm, values: Mapping[str, Any] | None = None) -> Any:
     """The algorithm's options dataclass from ``values``; an undeclared name or a wrong type is bad input."""
     return typed(alg.options, values or {}, f"{alg.name} option", f"algorithm.{alg.name}")
+
+
+def check_for_instance(opts: Any, inst: Any) -> None:
+    """What options can say only with the instance at hand (an option class's ``check_instance``: an ``lns``
+    start file made for another instance), checked before any algorithm of the job runs: bad input, not an
+    algorithm's error row."""
+    check = getattr(opts, "check_instance", None)
+    if check is not None:
+        check(inst)

@@ -15,10 +15,12 @@ from bench.config import register
 from bench.configs import CONF_DIR
 from bench.instance_names import known_instances
 from bench.job import default_names, plan
+from bench.library import LIBRARY, load_table
 from solvers.framework import registry
 from solvers.framework.settings import SolverSettings
 
 ROOT = Path(__file__).resolve().parents[1]
+ABILENE = load_table().set_index("name").solution["abilene"]      # a library solution of another instance
 RUN = ROOT / "bench" / "run.py"
 
 
@@ -267,6 +269,8 @@ def options(group: str) -> str:
     (["algorithm.lns.patience=2", "algorithm.cg_bprr.patience=2"], "unknown cg_bprr option 'patience'"),
     (["algorithms=[milp]", f"solver.max_vars={10**20}"], "solver.max_vars: must be at most 2**63 - 1 in size"),
     (["mode=online", f"algorithm.chains.c={10**30}"], "algorithm.chains.c: must be at most 2**63 - 1 in size"),
+    (["instance=abovenet", "algorithms=[cg_bprr,lns]", f"algorithm.lns.start={LIBRARY / ABILENE}"],
+     "made for instance 'abilene', not 'abovenet-s0'"),      # before cg_bprr runs: no row computed for nothing
 ])
 def test_bad_input_exits_2_without_traceback(tmp_path, overrides, message):
     out = run(tmp_path, *overrides)

@@ -106,6 +106,12 @@ class Options:
             raise BprInputError(f"algorithm.{NAME}.rules: expected a comma-separated list of "
                                 f"{', '.join(RULES)}, got '{self.rules}'")
 
+    def check_instance(self, inst: Instance) -> None:
+        """The start file is a solution of this instance the checker accepts (bench/options.py runs this
+        before any algorithm of a job)."""
+        if self.start:
+            from_file(inst, self.start)
+
     def scales(self, n_servers: int, widest: int) -> list[tuple[int, int]]:
         """(servers freed, band) from the smallest neighbourhood to the largest: the band doubles while it
         still leaves out some window of a server that can hold ``widest`` blocks, then 'anywhere' (0); then
