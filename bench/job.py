@@ -41,6 +41,12 @@ class JobResult:
     mode: str
     summary: pd.DataFrame | None = None
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether Ctrl-C stopped an algorithm (its row says ``interrupted``; the algorithms after it did not
+        run)."""
+        return bool((self.table.status == Outcome.INTERRUPTED).any())
+
 
 def default_names(mode: str) -> list[str]:
     """The algorithms a run uses when none are listed: the ready list ``conf/algorithm/heuristics.yaml``
@@ -169,6 +175,8 @@ def run_offline(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Co
                      row["check_status"], "-" if value is None else f"{value:.6g}", result.record.runtime_s,
                      row.get("message") or "")
         rows.extend(new)
+        if result.record.outcome is Outcome.INTERRUPTED:     # Ctrl-C: keep what finished, run nothing more
+            break
     return table(rows)
 
 
@@ -192,6 +200,8 @@ def run_online(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Con
                          **workload.counts()})
             if trace is not None:
                 traces.append(trace)
+        if setup.record.outcome is Outcome.INTERRUPTED:      # Ctrl-C: keep what finished, run nothing more
+            break
     return table(rows), (pd.concat(traces, ignore_index=True) if traces else pd.DataFrame())
 
 

@@ -41,12 +41,14 @@ from bench.rounding import markdown  # noqa: E402
 from bpr.errors import BprInputError  # noqa: E402
 from bpr.files import write_text  # noqa: E402
 from bpr.record import overran  # noqa: E402
+from bpr.status import failed  # noqa: E402
 
 SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
 NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
 LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
           "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
 VERDICTS = ["feasible", "infeasible", "no solution", "skipped", "error"]
+RARE_VERDICTS = ["interrupted"]     # counted in a column of its own only where a row has it
 
 
 def _varying(df: pd.DataFrame) -> list[str]:
@@ -67,8 +69,9 @@ def varying_names(df: pd.DataFrame) -> list[str]:
 
 def verdict(row: pd.Series) -> str:
     """The report's verdict of one row: feasible / infeasible (the checker's word offline, the simulator's
-    online) / no solution / skipped / error. Its own column: ``outcome`` stays the harness's word."""
-    if row.get("status") in ("error", "skipped"):
+    online) / no solution / skipped / error / interrupted. Its own column: ``outcome`` stays the harness's
+    word."""
+    if row.get("status") in ("error", "skipped", "interrupted"):
         return str(row.get("status"))
     if row.get("kind") == "online":
         return {"served": "feasible", "unserved": "infeasible", "infeasible": "infeasible"}.get(row.get("sim_status"),
@@ -76,8 +79,8 @@ def verdict(row: pd.Series) -> str:
     return {"feasible": "feasible", "infeasible": "infeasible"}.get(row.get("check_status"), "no solution")
 
 
-# what every row of a BPR-Bench results table has (bpr/schema.py), failed jobs' rows included
-REQUIRED = ("status", "message", "overrides")
+# what a BPR-Bench results table has (bpr/schema.py) once a row is not a failed job's
+REQUIRED = ("instance", "algorithm", "status")
 
 
 def load(run_dir: Path) -> pd.DataFrame:
@@ -91,13 +94,15 @@ def load(run_dir: Path) -> pd.DataFrame:
         raise BprInputError(f"{path}: not a readable results table ({str(err).strip().splitlines()[0]})") from None
     if df.empty:
         raise BprInputError(f"no results in {run_dir} (a run or sweep directory of bench/run.py)")
+    if "status" not in df:
+        raise BprInputError(f"{path}: not a BPR-Bench results table (no column status)")
+    if df.status.map(failed).all():
+        first = str(df.get("message", pd.Series([""])).iloc[0]).splitlines()[0]
+        raise BprInputError(f"every job in {run_dir} failed ({len(df)} error row(s); nothing to report); the "
+                            f"first: {first}")
     missing = [c for c in REQUIRED if c not in df]
     if missing:
         raise BprInputError(f"{path}: not a BPR-Bench results table (no column {', '.join(missing)})")
-    if (df.status == "error").all():
-        first = str(df.message.iloc[0]).splitlines()[0] if len(df) else ""
-        raise BprInputError(f"every job in {run_dir} failed ({len(df)} error row(s); nothing to report); the "
-                            f"first: {first}")
     df = df.copy()
     df["verdict"] = [verdict(r) for _, r in df.iterrows()]
     df["family"] = np.where(df.get("p_solver_name", pd.Series(index=df.index)).notna(), "exact", "heuristic")
@@ -137,11 +142,12 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
     spread (only with several values), the mean gap to the best bound and the runtime."""
     rows = df[df.kind.isin(["solution", "online"])] if "kind" in df else df.iloc[0:0]
     keys = cell_columns(df) + ["algorithm"]
+    counted = VERDICTS + [v for v in RARE_VERDICTS if (df.verdict == v).any()]
     out = []
     for key, group in rows.groupby(keys, dropna=False, sort=True):
         ok = group[group.verdict == "feasible"]
         entry = dict(zip(keys, key))
-        entry |= {v: int((group.verdict == v).sum()) for v in VERDICTS}
+        entry |= {v: int((group.verdict == v).sum()) for v in counted}
         entry |= {"per_token_s": ok.per_token_s.mean() if len(ok) else np.nan,
                   "per_token_sd": ok.per_token_s.std() if len(ok) > 1 else np.nan,
                   "gap_to_best_bound": ok["gap_to_best_bound"].mean() if "gap_to_best_bound" in ok and len(ok)
@@ -424,7 +430,7 @@ def _levels(df: pd.DataFrame, row: pd.Series, table: pd.DataFrame) -> list[tuple
 def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
     """Everything the report says, computed once for report.md and report.html."""
     table = summary(df)
-    errors = df[df.status == "error"] if "status" in df else df.iloc[0:0]
+    errors = df[df.status.map(failed)] if "status" in df else df.iloc[0:0]
     online = df[df.kind == "online"] if "kind" in df else df.iloc[0:0]
     calibrations = sorted(set(online.get("p_calibration_name", pd.Series(dtype=object)).fillna("none")))
     intro = (f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s). Means over feasible "

@@ -44,6 +44,7 @@ from bpr.files import check_writable
 from bpr.status import failed
 
 log = logging.getLogger("bench.run")
+INTERRUPTED = "interrupted (Ctrl-C)"
 _started = False
 
 register()
@@ -87,6 +88,10 @@ def main(cfg: DictConfig) -> None:
             sys.exit(2)
         print(sweep.job_done(sweep_dir, job["num"], "failed", time.perf_counter() - started, f"{what}: {err}"))
         return
+    except KeyboardInterrupt:  # Ctrl-C outside an algorithm (building the instance, simulating, writing)
+        write_result(out_dir, error_payload(job, INTERRUPTED))
+        print(f"error: {INTERRUPTED}; {out_dir} keeps the job's files (resume=true runs it again)", file=sys.stderr)
+        sys.exit(130)
     except Exception as err:  # a crash in one job of a sweep is that job's row; alone it is a crash
         log.exception("job failed")
         write_result(out_dir, error_payload(job, "".join(traceback.format_exception_only(err)).strip()))
@@ -104,6 +109,10 @@ def main(cfg: DictConfig) -> None:
     if sweeping:
         status = f"ok, {', '.join(broken)} failed" if broken else "ok"
         print(sweep.job_done(sweep_dir, job["num"], status, time.perf_counter() - started, what))
+    if job_result.interrupted:   # the finished rows are written; Ctrl-C stops the job (and a sweep) here
+        print(f"error: {INTERRUPTED}; the rows that finished are in {out_dir} (resume=true runs the job again)",
+              file=sys.stderr)
+        sys.exit(130)
     if broken and not sweeping:  # the other rows are written; the job still says it did not all work
         print(f"error: {', '.join(broken)} failed (see the message column and {out_dir / 'run.log'})",
               file=sys.stderr)

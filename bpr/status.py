@@ -15,6 +15,7 @@ class Outcome(StrEnum):
     OK = "ok"                    # the algorithm returned a result of its kind
     SKIPPED = "skipped"          # not run (a size guard); the message says why
     ERROR = "error"              # it raised, or returned the wrong type; the message says what
+    INTERRUPTED = "interrupted"  # stopped by the user (Ctrl-C) before it returned; the job keeps what finished
 
 
 class Termination(StrEnum):
@@ -59,4 +60,4 @@ def joined(outcome: Outcome | str, termination: Termination | str | None) -> str
 
 def failed(status: str) -> bool:
     """Whether a joined status means that a job did not do its work (its sweep then exits 1)."""
-    return status == Outcome.ERROR
+    return status in (Outcome.ERROR, Outcome.INTERRUPTED)

@@ -82,12 +82,15 @@ def test_a_skip_is_skipped_with_its_reason(inst):
     assert result.placement is None
 
 
-def test_an_interrupt_is_not_swallowed(inst):
+def test_an_interrupt_ends_the_run_as_interrupted(inst):
+    """Ctrl-C is not an algorithm's error: its row says interrupted, and the job stops after it (tests/test_run.py
+    test_ctrl_c_keeps_the_finished_rows_and_says_so_in_one_line)."""
     def interrupted(inst, opts, ctx):
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        registry.run(_alg(interrupted), inst, NoOptions(), Context())
+    result = registry.run(_alg(interrupted), inst, NoOptions(), Context())
+    assert result.record.outcome is Outcome.INTERRUPTED and "Ctrl-C" in result.record.message
+    assert not result.has_solution
 
 
 def test_extras_cannot_overwrite_the_fields_of_a_file(inst):

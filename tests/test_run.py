@@ -307,3 +307,26 @@ def test_model_group_reaches_the_instance(tmp_path):
     assert out.returncode == 0, out.stderr
     model = json.loads((tmp_path / "instance.json").read_text())["model"]
     assert (model["name"], model["L"], model["kv_groups"]) == ("llama-2-70b", 80, 8)
+
+
+def test_ctrl_c_keeps_the_finished_rows_and_says_so_in_one_line(tmp_path):
+    """SIGINT while lns searches: cg_bprr's finished row and solution are kept, lns's row says interrupted,
+    nothing after it runs, one line on stderr, exit 130 (as a shell reports an interrupted command)."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "run.py"), "instance=abovenet",
+                             "algorithms=[cg_bprr,lns,petals]", "algorithm.lns.time_limit=120",
+                             f"hydra.run.dir={tmp_path}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # as in a terminal
+    log = tmp_path / "run.log"
+    while proc.poll() is None and not (log.exists() and "running lns" in log.read_text()):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and err.strip().splitlines() == [
+        f"error: interrupted (Ctrl-C); the rows that finished are in {tmp_path} (resume=true runs the job again)"]
+    df = pd.read_csv(tmp_path / "results.csv").set_index("algorithm")
+    assert list(df.index) == ["cg_bprr", "lns"] and df.status.lns == "interrupted"
+    assert df.check_status.cg_bprr == "feasible" and (tmp_path / "solutions" / "cg_bprr.json").exists()

@@ -374,7 +374,7 @@ def test_convergence_levels_are_the_jobs_bound_and_the_librarys_entry_for_that_i
     ("nothing", "no results in"),
     ("failed", "every job in"),
     ("corrupt", "not a readable results table"),
-    ("foreign", "not a BPR-Bench results table (no column status, message, overrides)"),
+    ("foreign", "not a BPR-Bench results table (no column status)"),
 ])
 def test_report_on_a_directory_it_cannot_report_is_one_line_and_exit_2(tmp_path, capsys, content, message):
     from bench import report

@@ -312,7 +312,8 @@ def settings(alg: Algorithm, opts: Any, ctx: Context) -> dict[str, Any]:
 def run(alg: Algorithm, inst: Instance, opts: Any, ctx: Context) -> Result:
     """Call the algorithm under the guard with a new run context (its clock starts now; its deadline is the
     run's time limit); the result's run record holds the outcome, the runner's runtime, the time limit, the
-    phases on the run's clock and the settings. Only an interrupt (Ctrl-C) passes through."""
+    phases on the run's clock and the settings. An interrupt (Ctrl-C) ends the run as ``interrupted``: the
+    caller keeps what finished before it and stops (bench/job.py)."""
     limit = time_limit(alg, opts, ctx.solver)
     ctx = for_run(ctx, alg.name, limit)
     tick = time.perf_counter()
@@ -328,6 +329,9 @@ def run(alg: Algorithm, inst: Instance, opts: Any, ctx: Context) -> Result:
     except Exception as err:  # one failed algorithm is one error row (benchopt's runner does the same)
         log.exception("algorithm %s failed on %s", alg.name, inst.name)
         result, outcome, message = _empty(alg, inst), Outcome.ERROR, _one_line(err)
+    except KeyboardInterrupt:  # Ctrl-C: this run's row says so; the job keeps its finished rows and stops
+        log.warning("algorithm %s interrupted on %s", alg.name, inst.name)
+        result, outcome, message = _empty(alg, inst), Outcome.INTERRUPTED, "interrupted (Ctrl-C) before it returned"
     record = dataclasses.replace(result.record, outcome=outcome, message=message or result.record.message,
                                  runtime_s=time.perf_counter() - tick, settings=settings(alg, opts, ctx),
                                  time_limit_s=limit, phases=tuple(ctx.clock.phases))
