@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,37 +78,49 @@ def read(path: str | Path, name: str | None = None) -> Trace:
     except UnicodeDecodeError as err:
         raise BprInputError(f"trace file '{path}' is not UTF-8 text: {err}") from None
     try:
-        return _parse(list(csv.reader(io.StringIO(text))), path, name or path.stem)
+        # at most one row past the limit is kept: a trace of millions of rows is refused without holding them
+        return _parse(list(itertools.islice(csv.reader(io.StringIO(text)), MAX_REQUESTS * 10 + 2)), path,
+                      name or path.stem)
     except csv.Error as err:
         raise BprInputError(f"trace file '{path}' is not CSV: {err}") from None
+
+
+# a date and a time of day (the Azure traces' form, ISO 8601): a number alone ("12.5", seconds or a year?),
+# an empty field or NaT is refused, never read as a date
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _stamp(text: str, path: Path, line: int) -> np.datetime64:
+    try:
+        if not STAMP.fullmatch(text):
+            raise ValueError(text)
+        return np.datetime64(text, "ns")
+    except ValueError:
+        raise BprInputError(f"trace file '{path}', line {line}, TIMESTAMP: not a date and time "
+                            f"(YYYY-MM-DD HH:MM:SS.fff): '{text[:40]}'") from None
 
 
 def _parse(rows: list[list[str]], path: Path, name: str) -> Trace:
     if not rows or [c.strip() for c in rows[0]] != COLUMNS:
         raise BprInputError(f"trace file '{path}': expected the header {','.join(COLUMNS)}, got "
                             f"{','.join(rows[0]) if rows else 'an empty file'}")
-    body = [r for r in rows[1:] if r]
+    body = [(line, r) for line, r in enumerate(rows[1:], start=2) if r]    # the file's own line numbers
     if not body:
         raise BprInputError(f"trace file '{path}': no requests after the header")
     if len(body) > MAX_REQUESTS * 10:
         raise BprInputError(f"trace file '{path}': more than {MAX_REQUESTS * 10} requests (size limit)")
     stamps = np.empty(len(body), dtype="datetime64[ns]")
     tokens = np.empty((len(body), 2), dtype=np.int64)
-    for i, row in enumerate(body):
-        line = i + 2
+    for i, (line, row) in enumerate(body):
         if len(row) != 3:
             raise BprInputError(f"trace file '{path}', line {line}: expected 3 fields, got {len(row)}")
-        try:
-            stamps[i] = np.datetime64(row[0].strip(), "ns")
-        except ValueError:
-            raise BprInputError(f"trace file '{path}', line {line}, TIMESTAMP: not a date and time: "
-                                f"'{row[0][:40]}'") from None
+        stamps[i] = _stamp(row[0].strip(), path, line)
         for col, value in enumerate(row[1:]):
             tokens[i, col] = _tokens(value, path, line, COLUMNS[col + 1])
     offsets = (stamps - stamps[0]).astype(np.int64) / 1e9
     back = np.flatnonzero(np.diff(offsets) < 0)
     if len(back):
-        raise BprInputError(f"trace file '{path}', line {int(back[0]) + 3}: TIMESTAMP goes back in time")
+        raise BprInputError(f"trace file '{path}', line {body[int(back[0]) + 1][0]}: TIMESTAMP goes back in time")
     return Trace(name, offsets, tokens[:, 0], tokens[:, 1])
 
 
@@ -118,15 +133,22 @@ def _tokens(value: str, path: Path, line: int, column: str) -> int:
     return n
 
 
+# the longest replay: times up to 1e9 s keep a millisecond's resolution in a double (16 digits)
+MAX_SPAN_S = 1e9
+
+
 def replay(trace: Trace, n: int | None, context: int | None, over: str = "cut", time_scale: float = 1.0) -> Replay:
     """The first ``n`` requests (all when None) with those longer than ``context`` tokens cut to it (the prompt
     first, keeping at least one token of each) or dropped."""
     if over not in OVER_CONTEXT:
         raise BprInputError(f"workload.over_context: expected one of {', '.join(OVER_CONTEXT)}, got '{over}'")
-    if not time_scale > 0:
-        raise BprInputError(f"workload.time_scale: must be > 0, got {time_scale}")
     k = len(trace) if n is None else min(n, len(trace))
     offsets, l_in, l_out = trace.offsets[:k], trace.l_in[:k].copy(), trace.l_out[:k].copy()
+    span = float(offsets[-1] - offsets[0]) * time_scale if k else 0.0
+    if not (time_scale > 0 and math.isfinite(span) and span <= MAX_SPAN_S):
+        raise BprInputError(f"workload.time_scale: must be > 0 and keep the replayed span within {MAX_SPAN_S:g} s "
+                            f"(beyond it a request's service time vanishes beside its arrival time), got "
+                            f"{time_scale!r} (span {span:.3g} s)")
     long = np.zeros(k, dtype=bool) if context is None else l_in + l_out > context
     if over == "drop":
         keep = ~long

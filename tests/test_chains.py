@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from factories import tiny
 
+from bpr.errors import BprInputError
 from bpr.grading import grade
 from bpr.online import Chain
 from bpr.perf import Placement
@@ -108,3 +109,10 @@ def test_jffc_only_gives_a_server_one_slot_per_request_its_memory_holds():
     inst = tiny(2, M=[3.05, 2.1], tau=[0.1, 0.1], t=[[0.1, 0.1]], s_m=1.0, s_c=0.1)
     setup = chains.jffc_only(inst)
     assert [(ch.servers, ch.ks, ch.capacity) for ch in setup.chains] == [([0], [2], 5)]
+
+
+@pytest.mark.parametrize("options", [chains.OfflineOptions, chains.OnlineOptions])
+@pytest.mark.parametrize("rho_bar", [0.0, 5e-324, 1e-4, 1.5])
+def test_a_target_load_gbp_cr_cannot_size_for_is_refused(options, rho_bar):
+    with pytest.raises(BprInputError, match="rho_bar: must be"):
+        options(rho_bar=rho_bar)

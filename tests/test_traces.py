@@ -70,6 +70,15 @@ BROKEN = [
     ("short row", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.97,5\n", "line 2: expected 3 fields"),
     ("back in time", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:04,5,5\n2023-11-16 18:17:03,5,5\n",
      "line 3: TIMESTAMP goes back in time"),
+    ("back after a blank line", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:04,5,5\n\n"
+     "2023-11-16 18:17:03,5,5\n", "line 4: TIMESTAMP goes back in time"),
+    ("empty first time", "TIMESTAMP,ContextTokens,GeneratedTokens\n,5,5\n", "line 2, TIMESTAMP: not a date and time"),
+    ("NaT", "TIMESTAMP,ContextTokens,GeneratedTokens\nNaT,5,5\n", "line 2, TIMESTAMP: not a date and time"),
+    ("seconds", "TIMESTAMP,ContextTokens,GeneratedTokens\n12.5,5,5\n13,5,5\n", "line 2, TIMESTAMP: not a date"),
+    ("empty middle time", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03,5,5\n,5,5\n"
+     "2023-11-16 18:17:05,5,5\n", "line 3, TIMESTAMP: not a date and time"),
+    ("millions of rows", "TIMESTAMP,ContextTokens,GeneratedTokens\n" + "2023-11-16 18:17:03,1,1\n" * 1_000_001,
+     "more than 1000000 requests"),
 ]
 
 
@@ -119,3 +128,10 @@ def test_an_online_run_replays_each_request_with_its_own_tokens(tmp_path):
     assert (df.trace == "azure_code").all() and (df.trace_requests == 40).all()
     assert (df.trace_cut == replay.cut).all() and (df.p_workload_trace == "azure_code").all()
     assert df.set_index("algorithm").loc["chains"].c >= 1
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("inf"), float("nan"), 1e300])
+def test_a_time_scale_that_loses_the_service_times_is_refused(scale):
+    t = traces.read(TRACES["azure_code"])
+    with pytest.raises(BprInputError, match="workload.time_scale: must be > 0 and keep the replayed span within"):
+        traces.replay(t, 100, 2048, time_scale=scale)

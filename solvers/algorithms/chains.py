@@ -184,6 +184,11 @@ def offline_cost(inst: Instance, chains: list[Chain]) -> tuple[float | None, lis
     return total / inst.R, routes
 
 
+# GBP-CR sizes chains for lambda / (rho_bar c): a target load near 0 asks for unboundedly many chains (and
+# 5e-324 divides by zero); below 0.1 % no instance holds the chains it asks for
+MIN_RHO_BAR = 1e-3
+
+
 @dataclass
 class OfflineOptions:
     c: Optional[int] = None        # cache reservation per block; None: the c with the lowest offline cost
@@ -192,7 +197,7 @@ class OfflineOptions:
     def __post_init__(self) -> None:
         if self.c is not None:
             integer(self.c, "algorithm.gbp_cr_gca.c", lo=1)
-        number(self.rho_bar, "algorithm.gbp_cr_gca.rho_bar", lo=0, strict=True, hi=1)
+        number(self.rho_bar, "algorithm.gbp_cr_gca.rho_bar", lo=MIN_RHO_BAR, hi=1)
 
 
 @algorithm("gbp_cr_gca", Kind.SOLUTION, options=OfflineOptions, columns=("c", "chains", "slots"))
@@ -226,7 +231,7 @@ class OnlineOptions:
             raise unknown("algorithm.chains.c_rule", self.c_rule, C_RULES)
         if self.c is not None:
             integer(self.c, "algorithm.chains.c", lo=1)
-        number(self.rho_bar, "algorithm.chains.rho_bar", lo=0, strict=True, hi=1)
+        number(self.rho_bar, "algorithm.chains.rho_bar", lo=MIN_RHO_BAR, hi=1)
 
 
 def bounds(inst: Instance, chains: list[Chain]) -> tuple[float, float]:
