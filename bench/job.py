@@ -167,8 +167,11 @@ def run_offline(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Co
             graded = grade(inst, result)
             result = graded.solution    # checked: the file keeps the checker's status and the cost
             new = [solution_row(base, inst, graded, alg.columns)]
+        path = out_dir / ("bounds" if alg.kind is Kind.BOUND else "solutions") / f"{alg.name}.json"
         if result.record.outcome is Outcome.OK:
-            result.save(out_dir / ("bounds" if alg.kind is Kind.BOUND else "solutions") / f"{alg.name}.json")
+            result.save(path)
+        else:   # no file of an earlier run in this directory may pass for this run's
+            path.unlink(missing_ok=True)
         for row in new:
             value = row.get("per_token_s", row.get("lower_bound_s"))
             log.info("%s: %s / %s, per-token %s s, runtime %.3f s %s", row["algorithm"], row["status"],

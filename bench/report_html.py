@@ -193,6 +193,8 @@ def solution_blocks(inst_path: Path, sol_path: Path, algorithm: str) -> list[Blo
     if not (inst_path.exists() and sol_path.exists()):
         return []
     inst, sol = instance_io.load(inst_path), solution_io.load(sol_path)
+    if sol.instance != inst.name:    # a file another run left in the directory: never drawn as this row's
+        return [Text(f"{algorithm}: {sol_path.name} is a solution of {sol.instance}, not of {inst.name}; not drawn")]
     if not sol.has_solution:
         return [Text(f"{algorithm}: no solution ({sol.message})")]
     report = check(inst, sol)

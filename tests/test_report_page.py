@@ -127,3 +127,19 @@ def test_a_sweep_whose_names_and_messages_carry_markup_gives_a_page_where_none_r
                             text=True)
     assert report.returncode == 0, report.stderr
     nothing_ran(hostile / "report.html", tmp_path)
+
+
+def test_a_solution_file_of_another_instance_is_never_drawn_as_a_rows(tmp_path):
+    """A directory re-used after a killed run may hold the killed run's solution files: the drill-down draws a
+    file only when it names the row's instance."""
+    from bench import report_html as html
+    from bench.instance_builder import make_instance
+    from solvers.framework import registry
+
+    here, there = (make_instance(name, 0, {}) for name in ("abovenet", "clustered"))
+    here.save(tmp_path / "instance.json")
+    registry.call("cg_bprr", there).save(tmp_path / "cg_bprr.json")
+    blocks = html.solution_blocks(tmp_path / "instance.json", tmp_path / "cg_bprr.json", "cg_bprr")
+    assert len(blocks) == 1 and f"is a solution of {there.name}, not of {here.name}; not drawn" in blocks[0].text
+    registry.call("cg_bprr", here).save(tmp_path / "cg_bprr.json")
+    assert len(html.solution_blocks(tmp_path / "instance.json", tmp_path / "cg_bprr.json", "cg_bprr")) == 3
