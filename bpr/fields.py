@@ -54,7 +54,7 @@ def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = N
         raise BprInputError(f"{where}: must be >= {lo}, got {n}")
     if hi is not None and n > hi:
         raise BprInputError(f"{where}: must be at most {hi} (size limit, docs/formats.md §4), got {value!r}")
-    if abs(n) > INT64:
+    if hi is None and abs(n) > INT64:     # a caller without a limit of its own still gets the table's
         raise BprInputError(f"{where}: must be at most 2**63 - 1 in size (a results table holds 64-bit "
                             f"integers), got {_short(value)}")
     return n
