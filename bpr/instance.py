@@ -276,16 +276,16 @@ def from_dict(d: Any) -> Instance:
     wd = _known(require(d, "workload", "instance"), "workload", "workload")
     context = md.get("context")
     model = Model(name=text(require(md, "name", "model"), "model.name"),
-                  L=integer(require(md, "L", "model"), "model.L", lo=1),
-                  d_model=integer(require(md, "d_model", "model"), "model.d_model", lo=1),
-                  kv_groups=integer(md.get("kv_groups", 1), "model.kv_groups", lo=1),
+                  L=integer(require(md, "L", "model"), "model.L", lo=1, hi=MAX_BLOCKS),
+                  d_model=integer(require(md, "d_model", "model"), "model.d_model", lo=1, hi=MAX_DMODEL),
+                  kv_groups=integer(md.get("kv_groups", 1), "model.kv_groups", lo=1, hi=MAX_DMODEL),
                   s_m=number(require(md, "s_m", "model"), "model.s_m", lo=0, strict=True),
-                  context=None if context is None else integer(context, "model.context", lo=2))
-    workload = Workload(l_in=integer(require(wd, "l_in", "workload"), "workload.l_in", lo=0),
-                        l_out=integer(require(wd, "l_out", "workload"), "workload.l_out", lo=1),
-                        R=integer(require(wd, "R", "workload"), "workload.R", lo=1),
+                  context=None if context is None else integer(context, "model.context", lo=2, hi=MAX_TOKENS))
+    workload = Workload(l_in=integer(require(wd, "l_in", "workload"), "workload.l_in", lo=0, hi=MAX_TOKENS),
+                        l_out=integer(require(wd, "l_out", "workload"), "workload.l_out", lo=1, hi=MAX_TOKENS),
+                        R=integer(require(wd, "R", "workload"), "workload.R", lo=1, hi=MAX_R),
                         arrival_rate=number(wd.get("arrival_rate", 0.5), "workload.arrival_rate", lo=0, strict=True),
-                        n_requests=integer(wd.get("n_requests", 100), "workload.n_requests", lo=1))
+                        n_requests=integer(wd.get("n_requests", 100), "workload.n_requests", lo=1, hi=MAX_REQUESTS))
     servers = []
     for j, sd in enumerate(listing(require(d, "servers", "instance"), "servers")):
         where = f"servers[{j}]"
