@@ -156,12 +156,23 @@ def check_sweep_subdir(argv: list[str]) -> None:
         sys.exit(2)
 
 
+def override_value(arg: str) -> Any:
+    """The value of a command-line override as Hydra parses it (quotes removed, escapes resolved)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return OverridesParser.create().parse_override(arg).value()
+    except Exception:  # an override Hydra cannot parse: Hydra says so itself, in one line (one_line)
+        return arg.partition("=")[2]
+
+
 def check_output_dirs(argv: list[str]) -> None:
     """A run or sweep directory given on the command line must be a directory we can write (Hydra would
     fail with a traceback while making it)."""
     for arg in argv:
         key, _, value = arg.partition("=")
         if key.lstrip("+") in ("hydra.run.dir", "hydra.sweep.dir") and value:
+            value = str(override_value(arg))      # as Hydra reads it: "run" in quotes is run
             try:
                 check_writable(Path(value) / provenance.FILE)
             except BprInputError as err:

@@ -330,3 +330,10 @@ def test_ctrl_c_keeps_the_finished_rows_and_says_so_in_one_line(tmp_path):
     df = pd.read_csv(tmp_path / "results.csv").set_index("algorithm")
     assert list(df.index) == ["cg_bprr", "lns"] and df.status.lns == "interrupted"
     assert df.check_status.cg_bprr == "feasible" and (tmp_path / "solutions" / "cg_bprr.json").exists()
+
+
+def test_a_quoted_run_directory_is_the_directory_hydra_uses(tmp_path):
+    out = subprocess.run([sys.executable, str(RUN), "instance=abovenet", "algorithms=[cg_bprr]", 'hydra.run.dir="run"'],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and (tmp_path / "run" / "results.csv").exists()
