@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import signal
 import sys
 import time
 import traceback
@@ -220,8 +221,21 @@ def one_line(text: str) -> str:
     return f"error: {joined}" if joined else "error: bad configuration"
 
 
+def stop_on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM: the joblib launcher's workers stop with the sweep (else they go on writing results that a
+    resumed sweep would count as its own), then the sweep exits 128 + 15 as a terminated process does. Jobs
+    that had not finished are error rows ("started but did not finish"); ``resume=true`` runs them again."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = reusable_executor._executor      # the workers of the joblib launcher, if it started any
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
+    raise SystemExit(128 + signum)
+
+
 def cli() -> None:
     """The ``bpr-bench`` console command (the same as ``python bench/run.py``)."""
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     check_instance_args(sys.argv[1:])
     check_appended_keys(sys.argv[1:])
     check_sweep_subdir(sys.argv[1:])

@@ -404,3 +404,27 @@ def test_a_sweep_that_sets_its_job_directories_is_refused_before_it_runs(tmp_pat
         "error: hydra.sweep.subdir is the harness's: each job's directory is named after its overrides "
         "(bench/config.py job_dir), one per job and inside the sweep; it cannot be set"]
     assert not (tmp_path / "s").exists() and not (tmp_path / "outside").exists()
+
+
+def test_a_terminated_joblib_sweep_stops_its_workers(tmp_path):
+    """SIGTERM to a sweep on the joblib launcher: it exits 143 and its workers stop with it (no job writes
+    after the sweep has ended, where a resume would count their results as its own)."""
+    import signal
+    import time
+
+    root = tmp_path / "s"
+    proc = subprocess.Popen([sys.executable, str(RUN), "-m", "instance=bellcanada", "mode=online",
+                             "workload.n_requests=30000", "seed=0,1,2,3", "algorithms=[proposed]",
+                             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={root}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    while proc.poll() is None and not list(root.rglob("result.json")):   # a job has started
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 143
+
+    def written():
+        return {str(p): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+    before = written()
+    time.sleep(3)      # a worker left running would finish its job (about 2 s) and write its result here
+    assert written() == before
