@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, Mapping
 
 import matplotlib
 
@@ -67,7 +68,7 @@ def varying_names(df: pd.DataFrame) -> list[str]:
     return [c for c in _varying(df) if not pd.api.types.is_numeric_dtype(df[c])]
 
 
-def verdict(row: pd.Series) -> str:
+def verdict(row: Mapping[str, Any]) -> str:
     """The report's verdict of one row: feasible / infeasible (the checker's word offline, the simulator's
     online) / no solution / skipped / error / interrupted. Its own column: ``outcome`` stays the harness's
     word."""
@@ -104,13 +105,14 @@ def load(run_dir: Path) -> pd.DataFrame:
     if missing:
         raise BprInputError(f"{path}: not a BPR-Bench results table (no column {', '.join(missing)})")
     df = df.copy()
-    df["verdict"] = [verdict(r) for _, r in df.iterrows()]
+    records = df.to_dict("records")      # 10-50x faster than iterrows on a sweep of many rows
+    df["verdict"] = [verdict(r) for r in records]
     df["family"] = np.where(df.get("p_solver_name", pd.Series(index=df.index)).notna(), "exact", "heuristic")
-    df["runtime_counted_s"] = [_counted_runtime(r) for _, r in df.iterrows()]
+    df["runtime_counted_s"] = [_counted_runtime(r) for r in records]
     return df
 
 
-def _counted_runtime(row: pd.Series) -> float:
+def _counted_runtime(row: Mapping[str, Any]) -> float:
     """Runtime for the shifted geometric mean: a time-limited solve counts at its limit."""
     limit = row.get("p_solver_time_limit")
     if row.get("status") == "time_limit" and limit is not None and pd.notna(limit):
@@ -326,10 +328,10 @@ def _profile(ratios: pd.DataFrame, what: str, path: Path) -> Path:
     return save(fig, path)
 
 
-def _progress(row: pd.Series, run_dir: Path) -> np.ndarray | None:
+def _progress(row: Mapping[str, Any], run_dir: Path) -> np.ndarray | None:
     """(time, incumbent, bound) rows of the progress log in a row's solution file (NaN where unknown)."""
     base = Path(row["job_dir"]) if isinstance(row.get("job_dir"), str) else run_dir
-    path = base / "solutions" / f"{row.algorithm}.json"
+    path = base / "solutions" / f"{row['algorithm']}.json"
     if not path.exists():
         return None
     progress = (json.loads(path.read_text()).get("solver") or {}).get("progress") or []
@@ -446,7 +448,8 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
         timed = df[(df.kind == "solution") & df.runtime_counted_s.notna()]
         profiles = [(performance_profile(feasible, "per_token_s", settings), "per-token time"),
                     (performance_profile(timed, "runtime_counted_s", settings), "runtime")]
-    progress = {i: p for i, row in df[df.kind == "solution"].iterrows()
+    solutions = df[df.kind == "solution"]
+    progress = {i: p for i, row in zip(solutions.index, solutions.to_dict("records"))
                 if (p := _progress(row, run_dir)) is not None}
     library = _library_table() if "instance" in df else None
     return Findings(df=df, table=table, winners=winners(table, cell_columns(df)), runtimes=runtimes(df),

@@ -33,6 +33,7 @@ from bpr.files import write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_DRILL = 60          # solutions drawn in the per-instance sections (the tables hold every row)
+MAX_PAGE_ROWS = 5000    # rows of the row table in the page (about 0.6 KB each); results.csv has every row
 
 
 @dataclass
@@ -255,12 +256,16 @@ def page(run_dir: Path, f: Findings) -> Path:
     rows = df[[c for c in ROW_COLUMNS if c in df] + settings].copy()
     if "message" in rows:   # the full message is in the row's files; a long one would hide the table
         rows["message"] = rows.message.fillna("").astype(str).map(lambda m: m if len(m) <= 90 else m[:87] + "...")
+    shown = ("One row per instance, algorithm, seed and run, with every setting (p_*) it ran with; filter a "
+             "column in its footer." if len(rows) <= MAX_PAGE_ROWS else
+             f"The first {MAX_PAGE_ROWS:,} of {len(rows):,} rows (results.csv holds them all; the tables and "
+             "figures above count every row), with every setting (p_*) they ran with.")
     sections = [Section("cells", "Results per cell", "Means over feasible rows only, the verdict counts "
                         "beside them; a cell is a scenario with one value of every setting that varies.",
                         [table(f.table)]),
                 Section("winners", "Winner per cell (cheapest feasible)", blocks=[table(f.winners)]),
-                Section("rows", "Every row", "One row per instance, algorithm, seed and run, with every setting "
-                        "(p_*) it ran with; filter a column in its footer.", [table(rows)])]
+                Section("rows", "Every row" if len(rows) <= MAX_PAGE_ROWS else "Rows", shown,
+                        [table(rows.head(MAX_PAGE_ROWS))])]
     figures = [fig for fig in [rows_figure(df, f.settings)] if fig is not None]
     figures += [sweep_figure(f.table, axis, label, others) for axis, label, others in f.sweeps]
     figures += [profile_figure(ratios, what, colours(df)) for ratios, what in f.profiles]
@@ -289,6 +294,8 @@ def instances_section(run_dir: Path, f: Findings) -> Section:
     solutions = f.df[f.df.kind == "solution"] if "kind" in f.df else f.df.iloc[0:0]
     blocks, drawn = [], 0
     for (instance, seed), group in solutions.groupby(["instance", "seed"], sort=True):
+        if drawn >= MAX_DRILL:     # the rest is in the tables; not one more row is looked at
+            break
         inner = []
         for index, row in group.iterrows():
             if drawn >= MAX_DRILL:
