@@ -143,3 +143,14 @@ def test_a_solution_file_of_another_instance_is_never_drawn_as_a_rows(tmp_path):
     assert len(blocks) == 1 and f"is a solution of {there.name}, not of {here.name}; not drawn" in blocks[0].text
     registry.call("cg_bprr", here).save(tmp_path / "cg_bprr.json")
     assert len(html.solution_blocks(tmp_path / "instance.json", tmp_path / "cg_bprr.json", "cg_bprr")) == 3
+
+
+def test_a_page_of_many_rows_holds_the_first_of_them_and_says_so(sweep, tmp_path, monkeypatch):
+    from bench import report, report_html
+
+    copy = shutil.copytree(sweep, tmp_path / "sweep")
+    monkeypatch.setattr(report_html, "MAX_PAGE_ROWS", 3)
+    report.report(copy)
+    html = (copy / "report.html").read_text()
+    rows = len(report.load(copy))
+    assert f"The first 3 of {rows} rows (results.csv holds them all" in html and ">Rows</h2>" in html
