@@ -117,6 +117,13 @@ def calibration_note(spec: CalibrationSpec, names: list[str], n_servers: int) ->
         f"{delay:g} s {', '.join(group)}" for delay, group in sorted(by_delay.items()))
 
 
+def config_instance(cfg: dict[str, Any]) -> Instance:
+    """The instance a composed config builds (the job's identity with its overrides: a resumed job's result
+    counts only when it was computed on this instance)."""
+    workload = workloads.resolve(cfg["workload"], cfg["model"]["name"])
+    return instance_builder.build(cfg["instance"], cfg["seed"], workload, cfg["model"]["name"])
+
+
 def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> JobResult:
     """The main job for a composed config (``figures_too``: an online job draws its figures)."""
     spec = calibration_of(cfg)

@@ -35,6 +35,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from pyarrow import ArrowException  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
+from bench.config import path_safe  # noqa: E402
 from bench.figures import save  # noqa: E402
 from bench.report_html import OVERRUN_NOTE, Findings, page  # noqa: E402
 from bench.results import BEST_BOUND  # noqa: E402
@@ -230,7 +231,8 @@ def figures(f: Findings, fig_dir: Path) -> list[Path]:
     if f.table.per_token_s.notna().any():
         out.append(_by_instance(f.table, f.settings, fig_dir / "per_token_by_instance.png"))
     for axis, label, others in f.sweeps:
-        out.append(_sweep(f.table, axis, label, others, fig_dir / f"per_token_vs_{axis.removeprefix('p_')}.png"))
+        out.append(_sweep(f.table, axis, label, others,
+                          fig_dir / path_safe(f"per_token_vs_{axis.removeprefix('p_')}.png")))
     for (ratios, what), name in zip(f.profiles, ("profile_quality.png", "profile_runtime.png")):
         out.append(_profile(ratios, what, fig_dir / name))
     out += _convergence(f, fig_dir)
@@ -400,7 +402,8 @@ def _convergence(f: Findings, fig_dir: Path) -> list[Path]:
         ax.set_ylabel("average per-token time [s]")
         ax.set_title(f"{row.algorithm} on {row.instance} (seed {row.seed}): {row.status}")
         ax.legend(fontsize=7)
-        out.append(save(fig, fig_dir / f"convergence_{row.algorithm}_{row.instance}_s{row.seed}.png"))
+        # names from data (an instance named ../x) make one path-safe file name inside figures/
+        out.append(save(fig, fig_dir / path_safe(f"convergence_{row.algorithm}_{row.instance}_s{row.seed}.png")))
     return out
 
 

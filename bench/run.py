@@ -39,7 +39,7 @@ from bench.collect import (
 from bench.config import job_dir, register, unknown_key
 from bench.configs import CONF_DIR
 from bench.instance_names import known_instances
-from bench.job import run_config
+from bench.job import config_instance, run_config
 from bpr.errors import BprInputError, unknown
 from bpr.files import check_writable
 from bpr.status import failed
@@ -66,6 +66,9 @@ def main(cfg: DictConfig) -> None:
         sys.exit(2)
     started = time.perf_counter()
     done = finished(out_dir, job["overrides"]) if cfg.resume else None
+    if done is not None and not same_instance(done, cfg):
+        log.info("the result in %s was computed on another instance: the job runs again", out_dir)
+        done = None
     if done is not None:
         if sweeping:  # part of this launch too: its result is gathered with the others
             write_result(out_dir, {**done, "job": {**done["job"], "launch": job["launch"]}})
@@ -100,6 +103,7 @@ def main(cfg: DictConfig) -> None:
             raise
         print(sweep.job_done(sweep_dir, job["num"], "failed", time.perf_counter() - started, f"{what}: {err}"))
         return
+    job["instance_sha256"] = job_result.instance.fingerprint()   # its identity with the overrides (resume)
     write_result(out_dir, ok_payload(job, job_result.table))
     text = f"{console.header(job_result, cfg.seed, cfg.runs)}\n{console.body(job_result)}"
     log.info("%s", text)
@@ -118,6 +122,18 @@ def main(cfg: DictConfig) -> None:
         print(f"error: {', '.join(broken)} failed (see the message column and {out_dir / 'run.log'})",
               file=sys.stderr)
         sys.exit(1)
+
+
+def same_instance(done: dict[str, Any], cfg: DictConfig) -> bool:
+    """Whether a finished result was computed on the instance this config builds now (its content hash; a
+    result from before the hash was recorded counts, as it did then)."""
+    recorded = done.get("job", {}).get("instance_sha256")
+    if recorded is None:
+        return True
+    try:
+        return recorded == config_instance(OmegaConf.to_container(cfg)).fingerprint()
+    except BprInputError:   # the job itself will say what is wrong with its input
+        return False
 
 
 def check_instance_args(argv: list[str]) -> None:

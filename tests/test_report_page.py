@@ -124,6 +124,8 @@ def test_a_sweep_whose_names_and_messages_carry_markup_gives_a_page_where_none_r
     report = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(hostile)], capture_output=True,
                             text=True)
     assert report.returncode == 0, report.stderr
+    drawn = list(tmp_path.rglob("convergence_*.png"))     # named after the instance: "/" in it moves nothing
+    assert drawn and all(p.parent == hostile / "figures" for p in drawn)
     nothing_ran(hostile / "report.html", tmp_path)      # also the test that the report page renders cleanly
     shot = browser(hostile / "report.html", tmp_path, "--window-size=1400,2400", f"--screenshot={tmp_path / 'p.png'}")
     assert shot.returncode == 0 and (tmp_path / "p.png").stat().st_size > 10_000

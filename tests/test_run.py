@@ -337,3 +337,22 @@ def test_a_quoted_run_directory_is_the_directory_hydra_uses(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and (tmp_path / "run" / "results.csv").exists()
+
+
+def test_resume_takes_a_result_only_when_it_was_computed_on_the_same_instance(tmp_path):
+    """Same overrides, another instance behind them (the instance file was edited): the job runs again."""
+    inst = tmp_path / "inst.json"
+    inst.write_text((LIBRARY / "instances" / "abilene.json").read_text())
+    args = ("instance=file", f"instance.file={inst}", "algorithms=[cg_bprr]", "resume=true")
+    assert run(tmp_path / "job", *args).returncode == 0
+    again = run(tmp_path / "job", *args)
+    assert again.returncode == 0 and "skipped (resume)" in again.stdout
+    edited = json.loads(inst.read_text())
+    for server in edited["servers"]:
+        server["M"] *= 2
+    inst.write_text(json.dumps(edited))
+    third = run(tmp_path / "job", *args)
+    assert third.returncode == 0 and "skipped (resume)" not in third.stdout
+    from bpr import instance as instance_io
+    recorded = json.loads((tmp_path / "job" / "result.json").read_text())["job"]["instance_sha256"]
+    assert recorded == instance_io.load(inst).fingerprint()
