@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Hashable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Callable, Hashable
 
 from bpr.perf import Placement, hop_blocks
+
+if TYPE_CHECKING:     # networkx (0.15 s to import) only where a graph is built: not on every command's start
+    import networkx as nx
 
 SRC: Hashable = "S"
 DST: Hashable = "D"
@@ -23,6 +24,8 @@ HopCost = Callable[[Hashable, Hashable, int], float | None]
 
 def hop_graph(L: int, pl: Placement) -> nx.DiGraph:
     """Feasible hops: SRC -> j iff a_j = 1; i -> j iff a_j <= a_i+m_i <= a_j+m_j-1; i -> DST iff a_i+m_i = L+1."""
+    import networkx as nx
+
     g = nx.DiGraph()
     hosting = [j for j in range(len(pl.m)) if pl.hosts(j)]
     g.add_nodes_from([SRC, *hosting, DST])
@@ -53,6 +56,8 @@ class StaticRoute:
 def unique_cheapest_route(g: nx.DiGraph, cost: HopCost) -> StaticRoute | None:
     """Dijkstra from SRC (the same route as ``cheapest_route``) and a count of the tight paths to DST (hops
     with dist[u] + w(u, v) == dist[v], in the graph's topological order: it is acyclic, routes move forward)."""
+    import networkx as nx
+
     weight = lambda u, v, d: cost(u, v, d["k"])  # noqa: E731
     dist, paths = nx.single_source_dijkstra(g, SRC, weight=weight)
     if DST not in dist:
@@ -116,6 +121,8 @@ def cheapest_by_position(by_position: list[list[tuple[int, int]]], cost: EntryCo
 
 def cheapest_route(g: nx.DiGraph, cost: HopCost) -> tuple[float, list[int]] | None:
     """Dijkstra from SRC to DST; returns (cost, server chain) or None when no chain covers 1..L."""
+    import networkx as nx
+
     try:
         length, path = nx.single_source_dijkstra(g, SRC, DST, weight=lambda u, v, d: cost(u, v, d["k"]))
     except nx.NetworkXNoPath:
