@@ -11,6 +11,7 @@ import pandas as pd
 from bench.job import JobResult
 from bench.rounding import percent, rounded
 from bpr.record import overran
+from solvers.framework.status_line import gap_text  # the progress line's format: one gap format
 
 
 def header(job: JobResult, seed: int, runs: int) -> str:
@@ -85,7 +86,7 @@ def render(df: pd.DataFrame) -> str:
             notes.append(f"  {r.algorithm}: {r.variables:.0f} variables, {r.constraints:.0f} constraints, build "
                          f"{_fmt(r.get('build_s'), '.1f')} s + load {_fmt(r.get('load_s'), '.1f')} s, solve "
                          f"{_fmt(r.get('solve_s'), '.1f')} s, {_fmt(r.get('nodes'), '.0f')} nodes, "
-                         f"gap {_fmt(r.get('gap'), '.3g')}")
+                         f"gap {gap_text(None if pd.isna(r.get('gap')) else float(r.get('gap')))}")
     return view.to_string(index=False) + ("\n" + "\n".join(notes) if notes else "")
 
 
