@@ -15,6 +15,7 @@ import hashlib
 import re
 import typing
 from dataclasses import dataclass, field, fields, make_dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -74,6 +75,15 @@ def path_safe(name: Any) -> str:
     return f"_{safe}" if not safe or safe.startswith(".") else safe
 
 
+def run_name(name: Any, file: Any = None) -> str:
+    """A single run's directory name: the instance's, or for an instance file (``instance=file``) the file's
+    (``library:janet-binding`` -> janet-binding, ``x/inst.json`` -> inst), path-safe."""
+    if file in (None, "", "???"):
+        return path_safe(name)
+    file = str(file)
+    return path_safe(file.split(":", 1)[1] if file.startswith("library:") else Path(file).stem)
+
+
 def job_dir(overrides: Any) -> str:
     """A sweep job's directory: its overrides made path-safe and a hash of them, so the same job always lands
     in the same directory, whatever the grid around it. A long name keeps its last 100 characters (overrides
@@ -107,7 +117,7 @@ def unknown_key(path: str) -> Optional[str]:
 
 
 def register() -> None:
-    for name, fn in (("path_safe", path_safe), ("job_dir", job_dir)):
+    for name, fn in (("path_safe", path_safe), ("run_name", run_name), ("job_dir", job_dir)):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)
     base = schema()

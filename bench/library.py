@@ -6,7 +6,7 @@ bounds, re-checked by the one checker and evaluator, as MIPLIB keeps its solutio
     python bench/library.py check             # every solution file passes the checker and costs what the table says
     python bench/library.py golden            # record every heuristic's cost on the library (regression tests)
     python bench/library.py gaps              # every heuristic's true gap (or gap to the bound), by tier
-    python bench/library.py page [--out F]    # library.html: the table, gaps and every best known solution
+    python bench/library.py page [--out F]    # outputs/library.html: the table, gaps, every best known solution
 
 Exit 0 on success, 2 with one line per problem (naming the instance) when the table or a sweep is wrong;
 nothing is merged then.
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("golden")
     sub.add_parser("gaps")
     sub.add_parser("update").add_argument("sweep_dir", type=Path)
-    sub.add_parser("page").add_argument("--out", type=Path, default=Path("library.html"))
+    sub.add_parser("page").add_argument("--out", type=Path, default=Path("outputs") / "library.html")
     args = p.parse_args(argv)
     try:
         return _command(args)
