@@ -16,10 +16,22 @@ from solvers.framework.status_line import gap_text  # the progress line's format
 
 def header(job: JobResult, seed: int, runs: int) -> str:
     inst, w = job.instance, job.instance.workload
+    if job.replay is not None:     # a trace gives every request its own tokens: describe the trace
+        return f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, seed = {seed}, {trace_text(job.replay)}, " \
+               f"{runs} run(s)"
     text = f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, l_out = {w.l_out}, seed = {seed}"
     if job.mode == "online":
-        text += f", {w.n_requests} requests at {w.arrival_rate}/s, {runs} run(s)"
+        text += f", {w.n_requests} requests at {rounded(w.arrival_rate, '.4g')}/s, {runs} run(s)"
     return text
+
+
+def trace_text(replay: Any) -> str:
+    """A replayed trace for people: requests, span, mean rate and the token ranges."""
+    t, times = replay.trace, replay.times
+    span = float(times[-1] - times[0]) if len(t) else 0.0
+    return (f"trace {t.name}: {len(t):,} requests over {rounded(span, '.4g')} s ({rounded(replay.rate, '.4g')}/s "
+            f"on average), prompts {t.l_in.min()}-{t.l_in.max()} and outputs {t.l_out.min()}-{t.l_out.max()} "
+            f"tokens")
 
 
 def body(job: JobResult) -> str:

@@ -40,6 +40,7 @@ class JobResult:
     table: pd.DataFrame
     mode: str
     summary: pd.DataFrame | None = None
+    replay: Any = None                  # online on a trace: what it replays (bpr/traces.py Replay)
 
     @property
     def interrupted(self) -> bool:
@@ -153,7 +154,7 @@ def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> 
                            f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)\n"
                            + calibration_note(spec, [alg.name for alg, _ in algorithms], inst.n_servers))
         write_table(df, out_dir)
-        return JobResult(inst, df, "online", per_algorithm)
+        return JobResult(inst, df, "online", per_algorithm, workload.replay)
     df = run_offline(inst, algorithms, ctx, out_dir, given)
     write_table(df, out_dir)
     return JobResult(inst, df, "offline")
