@@ -17,3 +17,14 @@ from bench.console import _vs_petals
 ])
 def test_a_reduction_against_petals_is_said_as_faster_or_slower(reduction, said):
     assert _vs_petals(reduction) == said
+
+
+def test_a_trace_is_described_by_its_requests_span_rate_and_tokens():
+    import numpy as np
+
+    from bench.console import trace_text
+    from bpr.traces import Replay, Trace
+
+    t = Trace("t", np.array([0.0, 1.0, 4.0]), np.array([5, 9, 7]), np.array([4, 1, 2]))
+    assert trace_text(Replay(t, 0, 0, 0.5)) == ("trace t: 3 requests over 2 s (1/s on average), prompts 5-9 and "
+                                                "outputs 1-4 tokens")
