@@ -88,11 +88,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
         )
 
         backend.require_available(solver.name)
-    inst = instance_io.load(instance_file(args.instance))
+    from bench.instance_builder import instance_file
+
+    path = instance_file(args.instance)
+    inst = instance_io.load(path)
     check_for_instance(opts, inst)
     to_stdout = args.out == "-"
     if not to_stdout:
-        if Path(args.out).resolve() == Path(instance_file(args.instance)).resolve():
+        if Path(args.out).resolve() == Path(path).resolve():
             raise BprInputError(f"--out {args.out} is the instance file itself: it would be overwritten")
         check_writable(args.out)  # before the solve: a result is never computed only to be lost
     result = registry.run(alg, inst, opts, Context(seed=args.seed, solver=solver))
@@ -122,14 +125,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
         ok = sol.status == CheckStatus.FEASIBLE
     _emit(payload | {"out": args.out})
     return 0 if ok else 1
-
-
-def instance_file(arg: str) -> str:
-    """An instance file path, or ``library:NAME`` for an instance of the certified library (as ``instance.file``
-    of bench/run.py)."""
-    from bench.instance_builder import LIBRARY_PREFIX, library_file
-
-    return str(library_file(arg[len(LIBRARY_PREFIX):])) if arg.startswith(LIBRARY_PREFIX) else arg
 
 
 def cmd_algorithms(args: argparse.Namespace) -> int:

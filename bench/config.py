@@ -80,8 +80,10 @@ def run_name(name: Any, file: Any = None) -> str:
     (``library:janet-binding`` -> janet-binding, ``x/inst.json`` -> inst), path-safe."""
     if file in (None, "", "???"):
         return path_safe(name)
+    from bench.instance_builder import LIBRARY_PREFIX
+
     file = str(file)
-    return path_safe(file.split(":", 1)[1] if file.startswith("library:") else Path(file).stem)
+    return path_safe(file.removeprefix(LIBRARY_PREFIX) if file.startswith(LIBRARY_PREFIX) else Path(file).stem)
 
 
 def job_dir(overrides: Any) -> str:

@@ -89,14 +89,17 @@ def _scenario(spec: Mapping[str, Any], seed: int, workload: WorkloadParams, mode
 def _frozen(path: str, overlay: dict[str, Any]) -> Instance:
     """A frozen file (or ``library:<name>``, an instance of the certified library) keeps its own model and
     workload; only R may be overridden."""
-    if path.startswith(LIBRARY_PREFIX):
-        path = str(library_file(path[len(LIBRARY_PREFIX):]))
-    inst = instance_io.load(path)
+    inst = instance_io.load(instance_file(path))
     extra = [k for k in overlay if k != "R"]
     if extra:
         raise BprInputError(f"workload.{extra[0]}: an instance file fixes its workload "
                             "(only workload.R may be overridden)")
     return inst.with_R(integer(overlay["R"], "workload.R", lo=1, hi=MAX_R)) if "R" in overlay else inst
+
+
+def instance_file(path: str) -> str:
+    """An instance file's path, with ``library:<name>`` resolved to the library's frozen file."""
+    return str(library_file(path.removeprefix(LIBRARY_PREFIX))) if path.startswith(LIBRARY_PREFIX) else path
 
 
 def library_file(name: str) -> Path:

@@ -56,7 +56,6 @@ COLUMNS = ["name", "n_servers", "n_clients", "L", "R", "model", "instance_sha256
            "gap", "status", "solution", "algorithm", "solver", "time_limit", "rel_gap", "bound_from", "commit"]
 NUMBERS = ["n_servers", "n_clients", "L", "R", "best_known_s", "best_bound_s", "gap", "time_limit", "rel_gap"]
 STATUSES = ("open", "optimal")     # optimal: the gap between best known and best bound is at most OPTIMAL_GAP
-SIZES = ("n_servers", "n_clients", "L", "R")
 
 
 def catalog() -> dict[str, dict[str, Any]]:
@@ -156,7 +155,7 @@ def freeze() -> list[str]:
             rows.append({"name": name, "n_servers": inst.n_servers, "n_clients": len(inst.clients), "L": inst.L,
                          "R": inst.R, "model": inst.model.name, "instance_sha256": inst.fingerprint(),
                          "status": "open"})
-        elif pd.isna(table.instance_sha256.get(name)):     # a row of a table from before the hashes
+        elif pd.isna(table.instance_sha256.get(name)):     # a row whose hash is blank (added by hand)
             hashes[name] = instance_io.load(path).fingerprint()
     if (rows or hashes) and not problems:
         table = load_table()
@@ -213,10 +212,10 @@ def row_problems(row: Any) -> list[str]:
     """What the frozen instance and the row's own numbers contradict: another instance than the one certified
     (content hash, sizes), an unknown status, or a status or gap that its best known and bound do not give."""
     inst = instance_io.load(instance_path(row.name))
-    out = []
-    if row.instance_sha256 != inst.fingerprint():
+    out, sha = [], inst.fingerprint()
+    if row.instance_sha256 != sha:
         out.append(f"{row.name}: the frozen instance is not the one the table certifies (content hash "
-                   f"{inst.fingerprint()[:12]}, the table has {str(row.instance_sha256)[:12]})")
+                   f"{sha[:12]}, the table has {str(row.instance_sha256)[:12]})")
     sizes = {"n_servers": inst.n_servers, "n_clients": len(inst.clients), "L": inst.L, "R": inst.R}
     out += [f"{row.name}: the table says {k} = {getattr(row, k)}, the frozen instance has {v}"
             for k, v in sizes.items() if getattr(row, k) != v]
@@ -332,13 +331,17 @@ def job_problem(sweep_dir: Path, job_dir: Path, name: str, entry: dict[str, Any]
             f"({', '.join(sizes) or 'same sizes, other content'}); its rows are not taken")
 
 
-def algorithm_problem(name: str, algorithm: str) -> str:
-    """'' for a registered algorithm (a bound's row names its family: lower_bounds:capacity), else why not."""
+def registered(algorithm: str) -> registry.Algorithm | None:
+    """The registered algorithm of a row (a bound's row names its family: lower_bounds:capacity), or None."""
     try:
-        registry.declared(str(algorithm).split(":")[0], "offline")
+        return registry.declared(str(algorithm).split(":")[0], "offline")
     except BprInputError:
-        return f"{name}: a row of unknown algorithm '{algorithm}' is not taken"
-    return ""
+        return None
+
+
+def algorithm_problem(name: str, algorithm: str) -> str:
+    """'' for a registered algorithm's row, else why it is not taken."""
+    return "" if registered(algorithm) else f"{name}: a row of unknown algorithm '{algorithm}' is not taken"
 
 
 def outside(sweep_dir: Path, path: Path, name: str) -> str:
@@ -356,11 +359,10 @@ def proved_bounds(name: str, group: pd.DataFrame) -> tuple[pd.Series, list[str]]
         found = [float(r[c]) for c in ("lower_bound_s", "dual_bound_s") if c in r and pd.notna(r[c])]
         if not found:
             continue
-        why = algorithm_problem(name, r.algorithm)
-        if not why:
-            alg = registry.declared(str(r.algorithm).split(":")[0], "offline")
-            if alg.kind is not registry.Kind.BOUND and not alg.uses_solver:
-                why = f"{name}: {r.algorithm} computes no bound, yet its row has one ({max(found)}); not taken"
+        alg = registered(r.algorithm)
+        why = algorithm_problem(name, r.algorithm) if alg is None else ""
+        if alg is not None and alg.kind is not registry.Kind.BOUND and not alg.uses_solver:
+            why = f"{name}: {r.algorithm} computes no bound, yet its row has one ({max(found)}); not taken"
         if why:
             problems.append(why)
         else:
