@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from bench.job import JobResult
+from bench.results import bound_word
 from bench.rounding import percent, rounded
 from bpr.record import overran
 from solvers.framework.status_line import gap_text  # the progress line's format: one gap format
@@ -35,7 +36,27 @@ def trace_text(replay: Any) -> str:
 
 
 def body(job: JobResult) -> str:
-    return render_online(job.summary) if job.mode == "online" else render(job.table)
+    table = render_online(job.summary) if job.mode == "online" else render(job.table)
+    return f"{table}\n{timing(job.table, job.wall_s)}"
+
+
+def timing(df: pd.DataFrame, wall_s: float) -> str:
+    """The job's wall time and what its time limits covered (``limits_text``)."""
+    return f"job: {rounded(wall_s, '.1f')} s wall in all; {limits_text(df)}"
+
+
+def limits_text(df: pd.DataFrame) -> str:
+    """What the time limits of these rows covered: a limit is per algorithm run (the bounds of a bound run
+    share their run's), the heuristics have none (docs/results.md "Time")."""
+    limited = df[df.time_limit_s.notna()] if "time_limit_s" in df else df.iloc[0:0]
+    runs = limited.assign(run_of=limited.algorithm.str.split(":").str[0]).drop_duplicates(["run_of", "time_limit_s"])
+    if runs.empty:
+        return "no time limit (none of the algorithms takes one)"
+    limits = [f"{limit:g} s for {'each of ' if g.run_of.nunique() > 1 else ''}{', '.join(g.run_of.unique())}"
+              for limit, g in runs.groupby("time_limit_s", sort=True)]
+    shared = [r for r in runs.run_of.unique() if limited.algorithm.str.startswith(f"{r}:").any()]
+    return (f"time limit per algorithm run: {'; '.join(limits)}"
+            + "".join(f" ({r}: one limit for all its bounds)" for r in shared))
 
 
 def written(out_dir: Path) -> str:
@@ -68,7 +89,7 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 def _status(row: pd.Series) -> str:
     """The checker's word for a solution, the algorithm's status beside it when it adds something."""
     if row.kind == "bound":
-        return "bound" + (f" ({row.status})" if row.status not in ("solved", "optimal") else "")
+        return bound_word(row.status)
     if not row.has_solution or row.check_status in (None, "none") or pd.isna(row.check_status):
         return str(row.status)
     extra = "" if row.status in ("solved", row.check_status) else f" ({row.status})"

@@ -5,6 +5,7 @@ the runner's guard: a failed algorithm is one error row), grade, and write the f
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ class JobResult:
     mode: str
     summary: pd.DataFrame | None = None
     replay: Any = None                  # online on a trace: what it replays (bpr/traces.py Replay)
+    wall_s: float = float("nan")        # the job's wall time, instance to written rows (``job_wall_s``)
 
     @property
     def interrupted(self) -> bool:
@@ -126,7 +128,9 @@ def config_instance(cfg: dict[str, Any]) -> Instance:
 
 
 def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> JobResult:
-    """The main job for a composed config (``figures_too``: an online job draws its figures)."""
+    """The main job for a composed config (``figures_too``: an online job draws its figures). Every row
+    carries the job's wall time (``job_wall_s``: from here to its rows, the simulation and figures included)."""
+    started = time.perf_counter()
     spec = calibration_of(cfg)
     solver = SolverSettings.of(cfg["solver"])
     algorithms = plan(cfg, spec, solver)
@@ -153,11 +157,13 @@ def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> 
             figures.online(per_algorithm, trace, out_dir,
                            f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)\n"
                            + calibration_note(spec, [alg.name for alg, _ in algorithms], inst.n_servers))
+        df["job_wall_s"] = wall_s = time.perf_counter() - started
         write_table(df, out_dir)
-        return JobResult(inst, df, "online", per_algorithm, workload.replay)
+        return JobResult(inst, df, "online", per_algorithm, workload.replay, wall_s)
     df = run_offline(inst, algorithms, ctx, out_dir, given)
+    df["job_wall_s"] = wall_s = time.perf_counter() - started
     write_table(df, out_dir)
-    return JobResult(inst, df, "offline")
+    return JobResult(inst, df, "offline", wall_s=wall_s)
 
 
 def run_offline(inst: Instance, algorithms: list[tuple[Algorithm, Any]], ctx: Context, out_dir: Path,

@@ -507,7 +507,7 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     elif args.command == "gaps":
         gaps = heuristic_gaps(pd.read_csv(GOLDEN), load_table())
-        print(markdown(gaps, ".2%") if len(gaps) else "no golden rows")
+        print(markdown(gaps) if len(gaps) else "no golden rows")
         return 0
     else:
         if not args.sweep_dir.is_dir():

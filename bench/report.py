@@ -36,10 +36,11 @@ from pyarrow import ArrowException  # noqa: E402
 
 from bench.collect import collect  # noqa: E402
 from bench.config import path_safe  # noqa: E402
-from bench.figures import save  # noqa: E402
-from bench.report_html import OVERRUN_NOTE, Findings, page  # noqa: E402
-from bench.results import BEST_BOUND  # noqa: E402
-from bench.rounding import markdown  # noqa: E402
+from bench.console import limits_text  # noqa: E402
+from bench.figures import save, title_width, wrapped  # noqa: E402
+from bench.report_html import OVERRUN_NOTE, Findings, for_people, page  # noqa: E402
+from bench.results import BEST_BOUND, bound_word  # noqa: E402
+from bench.rounding import markdown, rounded  # noqa: E402
 from bpr.errors import BprInputError  # noqa: E402
 from bpr.files import write_text  # noqa: E402
 from bpr.record import overran  # noqa: E402
@@ -71,10 +72,13 @@ def varying_names(df: pd.DataFrame) -> list[str]:
 
 def verdict(row: Mapping[str, Any]) -> str:
     """The report's verdict of one row: feasible / infeasible (the checker's word offline, the simulator's
-    online) / no solution / skipped / error / interrupted. Its own column: ``outcome`` stays the harness's
-    word."""
+    online) / no solution / skipped / error / interrupted; a bound row's is the bound's own (``bound``,
+    ``bound (optimal)``, ``bound (time_limit)``: bench/results.py ``bound_word``). Its own column:
+    ``outcome`` stays the harness's word."""
     if row.get("status") in ("error", "skipped", "interrupted"):
         return str(row.get("status"))
+    if row.get("kind") == "bound":
+        return bound_word(str(row.get("status")))
     if row.get("kind") == "online":
         return {"served": "feasible", "unserved": "infeasible", "infeasible": "infeasible"}.get(row.get("sim_status"),
                                                                                              "no solution")
@@ -122,6 +126,16 @@ def _counted_runtime(row: Mapping[str, Any]) -> float:
     return float(runtime) if runtime is not None and pd.notna(runtime) else np.nan
 
 
+def wall_text(df: pd.DataFrame) -> str:
+    """The jobs' wall time (``job_wall_s``, one value per job) and what the time limits covered."""
+    if "job_wall_s" not in df:      # rows of an older run
+        return limits_text(df).capitalize() + "."
+    wall = df.drop_duplicates("job_dir" if "job_dir" in df else "job_wall_s").job_wall_s.dropna()
+    said = (f"Wall time: {len(wall)} job(s), {rounded(wall.sum(), '.1f')} s in all (the longest "
+            f"{rounded(wall.max(), '.1f')} s). " if len(wall) else "")
+    return said + limits_text(df).capitalize() + "."
+
+
 def shifted_geometric_mean(values: pd.Series, shift: float) -> float:
     v = values.dropna().astype(float)
     return float(np.exp(np.mean(np.log(v + shift))) - shift) if len(v) else np.nan
@@ -141,32 +155,49 @@ def cell_columns(df: pd.DataFrame) -> list[str]:
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Per cell and algorithm: verdict counts, and over feasible rows the mean per-token time, its
-    spread (only with several values), the mean gap to the best bound and the runtime."""
+    """Per cell and algorithm: over feasible rows the mean per-token time, its spread (only with several
+    values), the mean response time (online), the mean gap to the best bound and the runtime; the verdict
+    counts. Read at a glance: the cell's settings, then ``rank`` (1: the cell's winner, the cheapest feasible
+    mean) and the algorithm, then the per-token time; the cell's algorithms in rank order."""
     rows = df[df.kind.isin(["solution", "online"])] if "kind" in df else df.iloc[0:0]
-    keys = cell_columns(df) + ["algorithm"]
+    cell = cell_columns(df)
     counted = VERDICTS + [v for v in RARE_VERDICTS if (df.verdict == v).any()]
     out = []
-    for key, group in rows.groupby(keys, dropna=False, sort=True):
+    for key, group in rows.groupby(cell + ["algorithm"], dropna=False, sort=True):
         ok = group[group.verdict == "feasible"]
-        entry = dict(zip(keys, key))
-        entry |= {v: int((group.verdict == v).sum()) for v in counted}
-        entry |= {"per_token_s": ok.per_token_s.mean() if len(ok) else np.nan,
+        entry = dict(zip(cell + ["algorithm"], key))
+        entry |= {"per_token_s": _mean(ok, "per_token_s"),
                   "per_token_sd": ok.per_token_s.std() if len(ok) > 1 else np.nan,
-                  "gap_to_best_bound": ok["gap_to_best_bound"].mean() if "gap_to_best_bound" in ok and len(ok)
-                  else np.nan,
+                  "response_s": _mean(ok, "response_s"), "gap_to_best_bound": _mean(ok, "gap_to_best_bound"),
                   "runtime_s": group.runtime_counted_s.mean()}
+        entry |= {v: int((group.verdict == v).sum()) for v in counted}
         out.append(entry)
-    return pd.DataFrame(out)
+    if not out:
+        return pd.DataFrame(columns=[*cell, "rank", "algorithm", "per_token_s", "per_token_sd", "response_s",
+                                     "gap_to_best_bound", "runtime_s", *counted])
+    table = pd.DataFrame(out)
+    first = [c for c in cell if c != "mode"]
+    table["rank"] = table.groupby(first + ["mode"], dropna=False).per_token_s.rank(method="min").astype("Int64")
+    table = table.sort_values(first + ["mode", "rank", "algorithm"], na_position="last", kind="stable")
+    order = [*first, "rank", "algorithm", "per_token_s", "per_token_sd", "response_s", "gap_to_best_bound",
+             "runtime_s", *counted, "mode"]
+    return table[order].reset_index(drop=True)
+
+
+def _mean(rows: pd.DataFrame, column: str) -> float:
+    return rows[column].mean() if column in rows and len(rows) else np.nan
 
 
 def winners(table: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
-    """The cheapest feasible algorithm per cell (cells where none is feasible are left out)."""
+    """The cheapest feasible algorithm per cell (cells where none is feasible are left out): the cell's
+    settings, the winner and its per-token time first."""
     ok = table[table.per_token_s.notna()]
     if ok.empty:
         return ok
     best = ok.loc[ok.groupby(cell, dropna=False).per_token_s.idxmin()]
-    return best[cell + ["algorithm", "per_token_s", "feasible"]]
+    first = [c for c in cell if c != "mode"]
+    return for_people(best[[*first, "algorithm", "per_token_s", "response_s", "feasible", "mode"]]
+                      .reset_index(drop=True))
 
 
 def overruns(df: pd.DataFrame) -> pd.DataFrame:
@@ -182,10 +213,16 @@ def overruns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def runtimes(df: pd.DataFrame) -> pd.DataFrame:
-    rows = df[df.algorithm.notna() & df.kind.isin(["solution", "online", "bound"])]
-    out = [{"algorithm": alg, "family": fam, "shift_s": SHIFTS_S[fam], "runs": int(g.runtime_counted_s.notna().sum()),
-            "sgm_runtime_s": shifted_geometric_mean(g.runtime_counted_s, SHIFTS_S[fam])}
-           for (alg, fam), g in rows.groupby(["algorithm", "family"], sort=True)]
+    """Per algorithm and time limit (each bound of a bound algorithm apart, with its own runtime), the shifted
+    geometric mean of its runtimes; ``lower_bounds:best`` is derived from the others, not run, and is not
+    listed. A swept time limit splits an algorithm's rows: nothing is pooled over a setting that varies."""
+    rows = df[df.algorithm.notna() & df.kind.isin(["solution", "online", "bound"]) & (df.algorithm != BEST_BOUND)]
+    limit = rows.time_limit_s if "time_limit_s" in rows else pd.Series(np.nan, index=rows.index)
+    rows = rows.assign(time_limit_s=limit.fillna(-1.0))     # -1: no limit (a group key may not be NaN)
+    out = [{"algorithm": alg, "time_limit_s": np.nan if lim < 0 else lim, "sgm_runtime_s":
+            shifted_geometric_mean(g.runtime_counted_s, SHIFTS_S[fam]), "family": fam, "shift_s": SHIFTS_S[fam],
+            "runs": int(g.runtime_counted_s.notna().sum())}
+           for (alg, lim, fam), g in rows.groupby(["algorithm", "time_limit_s", "family"], sort=True)]
     return pd.DataFrame(out)
 
 
@@ -276,7 +313,8 @@ def _by_instance(table: pd.DataFrame, settings: list[str], path: Path) -> Path:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(6, len(labels)))
-    fig.suptitle("Per-token time by cell (feasible rows; error bars: spread over seeds and runs)")
+    fig.suptitle(wrapped("Per-token time by cell (feasible rows; error bars: spread over seeds and runs)",
+                         title_width(fig)))
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     return save(fig, path, tight=False)
 
@@ -288,7 +326,8 @@ def _sweep(table: pd.DataFrame, axis: str, label: str, others: list[str], path: 
     scenarios = sorted(ok.scenario.unique())
     cols = min(4, len(scenarios))
     rows = -(-len(scenarios) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.8), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(6.5, 4.2 * cols), 3.2 * rows + 0.8), squeeze=False,
+                             sharex=True)
     handles: dict[str, object] = {}
     for ax, scenario in zip(axes.flat, scenarios):
         for key, group in ok[ok.scenario == scenario].groupby(["algorithm"] + others, dropna=False):
@@ -308,7 +347,8 @@ def _sweep(table: pd.DataFrame, axis: str, label: str, others: list[str], path: 
         ax.set_visible(False)
     fig.legend(list(handles.values()), list(handles), fontsize=7, loc="lower center",
                ncol=min(4, len(handles)), bbox_to_anchor=(0.5, 0.0))
-    fig.suptitle(f"Per-token time against {label} (error bars: spread over seeds and runs)")
+    fig.suptitle(wrapped(f"Per-token time against {label} (error bars: spread over seeds and runs)",
+                         title_width(fig)))
     fig.tight_layout(rect=(0, 0.05 + 0.025 * -(-len(handles) // 4), 1, 0.97))
     return save(fig, path, tight=False)
 
@@ -439,7 +479,7 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
     online = df[df.kind == "online"] if "kind" in df else df.iloc[0:0]
     calibrations = sorted(set(online.get("p_calibration_name", pd.Series(dtype=object)).fillna("none")))
     intro = (f"{len(df)} rows, {df.seed.nunique()} seed(s), {len(errors)} failed job(s). Means over feasible "
-             "rows only; the verdict counts stand beside them."
+             f"rows only; the verdict counts stand beside them. {wall_text(df)}"
              + (f" Online rows ran under calibration {', '.join(calibrations)} (docs/simulator.md §3)."
                 if calibrations else ""))
     inner = [c for c in swept_axes(df) + varying_names(df) if within_scenario(df, c)]
@@ -470,7 +510,7 @@ def report(run_dir: Path) -> Path:
     f = findings(run_dir, df)
     table, errors = f.table, f.errors
     figs = figures(f, run_dir / "figures")
-    shown = table.drop(columns=["per_token_sd"]) if table.per_token_sd.isna().all() else table
+    shown = for_people(table)
     parts = [f"# BPR-Bench report: {run_dir}", "", f.intro, "",
              "## Results per cell", "", markdown(shown), "",
              "## Winner per instance cell (cheapest feasible)", "", markdown(f.winners), "",

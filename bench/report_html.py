@@ -26,6 +26,7 @@ from itables.javascript import generate_init_offline_itables_html
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from bench.rounding import in_percent
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check
@@ -72,9 +73,16 @@ def _dt_bundle() -> Path:
     return Path(itables.__file__).parent / "html" / "dt_bundle.js"
 
 
+def for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """A summary table as shown: without the optional measures no row has (spread, response time, gap)."""
+    optional = [c for c in ("per_token_sd", "response_s", "gap_to_best_bound") if c in table]
+    return table.drop(columns=[c for c in optional if table[c].isna().all()])
+
+
 def table(df: pd.DataFrame, digits: int = 4, page_length: int = 25) -> str:
-    """A sortable table with a search box and a filter per column; floats rounded for people."""
-    shown = df.copy()
+    """A sortable table with a search box and a filter per column; fractions in percent, floats rounded for
+    people (bench/rounding.py)."""
+    shown = in_percent(df)
     for col in shown.select_dtypes("float").columns:
         shown[col] = shown[col].round(digits) + 0.0   # + 0.0: no -0.0 (bench/rounding.py)
     return Markup(to_html_datatable(shown, connected=False, column_filters="footer", maxBytes=0, showIndex=False,
@@ -109,19 +117,25 @@ def provenance_of(run_dir: Path, df: pd.DataFrame) -> dict[str, Any]:
 
 
 def rows_figure(df: pd.DataFrame, settings: list[str]) -> go.Figure | None:
-    """Every feasible row as one point (nothing averaged), one panel per scenario."""
+    """Every feasible row as one point (nothing averaged), one panel per scenario, one column per value of
+    the settings that vary within a scenario (``settings``) with the algorithms side by side in it."""
     ok = df[(df.kind.isin(["solution", "online"])) & (df.verdict == "feasible")]
     if ok.empty:
         return None
     hover = [c for c in ["instance", "algorithm", "seed", "run", "per_token_s", *settings] if c in ok]
     palette = colours(df)
-    fig = px.strip(ok, x="algorithm", y="per_token_s", color="algorithm", facet_col="scenario",
-                   color_discrete_map=palette, category_orders={"algorithm": sorted(palette)},
-                   facet_col_wrap=3, hover_data=hover, stripmode="overlay",
-                   labels={"per_token_s": "average per-token time [s]"})
+    x, order = "algorithm", {"algorithm": sorted(palette)}
+    if settings:    # never pool the values of a swept setting into one column
+        ok = ok.sort_values(settings).assign(cell=lambda d: d[settings].astype(str).agg(
+            lambda r: ", ".join(f"{c.removeprefix('p_')}={v}" for c, v in zip(settings, r)), axis=1))
+        x, order = "cell", order | {"cell": list(dict.fromkeys(ok.cell))}
+    fig = px.strip(ok, x=x, y="per_token_s", color="algorithm", facet_col="scenario",
+                   color_discrete_map=palette, category_orders=order, facet_col_wrap=3, hover_data=hover,
+                   stripmode="group" if settings else "overlay",
+                   labels={"per_token_s": "average per-token time [s]", "cell": ""})
     fig.update_yaxes(matches=None, showticklabels=True)
     fig.update_layout(title="Per-token time of every feasible row (one point per instance, seed and run)",
-                      height=max(400, 330 * int(np.ceil(ok.scenario.nunique() / 3))), showlegend=False)
+                      height=max(400, 330 * int(np.ceil(ok.scenario.nunique() / 3))), showlegend=bool(settings))
     return fig
 
 
@@ -134,18 +148,21 @@ def colours(df: pd.DataFrame) -> dict[str, str]:
 
 def sweep_figure(table: pd.DataFrame, axis: str, label: str, others: list[str]) -> go.Figure:
     """Mean per-token time along a swept setting, one line per algorithm and value of the other settings
-    that vary, one panel per scenario (means over seeds and runs of one cell only)."""
+    that vary, one panel per scenario (means over seeds and runs of one cell only); error bars: the spread
+    over them, as in the PNG (bench/report.py)."""
     t = table[table.per_token_s.notna()].copy()
     t["line"] = t.algorithm + t[others].astype(str).agg(lambda r: "".join(f", {v}" for v in r), axis=1) \
         if others else t.algorithm
     palette = colours(table)
     fig = px.line(t.sort_values(axis), x=axis, y="per_token_s", color="line", facet_col="scenario",
+                  error_y="per_token_sd" if t.per_token_sd.notna().any() else None,
                   color_discrete_map={line: palette[alg] for line, alg in zip(t.line, t.algorithm)} if not others
                   else None,
                   facet_col_wrap=3, markers=True, hover_data=["algorithm", axis, "per_token_s", "feasible"],
                   labels={axis: label, "per_token_s": "mean per-token time [s]", "line": "algorithm"})
     fig.update_yaxes(matches=None, showticklabels=True)
-    fig.update_layout(title=f"Per-token time along {label} (mean over seeds and runs of one cell)")
+    fig.update_layout(title=f"Per-token time along {label} (mean over seeds and runs of one cell; error bars: "
+                            "their spread)")
     return fig
 
 
@@ -245,7 +262,7 @@ class Findings:
 
 OVERRUN_NOTE = ("Runs that ended more than max(1 s, 2 %) after their time limit (the runner's clock, "
                 "docs/results.md \"Time\"), with their phases: the phase that ran over is the one to read.")
-ROW_COLUMNS = ["instance", "algorithm", "kind", "seed", "run", "status", "verdict", "per_token_s",
+ROW_COLUMNS = ["instance", "algorithm", "per_token_s", "verdict", "status", "seed", "run", "kind",
                "gap_to_best_bound", "runtime_s", "message"]
 
 
@@ -262,7 +279,7 @@ def page(run_dir: Path, f: Findings) -> Path:
              "figures above count every row), with every setting (p_*) they ran with.")
     sections = [Section("cells", "Results per cell", "Means over feasible rows only, the verdict counts "
                         "beside them; a cell is a scenario with one value of every setting that varies.",
-                        [table(f.table)]),
+                        [table(for_people(f.table))]),
                 Section("winners", "Winner per cell (cheapest feasible)", blocks=[table(f.winners)]),
                 Section("rows", "Every row" if len(rows) <= MAX_PAGE_ROWS else "Rows", shown,
                         [table(rows.head(MAX_PAGE_ROWS))])]
@@ -284,7 +301,9 @@ def page(run_dir: Path, f: Findings) -> Path:
     if len(f.errors):
         cols = [c for c in ("overrides", "instance", "algorithm", "message") if c in f.errors]
         sections.append(Section("errors", "Failed jobs and algorithms", blocks=[table(f.errors[cols])]))
-    sections.append(instances_section(run_dir, f))
+    drill = instances_section(run_dir, f)
+    if drill.blocks:    # an online sweep has no solution files to draw: no empty section
+        sections.append(drill)
     title = f"BPR-Bench report: {Path(run_dir).name}"
     return render(Path(run_dir) / "report.html", title, f.intro, provenance_of(run_dir, df), sections)
 

@@ -29,6 +29,12 @@ REFERENCE = "petals"
 BEST_BOUND = "lower_bounds:best"
 
 
+def bound_word(status: str) -> str:
+    """What a bound row is, in the console and the report alike: ``bound``, or with its status beside it when
+    that says more than solved (``bound (optimal)``, ``bound (time_limit)``, ``bound (skipped)``)."""
+    return "bound" if status == "solved" else f"bound ({status})"
+
+
 def scenario(instance: str) -> str:
     """The scenario of an instance name: ``abovenet-s3`` -> ``abovenet``, ``clustered-c1-s0`` -> ``clustered-c1``."""
     return re.sub(r"-s\d+$", "", instance)
@@ -110,15 +116,17 @@ def solution_row(base: dict[str, Any], inst: Instance, graded: Graded, columns: 
 
 
 def bound_rows(base: dict[str, Any], result: Bounds) -> list[dict[str, Any]]:
-    """One row per lower bound of a bound algorithm (``<name>:<bound>``); one row for the algorithm when it
-    failed or was skipped as a whole."""
+    """One row per lower bound of a bound algorithm (``<name>:<bound>``), with that bound's own runtime (the
+    run's time limit, overrun and phases are the run's, shared by its bounds); one row for the algorithm when
+    it failed or was skipped as a whole."""
     record = result.record
     common = {**base, "check_status": str(CheckStatus.NONE), "sim_status": None, **timing(record)}
     if record.outcome is not Outcome.OK or not result.bounds:
         return [{**common, **statuses(record, None, None), "lower_bound_s": None, "message": record.message}]
     return [{**common, **statuses(RunRecord(bound.outcome), bound.termination, None),
              "algorithm": f"{base['algorithm']}:{name}", "lower_bound_s": bound.value_s, "message": bound.message,
-             **solver_columns(bound.solver, values=False)} for name, bound in result.bounds.items()]
+             "runtime_s": bound.runtime_s, **solver_columns(bound.solver, values=False)}
+            for name, bound in result.bounds.items()]
 
 
 def error_row(message: str) -> dict[str, Any]:

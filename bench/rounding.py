@@ -9,6 +9,14 @@ from typing import Any, Optional
 
 import pandas as pd
 
+from bpr.schema import FRACTIONS as SCHEMA_FRACTIONS
+
+# every column a table of the suite shows that holds a fraction: the schema's, the report's (bench/report.py)
+# and the library's (bench/library.py); shown in percent, under its results.csv name with " [%]"
+FRACTIONS = frozenset(SCHEMA_FRACTIONS) | {
+    "gap_to_best_known", "gap_to_library_bound", "true_gap", "mean_true_gap", "max_true_gap",
+    "mean_gap_to_best_known", "mean_gap_to_bound", "mean_primal_gap", "mean_gap", "max_gap"}
+
 
 def missing(x: Any) -> bool:
     return x is None or isinstance(x, float) and math.isnan(x)
@@ -31,12 +39,26 @@ def percent(x: Optional[float], digits: int = 1, signed: bool = True, space: str
     return f"{value:{'+' if signed else ''}.{digits}f}{space}%"
 
 
+def in_percent(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every fraction column (``FRACTIONS``) times 100 under its name with `` [%]``: the same word
+    as results.csv, the number as people read it (0.2085 -> ``gap [%]`` 20.85)."""
+    shown = [c for c in df if c in FRACTIONS]
+    return df.assign(**{c: 100 * df[c].astype(float) for c in shown}).rename(columns={c: f"{c} [%]" for c in shown})
+
+
 def markdown(df: pd.DataFrame, floats: str = ".4g") -> str:
-    """A markdown table; floats formatted with the spec ``floats``, rounded for people."""
-    def cell(x):
+    """A markdown table, fractions in percent (``in_percent``); floats formatted with the spec ``floats``,
+    rounded for people."""
+    df = in_percent(df)
+    specs = [".2f" if str(c).endswith(" [%]") else floats for c in df.columns]   # 0.00 %, never 2.2e-14 %
+
+    def cell(x: Any, spec: str) -> str:
+        if x is pd.NA:
+            return ""
         if isinstance(x, float):
-            return "" if math.isnan(x) else rounded(x, floats)
+            return "" if math.isnan(x) else rounded(x, spec)
         return str(x)
     lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in df.itertuples(index=False)]
+    lines += ["| " + " | ".join(cell(x, spec) for x, spec in zip(row, specs)) + " |"
+              for row in df.itertuples(index=False)]
     return "\n".join(lines)

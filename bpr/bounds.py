@@ -18,17 +18,19 @@ from bpr.status import Outcome, Termination
 @dataclass(frozen=True)
 class Bound:
     """One lower bound in average per-token seconds; ``value_s`` None when it was not obtained (the
-    termination, outcome and message say why). An LP bound keeps its solver report."""
+    termination, outcome and message say why). An LP bound keeps its solver report; ``runtime_s`` is its own
+    time on the run's clock (the run's bounds share one time limit, docs/results.md "Time")."""
 
     value_s: float | None
     termination: Termination | None = Termination.SOLVED
     outcome: Outcome = Outcome.OK
     message: str = ""
     solver: SolverReport | None = None
+    runtime_s: float | None = None     # seconds of the run's clock this bound took (None: it did not run)
 
     def to_dict(self) -> dict[str, Any]:
         return {"value_s": self.value_s, "termination": None if self.termination is None else str(self.termination),
-                "outcome": str(self.outcome), "message": self.message,
+                "outcome": str(self.outcome), "message": self.message, "runtime_s": self.runtime_s,
                 "solver": None if self.solver is None else self.solver.to_dict()}
 
 

@@ -13,7 +13,7 @@ FACTS = ("mode", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "fast_
 LIBRARIES = ("highspy", "pyomo", "numpy", "networkx", "pandas", "hydra-core", "topohub")
 PROVENANCE = ("git_commit", "git_dirty", "host", "cpu", "cpu_count", "python", "bpr_bench",
               *(lib.replace("-", "_") for lib in LIBRARIES))
-TIMING = ("runtime_s", "time_limit_s", "overrun_s", "phases")
+TIMING = ("runtime_s", "time_limit_s", "overrun_s", "phases", "job_wall_s")
 OFFLINE = ("per_token_s", "full_per_token_s", "blocks_per_gpu", "servers_used", "servers_routed", "violations",
            "message", "lower_bound_s", "gap_to_best_bound", "reduction_vs_petals")
 ONLINE = ("per_token_s", "ttft_s", "decode_per_token_s", "p50_per_token_s", "p95_per_token_s", "p99_per_token_s",
@@ -22,6 +22,8 @@ ONLINE = ("per_token_s", "ttft_s", "decode_per_token_s", "p50_per_token_s", "p95
           "allocation_delay_s", "hold_from_arrival", "trace", "trace_requests", "trace_cut", "trace_dropped",
           "message", "reduction_vs_petals")
 SWEEP = ("job", "overrides", "job_dir")
+# columns that hold a fraction (a share, a gap, a reduction): a page or table for people shows them in percent
+FRACTIONS = ("fast_server_share", "gap", "gap_to_best_bound", "reduction_vs_petals", "peak_memory_share")
 REPORT = ("verdict", "family", "runtime_counted_s")      # what a report derives (bench/report.py)
 # settings the harness writes as p_<name> besides an algorithm's options: an option of one of these names (or
 # nested under one) would be dropped or would overwrite them

@@ -88,11 +88,16 @@ def test_decomposition_runs_only_where_memory_binds():
     """With room for every request's cache the capacity bound is below the per-request bound: the
     decomposition is skipped (minutes of LP on large instances for nothing), and says why."""
     inst = tiny(3, M=[40.0, 40.0], tau=[0.0, 0.1], t=[[0.1, 0.2]], R=2, s_m=1.0, s_c=0.5)
-    bounds = registry.call("lower_bounds", inst, solver=SolverSettings(**QUIET)).bounds
+    result = registry.call("lower_bounds", inst, solver=SolverSettings(**QUIET))
+    bounds = result.bounds
     assert bounds["capacity"].value_s <= bounds["per_request"].value_s
     assert bounds["decomposition"].value_s is None and bounds["decomposition"].outcome == "skipped"
     assert "memory does not bind" in bounds["decomposition"].message
     assert bounds["window_sizes"].outcome == "skipped" and "memory does not bind" in bounds["window_sizes"].message
+    assert bounds["decomposition"].runtime_s is None       # did not run: no time of its own
+    ran = [bounds[name].runtime_s for name in ("per_request", "extended_lp", "capacity")]
+    assert all(t is not None and t >= 0 for t in ran)         # each bound its own time on the run's clock,
+    assert sum(ran) <= result.record.runtime_s                # parts of the run's
     off = registry.call("lower_bounds", inst, options=lower_bounds.Options(decomposition=False),
                         solver=SolverSettings(**QUIET)).bounds
     assert "decomposition" not in off

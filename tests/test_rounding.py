@@ -24,5 +24,12 @@ def test_nothing_that_rounds_to_zero_is_written_negative(x, spec):
 
 
 def test_markdown_tables_never_show_negative_zero():
-    text = markdown(pd.DataFrame({"gap": [-1e-12, -0.25]}), ".2%")
+    text = markdown(pd.DataFrame({"x": [-1e-12, -0.25]}), ".2%")
     assert "| 0.00% |" in text and "| -25.00% |" in text and "-0.00" not in text
+
+
+def test_fractions_read_in_percent_under_their_results_csv_name():
+    """One vocabulary: a fraction column keeps its name with " [%]"; its value is 100x, two decimals."""
+    text = markdown(pd.DataFrame({"algorithm": ["a", "b"], "gap": [0.2085, -1e-12], "per_token_s": [0.51, 0.52]}))
+    assert text.splitlines()[0] == "| algorithm | gap [%] | per_token_s |"
+    assert "| a | 20.85 | 0.51 |" in text and "| b | 0.00 | 0.52 |" in text

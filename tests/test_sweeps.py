@@ -278,12 +278,14 @@ def test_report_counts_outcomes_and_averages_feasible_ones_only(tmp_path):
                  "per_token_s": None})
     pd.DataFrame(rows).to_parquet(tmp_path / "results.parquet")
     text = report(tmp_path).read_text()
-    assert "| offline | x | petals | 0 | 1 | 0 | 0 | 0 |  |" in text        # counted as infeasible, no mean
-    assert "| offline | x | cg_bprr | 1 | 0 | 0 | 0 | 0 | 0.5 |" in text
-    assert "| offline | x | broken | 0 | 0 | 0 | 0 | 1 |  |" in text
+    # the cell, the rank (1: the winner) and the per-token time first; the cell's algorithms in rank order
+    assert "| scenario | rank | algorithm | per_token_s | runtime_s | feasible | infeasible |" in text
+    assert "| x | 1 | cg_bprr | 0.5 | 0.01 | 1 | 0 | 0 | 0 | 0 | offline |\n| x | 2 | slow | 0.6 |" in text
+    assert "| x |  | petals |  | 0.01 | 0 | 1 | 0 | 0 | 0 | offline |" in text   # counted as infeasible, no mean
+    assert "| x |  | broken |  | 0.01 | 0 | 0 | 0 | 0 | 1 | offline |" in text
     assert "| x-s0 | broken |" in text                                    # named among the failures
-    assert "| offline | x | cg_bprr | 0.5 | 1 |" in text                 # the winner is the cheapest feasible
-    assert "per_token_sd" not in text
+    assert "| x | cg_bprr | 0.5 | 1 | offline |" in text                 # the winner is the cheapest feasible
+    assert "per_token_sd" not in text and "response_s" not in text      # no spread, no online rows
 
 
 def test_reduction_is_not_measured_against_an_infeasible_reference():
