@@ -450,6 +450,8 @@ def page(out: Path) -> Path:
     table = load_table()
     entries = catalog()
     shown = table.assign(tier=[tier(entries.get(n, {})) for n in table.name])
+    first = ["name", "status", "gap", "best_known_s", "best_bound_s", "tier"]     # on the first screen
+    shown = shown[first + [c for c in shown if c not in first]]
     gaps = heuristic_gaps(pd.read_csv(GOLDEN), table) if GOLDEN.exists() else pd.DataFrame()
     fig = px.bar(shown.sort_values("gap"), x="name", y="gap", color="status", hover_data=list(shown.columns),
                       labels={"gap": "gap (best known - best bound) / best known", "name": "instance"},
@@ -458,7 +460,7 @@ def page(out: Path) -> Path:
     sections = [html.Section("table", "Instances", "best_known_s: the best solution found (its file re-checked by "
                              "the checker and evaluator; `algorithm`, `solver`, `time_limit` and `commit` say how); "
                              "best_bound_s: the best lower bound (`bound_from`); status optimal where the gap is at "
-                             f"most {OPTIMAL_GAP:g}.", [html.table(shown), html.plot(fig)])]
+                             f"most {100 * OPTIMAL_GAP:g} %.", [html.table(shown), html.plot(fig)])]
     if len(gaps):
         sections.append(html.Section("gaps", "Heuristics' gaps by tier", "Against the optimum where certified, "
                                      "else against the best bound (an upper bound on the true gap); golden.csv.",

@@ -176,12 +176,20 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=[*cell, "rank", "algorithm", "per_token_s", "per_token_sd", "response_s",
                                      "gap_to_best_bound", "runtime_s", *counted])
     table = pd.DataFrame(out)
-    first = [c for c in cell if c != "mode"]
-    table["rank"] = table.groupby(first + ["mode"], dropna=False).per_token_s.rank(method="min").astype("Int64")
-    table = table.sort_values(first + ["mode", "rank", "algorithm"], na_position="last", kind="stable")
+    first, last = glance(df, cell)
+    table["rank"] = table.groupby(cell, dropna=False).per_token_s.rank(method="min").astype("Int64")
+    table = table.sort_values([*first, *last, "rank", "algorithm"], na_position="last", kind="stable")
     order = [*first, "rank", "algorithm", "per_token_s", "per_token_sd", "response_s", "gap_to_best_bound",
-             "runtime_s", *counted, "mode"]
+             "runtime_s", *counted, *last]
     return table[order].reset_index(drop=True)
+
+
+def glance(df: pd.DataFrame, cell: list[str]) -> tuple[list[str], list[str]]:
+    """The cell's columns to show before the algorithm (the scenario and the settings that vary within a
+    scenario) and after the measures (the mode, and settings that only change with the scenario: its servers,
+    its topology), so that the winner and its per-token time stay on the first screen."""
+    first = [c for c in cell if c == "scenario" or c != "mode" and within_scenario(df, c)]
+    return first, [c for c in cell if c not in first]
 
 
 def _mean(rows: pd.DataFrame, column: str) -> float:
@@ -195,8 +203,9 @@ def winners(table: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
     if ok.empty:
         return ok
     best = ok.loc[ok.groupby(cell, dropna=False).per_token_s.idxmin()]
-    first = [c for c in cell if c != "mode"]
-    return for_people(best[[*first, "algorithm", "per_token_s", "response_s", "feasible", "mode"]]
+    first = [c for c in best if c in cell and best.columns.get_loc(c) < best.columns.get_loc("rank")]
+    last = [c for c in cell if c not in first]
+    return for_people(best[[*first, "algorithm", "per_token_s", "response_s", "feasible", *last]]
                       .reset_index(drop=True))
 
 

@@ -84,7 +84,15 @@ def table(df: pd.DataFrame, digits: int = 4, page_length: int = 25) -> str:
     people (bench/rounding.py)."""
     shown = in_percent(df)
     for col in shown.select_dtypes("float").columns:
-        shown[col] = shown[col].round(digits) + 0.0   # + 0.0: no -0.0 (bench/rounding.py)
+        places = 2 if str(col).endswith(" [%]") else digits
+        shown[col] = shown[col].round(places) + 0.0   # + 0.0: no -0.0 (bench/rounding.py)
+    for col in shown:
+        values = shown[col].dropna()
+        if not pd.api.types.is_numeric_dtype(shown[col]) or pd.api.types.is_bool_dtype(shown[col]) or not len(values):
+            continue
+        whole = bool((values == values.round()).all())    # a rank, a server count: 9, not 9.0
+        if whole or shown[col].hasnans:     # a missing value reads blank, not NaN or <NA>; still sorted as a number
+            shown[col] = [("" if pd.isna(v) else int(v) if whole else float(v)) for v in shown[col]]
     return Markup(to_html_datatable(shown, connected=False, column_filters="footer", maxBytes=0, showIndex=False,
                              pageLength=page_length, classes="display compact nowrap", allow_html=False,
                              layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
@@ -270,7 +278,10 @@ def page(run_dir: Path, f: Findings) -> Path:
     """Write ``report.html`` into ``run_dir``."""
     df = f.df
     settings = sorted(c for c in df if c.startswith("p_"))
-    rows = df[[c for c in ROW_COLUMNS if c in df] + settings].copy()
+    # the settings that vary within a scenario right after the instance: two rows of one cell never look alike
+    first = ["instance", *f.settings]
+    rows = df[first + [c for c in ROW_COLUMNS if c in df and c not in first]
+              + [c for c in settings if c not in first]].copy()
     if "message" in rows:   # the full message is in the row's files; a long one would hide the table
         rows["message"] = rows.message.fillna("").astype(str).map(lambda m: m if len(m) <= 90 else m[:87] + "...")
     shown = ("One row per instance, algorithm, seed and run, with every setting (p_*) it ran with; filter a "

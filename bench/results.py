@@ -177,7 +177,9 @@ def _best_rows(df: pd.DataFrame) -> pd.DataFrame:
         values = values[np.isfinite(values)]
         if len(values):
             first = group.iloc[0]
-            keep = [*IDENTITY, *FACTS, *provenance()]
+            # the instance's own settings, shared by every row of the job (a filter on them keeps this row)
+            given = [c for c in group if c.startswith(("p_instance_", "p_workload_", "p_model"))]
+            keep = [*IDENTITY, *FACTS, *given, *provenance()]
             out.append({k: first[k] for k in keep if k in first}
                        | statuses(RunRecord(), Termination.SOLVED, None)
                        | {"algorithm": BEST_BOUND, "kind": "bound", "check_status": str(CheckStatus.NONE),

@@ -127,8 +127,35 @@ def test_a_sweep_whose_names_and_messages_carry_markup_gives_a_page_where_none_r
     drawn = list(tmp_path.rglob("convergence_*.png"))     # named after the instance: "/" in it moves nothing
     assert drawn and all(p.parent == hostile / "figures" for p in drawn)
     nothing_ran(hostile / "report.html", tmp_path)      # also the test that the report page renders cleanly
-    shot = browser(hostile / "report.html", tmp_path, "--window-size=1400,2400", f"--screenshot={tmp_path / 'p.png'}")
-    assert shot.returncode == 0 and (tmp_path / "p.png").stat().st_size > 10_000
+
+
+# after DataTables has built the tables: per summary section, the right edge of its algorithm and per_token_s
+# headers, written into the DOM where --dump-dom shows it
+MEASURE = """<script>setTimeout(() => { const edges = {};
+  for (const id of ["cells", "winners"]) {
+    const heads = [...document.getElementById(id).nextElementSibling.parentElement.querySelectorAll("th")];
+    const section = heads.filter(th => th.closest("div") && th.getBoundingClientRect().top >
+                                 document.getElementById(id).getBoundingClientRect().top);
+    edges[id] = Object.fromEntries(["algorithm", "per_token_s"].map(name =>
+      [name, Math.max(...section.filter(th => th.textContent.trim() === name)
+                                .map(th => th.getBoundingClientRect().right))]));
+  }
+  document.body.setAttribute("data-edges", JSON.stringify(edges)); }, 3000);</script>"""
+
+
+def test_the_winner_and_its_per_token_time_are_on_the_first_screen_at_1280_px(sweep, tmp_path):
+    import html as html_lib
+    import json
+
+    page = tmp_path / "measured.html"
+    page.write_text((sweep / "report.html").read_text().replace("</body>", MEASURE + "</body>"))
+    dom = browser(page, tmp_path, "--window-size=1280,900", "--dump-dom")
+    found = re.search(r'data-edges="([^"]+)"', dom.stdout)
+    assert found, dom.stderr[-2000:]
+    edges = json.loads(html_lib.unescape(found.group(1)))
+    assert set(edges) == {"cells", "winners"}
+    for section, edge in edges.items():
+        assert 0 < edge["algorithm"] < edge["per_token_s"] <= 1280, (section, edge)
 
 
 def test_a_solution_file_of_another_instance_is_never_drawn_as_a_rows(tmp_path):
