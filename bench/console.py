@@ -15,15 +15,22 @@ from bpr.record import overran
 from solvers.framework.status_line import gap_text  # the progress line's format: one gap format
 
 
-def header(job: JobResult, seed: int, runs: int) -> str:
+def header(job: JobResult, seed: int) -> str:
     inst, w = job.instance, job.instance.workload
     if job.replay is not None:     # a trace gives every request its own tokens: describe the trace
         return f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, seed = {seed}, {trace_text(job.replay)}, " \
-               f"{runs} run(s)"
+               f"{runs_text(job)}"
     text = f"{inst.name}: {inst.n_servers} servers, R = {inst.R}, l_out = {w.l_out}, seed = {seed}"
     if job.mode == "online":
-        text += f", {w.n_requests} requests at {rounded(w.arrival_rate, '.4g')}/s, {runs} run(s)"
+        text += f", {w.n_requests} requests at {rounded(w.arrival_rate, '.4g')}/s, {runs_text(job)}"
     return text
+
+
+def runs_text(job: JobResult) -> str:
+    if job.runs < job.runs_asked:
+        return (f"replayed once (runs={job.runs_asked} asked: with one client and deterministic service nothing "
+                "varies between runs; workload.service=exponential draws job sizes per run)")
+    return f"{job.runs} run(s)"
 
 
 def trace_text(replay: Any) -> str:

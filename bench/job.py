@@ -42,6 +42,8 @@ class JobResult:
     mode: str
     summary: pd.DataFrame | None = None
     replay: Any = None                  # online on a trace: what it replays (bpr/traces.py Replay)
+    runs: int = 1                       # the runs simulated (a trace in which nothing varies: once)
+    runs_asked: int = 1
     wall_s: float = float("nan")        # the job's wall time, instance to written rows (``job_wall_s``)
 
     @property
@@ -148,18 +150,21 @@ def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> 
     inst.save(out_dir / "instance.json")
     given = instance_settings(cfg)
     if cfg["mode"] == "online":
-        df, trace = run_online(inst, algorithms, ctx, cfg["runs"], cfg["retry_backoff"], given, spec, workload)
+        runs = cfg["runs"] if workload.varies(inst) else 1
+        if runs < cfg["runs"]:
+            log.info("runs=%d asked, the trace replayed once: nothing in it varies between runs", cfg["runs"])
+        df, trace = run_online(inst, algorithms, ctx, runs, cfg["retry_backoff"], given, spec, workload)
         write_table(trace, out_dir, "trace", csv=False)
         w, per_algorithm = inst.workload, summary(df)
         if figures_too:
             from bench import figures  # matplotlib (0.3 s) only for a job that draws
 
             figures.online(per_algorithm, trace, out_dir,
-                           f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {cfg['runs']} run(s)\n"
+                           f"{inst.name}, lambda = {w.arrival_rate}/s, l_out = {w.l_out}, {runs} run(s)\n"
                            + calibration_note(spec, [alg.name for alg, _ in algorithms], inst.n_servers))
         df["job_wall_s"] = wall_s = time.perf_counter() - started
         write_table(df, out_dir)
-        return JobResult(inst, df, "online", per_algorithm, workload.replay, wall_s)
+        return JobResult(inst, df, "online", per_algorithm, workload.replay, runs, cfg["runs"], wall_s)
     df = run_offline(inst, algorithms, ctx, out_dir, given)
     df["job_wall_s"] = wall_s = time.perf_counter() - started
     write_table(df, out_dir)

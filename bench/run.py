@@ -105,7 +105,7 @@ def main(cfg: DictConfig) -> None:
         return
     job["instance_sha256"] = job_result.instance.fingerprint()   # its identity with the overrides (resume)
     write_result(out_dir, ok_payload(job, job_result.table))
-    text = f"{console.header(job_result, cfg.seed, cfg.runs)}\n{console.body(job_result)}"
+    text = f"{console.header(job_result, cfg.seed)}\n{console.body(job_result)}"
     log.info("%s", text)
     broken = sorted(set(job_result.table.algorithm[job_result.table.status.map(failed)]))
     if cfg.verbose or cfg.verbose is None and not sweeping:

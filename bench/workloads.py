@@ -71,6 +71,12 @@ class Workload:
         scale = rng.exponential(1.0, size=n) if self.exponential else None
         return Arrivals(self.replay.times, clients, self.replay.trace.l_in, self.replay.trace.l_out, scale)
 
+    def varies(self, inst: Instance) -> bool:
+        """Whether two runs (two arrival seeds) can differ: Poisson arrivals do; a trace's times and tokens are
+        its own, so only the draw of each request's client (several clients) or of its exponential job size
+        can."""
+        return self.replay is None or self.exponential or len(inst.clients) > 1
+
     def counts(self) -> dict[str, Any]:
         """The replay's facts for every result row."""
         if self.replay is None:

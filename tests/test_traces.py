@@ -112,11 +112,24 @@ def test_trace_settings_are_checked():
     assert w.params["n_requests"] == 50 and w.params["l_in"] + w.params["l_out"] <= 2048
 
 
+def test_a_trace_differs_between_runs_only_through_its_clients_or_its_job_sizes():
+    from factories import tiny
+
+    one = tiny(2, M=[40.0, 40.0], tau=[0.1, 0.1], t=[[0.1, 0.2]])
+    two = tiny(2, M=[40.0, 40.0], tau=[0.1, 0.1], t=[[0.1, 0.2], [0.2, 0.1]])
+    trace = resolve({"trace": "azure_code", "n_requests": 20}, "bloom-176b")
+    assert not trace.varies(one) and trace.varies(two)         # each request's client is drawn per run
+    assert resolve({"trace": "azure_code", "n_requests": 20, "service": "exponential"}, "bloom-176b").varies(one)
+    assert resolve({"arrival_rate": 0.1}, "bloom-176b").varies(one)     # Poisson arrivals differ per seed
+
+
 def test_an_online_run_replays_each_request_with_its_own_tokens(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "instance=abovenet", "mode=online",
-                          "workload=azure_code", "workload.n_requests=40", "workload.time_scale=4",
+                          "workload=azure_code", "workload.n_requests=40", "workload.time_scale=4", "runs=3",
                           "algorithms=[proposed,chains]", f"hydra.run.dir={tmp_path}"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+    # one client, deterministic service: three runs would be one run three times, with a spread of 0
+    assert "replayed once (runs=3 asked" in out.stdout.splitlines()[0]
     trace = pd.read_parquet(tmp_path / "trace.parquet")
     replay = traces.replay(traces.read(TRACES["azure_code"]), 40, 2048, time_scale=4.0)
     for _, group in trace.groupby("algorithm"):
@@ -127,6 +140,7 @@ def test_an_online_run_replays_each_request_with_its_own_tokens(tmp_path):
     df = pd.read_parquet(tmp_path / "results.parquet")
     assert (df.trace == "azure_code").all() and (df.trace_requests == 40).all()
     assert (df.trace_cut == replay.cut).all() and (df.p_workload_trace == "azure_code").all()
+    assert (df.run == 0).all() and (df.p_runs == 1).all()
     assert df.set_index("algorithm").loc["chains"].c >= 1
 
 
