@@ -138,8 +138,32 @@ def cmd_algorithms(args: argparse.Namespace) -> int:
                 "columns": list(a.columns)}
                for a in registry.algorithms(mode).values()] for mode in ("offline", "online")}
     listing["unavailable"] = [dataclasses.asdict(u) for u in registry.unavailable()]
-    _emit(listing)
+    if args.format == "table":
+        print(algorithms_text(listing))
+    else:
+        _emit(listing)
     return 0
+
+
+def algorithms_text(listing: dict[str, Any]) -> str:
+    """The listing for people: per mode, each algorithm with its kind and summary, then an option per line
+    (type = default (meaning); ``--option name=value`` for bpr solve, ``algorithm.<name>.<option>=value`` for
+    bench/run.py) and its declared columns."""
+    lines = []
+    for mode in ("offline", "online"):
+        lines.append(f"{mode} algorithms ({len(listing[mode])}):")
+        for a in listing[mode]:
+            solver = ", uses a solver" if a["uses_solver"] else ""
+            lines.append(f"  {a['name']} ({a['kind']}{solver}): {a['summary']}")
+            for name, doc in a["option_docs"].items():
+                lines.append(f"      {name}: {doc['type']} = {json.dumps(doc['default'])}"
+                             + (f"  ({doc['meaning']})" if doc["meaning"] else ""))
+            if a["columns"]:
+                lines.append(f"      columns: {', '.join(a['columns'])}")
+        lines.append("")
+    for u in listing["unavailable"]:
+        lines.append(f"unavailable: {u['name']} ({u['mode']}, {u['module']}): {u['reason']}")
+    return "\n".join(lines).rstrip()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -166,14 +190,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 DESCRIPTION = "Build instances, run any registered algorithm, check and evaluate solutions (docs/formats.md §3)."
 EPILOG = """\
-Every command prints JSON on stdout. Exit status: 0 success, 1 the solution is infeasible or the algorithm
+Every command prints JSON on stdout (bpr algorithms --format table: a listing for people). Exit status: 0 success, 1 the solution is infeasible or the algorithm
 found none, 2 bad input (one line on stderr that names the problem).
 
 examples:
   bpr instance bellcanada --seed 0 --out inst.json
   bpr solve inst.json --algorithm cg_bprr --out sol.json
   bpr check inst.json sol.json
-  bpr algorithms                 every algorithm with its options (type, default, meaning)
+  bpr algorithms --format table  every algorithm with its options (type, default, meaning)
 
 Sweeps, reports and the library: bpr-bench (python bench/run.py), see README."""
 
@@ -201,6 +225,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--out", required=True, help="the solution file; - writes it to stdout (instead of the summary)")
     q.set_defaults(run=cmd_solve)
     q = sub.add_parser("algorithms", help="list the registered algorithms, their options and columns")
+    q.add_argument("--format", choices=("json", "table"), default="json",
+                   help="json (for scripts, the default) or table (for people)")
     q.set_defaults(run=cmd_algorithms)
     for name, fn, text in (("check", cmd_check, "list every violation of a solution"),
                            ("evaluate", cmd_evaluate, "cost of a solution (docs/model.md §2-3)")):
