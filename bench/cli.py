@@ -191,7 +191,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 DESCRIPTION = "Build instances, run any registered algorithm, check and evaluate solutions (docs/formats.md §3)."
 EPILOG = """\
 Every command prints JSON on stdout (bpr algorithms --format table: a listing for people). Exit status:
-0 success, 1 the solution is infeasible or the algorithm found none, 2 bad input (one line on stderr that names the problem).
+0 success, 1 the solution is infeasible or the algorithm found none, 2 bad input (one line on stderr that
+names the problem).
 
 examples:
   bpr instance bellcanada --seed 0 --out inst.json
