@@ -565,8 +565,9 @@ def main(argv: list[str]) -> int:
     except BprInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(md)
-    print(md.with_name("report.html"))
+    figs = sorted((md.parent / "figures").glob("*.png"))
+    print(f"written to {md.parent}: report.md, report.html, figures/ ({len(figs)}: "
+          f"{', '.join(p.name for p in figs)})")
     return 0
 
 

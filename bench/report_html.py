@@ -312,10 +312,9 @@ def page(run_dir: Path, f: Findings) -> Path:
     if len(f.errors):
         cols = [c for c in ("overrides", "instance", "algorithm", "message") if c in f.errors]
         sections.append(Section("errors", "Failed jobs and algorithms", blocks=[table(f.errors[cols])]))
-    drill = instances_section(run_dir, f)
-    if drill.blocks:    # an online sweep has no solution files to draw: no empty section
-        sections.append(drill)
+    sections.append(instances_section(run_dir, f))    # empty (left out) where no solution file is drawn
     title = f"BPR-Bench report: {Path(run_dir).name}"
+    sections = [s for s in sections if s.blocks]    # every section says something or is left out
     return render(Path(run_dir) / "report.html", title, f.intro, provenance_of(run_dir, df), sections)
 
 

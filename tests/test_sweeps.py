@@ -246,10 +246,15 @@ def test_report_from_a_sweep(tmp_path):
     assert out.returncode == 0, out.stderr
     rep = subprocess.run([sys.executable, str(ROOT / "bench" / "report.py"), str(root)], capture_output=True, text=True)
     assert rep.returncode == 0, rep.stderr
+    assert rep.stdout.strip() == (f"written to {root}: report.md, report.html, figures/ (2: per_token_by_instance.png,"
+                                  " per_token_vs_workload_arrival_rate.png)")         # every file it wrote
     text = (root / "report.md").read_text()
     assert "## Winner per instance cell" in text and "Shift fitted to the kind: heuristic 0.001 s, exact 1 s" in text
     assert (root / "figures" / "per_token_vs_workload_arrival_rate.png").exists()
     assert (root / "figures" / "per_token_by_instance.png").exists()
+    page = (root / "report.html").read_text()
+    assert ">Results per cell</h2>" in page and ">Instances</h2>" not in page   # online: no solution to draw
+    assert '"error_y"' in page          # the interactive lambda chart has the PNG's error bars (two seeds)
     df = pd.read_parquet(root / "results.parquet")
     cell = df[(df.algorithm == "petals") & (df.arrival_rate == 0.5)].per_token_s.mean()
     assert f"{cell:.4g}" in text
