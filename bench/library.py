@@ -381,7 +381,7 @@ def check_bounds(table: pd.DataFrame) -> list[str]:
             and r.best_bound_s > r.best_known_s * (1 + OPTIMAL_GAP)]
 
 
-HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order", "gbp_cr_gca"]
+HEURISTICS = ["cg_bprr", "petals", "petals-opt-number", "petals-opt-order", "gbp_cr_gca", "parallax"]
 GOLDEN_MAX_SERVERS = 30
 # lns at a fixed iteration count and patience, no time limit binding (docs/formulations.md §5: then
 # deterministic), on the 0.8 R_max instances small enough for the test suite

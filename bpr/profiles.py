@@ -1,4 +1,5 @@
-"""Model, GPU, overhead and PETALS profiles (docs/model.md §1.1 and 6), read from ``instances/profiles/*.yaml``."""
+"""Model, GPU, overhead, PETALS and Parallax profiles (docs/model.md §1.1 and 6, docs/peers.md §1), read from
+``instances/profiles/*.yaml``."""
 
 from __future__ import annotations
 
@@ -69,6 +70,13 @@ class PetalsConstants:
     cache_penalty_s: float
 
 
+@dataclass(frozen=True)
+class ParallaxConstants:
+    param_share: float
+    kv_share: float
+    load_s: float
+
+
 @cache
 def read_profile(file: str) -> dict:
     with open(Path(PROFILES_DIR) / file) as fh:
@@ -96,3 +104,7 @@ def overheads(name: str) -> Overheads:
 
 def petals_constants() -> PetalsConstants:
     return PetalsConstants(**read_profile("petals.yaml"))
+
+
+def parallax_constants() -> ParallaxConstants:
+    return ParallaxConstants(**read_profile("parallax.yaml"))

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bench.job import default_names
+
 pytestmark = pytest.mark.xdist_group("test_install")   # its tests share an expensive module fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,14 +73,15 @@ def test_console_commands_from_another_directory_give_the_same_table(venv, tmp_p
     assert source_run.returncode == 0, source_run.stderr
     a, b = (pd.read_parquet(d / "results.parquet") for d in (run_dir, tmp_path / "source"))
     same = ["instance", "algorithm", "status", "check_status", "per_token_s", "blocks_per_gpu", "guarantee_s"]
-    assert a[same].equals(b[same]) and len(a) == 4
+    assert a[same].equals(b[same]) and len(a) == len(default_names("offline"))
     assert a.git_commit.str.fullmatch("[0-9a-f]{40}").all() and (a.git_commit == b.git_commit).all()
     for col in ("host", "cpu", "cpu_count", "python", "highspy", "pyomo", "numpy", "networkx", "hydra_core"):
         assert a[col].notna().all() and (a[col] == b[col]).all()
     assert "instance bellcanada-s0: 26 servers" in (run_dir / "run.log").read_text()
     # the table printed on the console is the same too (runtimes aside)
-    strip = [line.rsplit(maxsplit=1)[0] for line in wheel_run.stdout.splitlines()[1:6]]
-    assert strip == [line.rsplit(maxsplit=1)[0] for line in source_run.stdout.splitlines()[1:6]]
+    rows = slice(1, 2 + len(a))     # the header line and one line per algorithm
+    strip = [line.rsplit(maxsplit=1)[0] for line in wheel_run.stdout.splitlines()[rows]]
+    assert strip == [line.rsplit(maxsplit=1)[0] for line in source_run.stdout.splitlines()[rows]]
 
 
 def test_bpr_command_from_another_directory(venv, tmp_path):
