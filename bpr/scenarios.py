@@ -20,10 +20,12 @@ from typing import Any, Callable, Optional
 import networkx as nx
 import numpy as np
 
-from bpr.errors import BprInputError
+from bpr.errors import BprInputError, unknown
 from bpr.fields import integer
+from bpr.files import read_yaml
 from bpr.instance import Client, Instance, Model, Server, Workload
 from bpr.limits import MAX_CLIENTS, MAX_REQUESTS, MAX_SERVERS, MAX_TOKENS
+from bpr.paths import DATA_DIR
 from bpr.profiles import GpuProfile, gpu_profile, model_profile, overheads
 
 TOPOHUB_FAMILIES = ("topozoo", "gabriel", "sndlib", "backbone", "caida")
@@ -72,6 +74,15 @@ class ClusteredParams(ScenarioParams):
     rtt_intra_s: float = 0.005
     rtt_inter_s: float = 0.100
     overheads: str = "clustered"
+
+
+@dataclass
+class HelixParams(ScenarioParams):
+    """One of Helix's published clusters (docs/peers.md §2): ``cluster`` names ``instances/helix/<cluster>.yaml``
+    (its servers' GPUs and link latencies); the family has no other parameter and draws nothing."""
+
+    cluster: str = ""
+    overheads: str = ""              # "": the cluster file's (geo for geo-24, clustered for the others)
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,3 +216,36 @@ def _server(sid: str, node: str, gpu: GpuProfile, l_in: int) -> Server:
     return Server(id=sid, node=node, gpu=gpu.name, M=gpu.memory_gb, tau=gpu.tau, tau_in=gpu.tau_in(l_in),
                   forward_rps=gpu.forward_rps, inference_rps=gpu.inference_rps, network_rps=gpu.network_rps,
                   tau_in_per_token=gpu.tau_in_slope)
+
+
+HELIX_DIR = DATA_DIR / "helix"
+
+
+def helix_clusters() -> list[str]:
+    return sorted(f.stem for f in HELIX_DIR.glob("*.yaml"))
+
+
+def helix(p: HelixParams, seed: int, workload: WorkloadParams, model: str) -> Scenario:
+    """A Helix cluster as published: server j on its own node with its GPU; the client is Helix's source and
+    sink, so its raw RTT to server j is source_ms + sink_ms, and two servers' is twice their link's one-way
+    latency (``links_ms`` where it is not ``link_ms``); the overheads of model.md §1.1 on top."""
+    if p.cluster not in helix_clusters():
+        raise unknown("helix cluster", p.cluster, helix_clusters())
+    data = read_yaml((HELIX_DIR / f"{p.cluster}.yaml").read_text())
+    n = len(data["gpus"])
+    one_way = np.full((n, n), float(data["link_ms"]))
+    for i, j, ms in data["links_ms"]:
+        one_way[i, j] = one_way[j, i] = float(ms)
+    client = [float(a) + float(b) for a, b in zip(data["source_ms"], data["sink_ms"])]
+    nodes = [f"n{j}" for j in range(n)]
+
+    def rtt(u: str, v: str) -> float:
+        if u == v:
+            return 0.0
+        if u == "client" or v == "client":
+            return client[int((v if u == "client" else u)[1:])] / 1e3
+        return 2.0 * one_way[int(u[1:]), int(v[1:])] / 1e3
+
+    q = dataclasses.replace(p, overheads=p.overheads or data["overheads"])
+    return assemble(f"{p.name}-s{seed}", q, seed, workload, model, nodes, list(data["gpus"]), ["client"], rtt,
+                    {"generator": "helix", "cluster": p.cluster, "source": data["source"], "commit": data["commit"]})
