@@ -56,6 +56,10 @@ class Formulation(Protocol):
         """Whether its dual bound bounds the instance's optimum (False for a restricted model: a neighbourhood,
         some columns or a fixed placement bounds only its own solutions)."""
 
+    # A formulation whose objective is not the instance's cost (a peer's: Helix's max-flow) says so with
+    # ``objective_is_cost = False``: its incumbents and bounds are then no per-token times, and none is
+    # recorded as one (``solve_model``); it must not bound the instance either.
+
     def size(self) -> Size: ...
 
     def build(self) -> pyo.ConcreteModel: ...
@@ -109,7 +113,8 @@ def solve_model(f: Formulation, ctx: Context, relax: bool = False, log_name: str
     if ctx.left() <= 0:
         return SolverReport(Termination.TIME_LIMIT, "the time limit was reached before the model was built",
                             variables=size.variables, progress=clock.curve()), None
-    per = _per_token(f.scale)
+    costed = getattr(f, "objective_is_cost", True)
+    per = _per_token(f.scale) if costed else (lambda x: None)   # another objective has no per-token value
     solutions = not relax and not isinstance(f, BoundModel)     # its incumbents are solutions of the instance
     bounds = f.bounds_instance and not relax                    # its MIP dual bounds bound the instance
 
@@ -117,7 +122,7 @@ def solve_model(f: Formulation, ctx: Context, relax: bool = False, log_name: str
         return clock.phase(f"{name}: {step}") if record else nullcontext()
 
     def watch(incumbent: float | None, bound: float | None) -> None:
-        if record:
+        if record and costed:
             clock.found(per(incumbent) if solutions else None, per(bound) if bounds else None)
 
     status = StatusLine(name, show=s.progress, origin=clock.origin)
