@@ -47,7 +47,7 @@ from bpr.record import overran  # noqa: E402
 from bpr.status import failed  # noqa: E402
 
 SHIFTS_S = {"heuristic": 1e-3, "exact": 1.0}
-NOT_AXES = {"p_arrival_seed"}     # varies with the run, not with the sweep
+NOT_AXES = {"p_arrival_seed", "p_runs"}     # vary with the run (a trace replayed once), not with the sweep
 LABELS = {"p_workload_arrival_rate": "arrival rate lambda [1/s]", "p_workload_l_out": "l_out [tokens]",
           "p_instance_servers": "servers", "p_instance_a100_fraction": "share of fast (A100) servers"}
 VERDICTS = ["feasible", "infeasible", "no solution", "skipped", "error"]
@@ -120,7 +120,8 @@ def load(run_dir: Path) -> pd.DataFrame:
 def _counted_runtime(row: Mapping[str, Any]) -> float:
     """Runtime for the shifted geometric mean: a time-limited solve counts at its limit."""
     limit = row.get("p_solver_time_limit")
-    if row.get("status") == "time_limit" and limit is not None and pd.notna(limit):
+    # a bound's row has its own runtime, within the share of its run's limit it had: counted as it is
+    if row.get("status") == "time_limit" and row.get("kind") != "bound" and limit is not None and pd.notna(limit):
         return float(limit)
     runtime = row.get("runtime_s")
     return float(runtime) if runtime is not None and pd.notna(runtime) else np.nan
@@ -131,8 +132,9 @@ def wall_text(df: pd.DataFrame) -> str:
     if "job_wall_s" not in df:      # rows of an older run
         return limits_text(df).capitalize() + "."
     wall = df.drop_duplicates("job_dir" if "job_dir" in df else "job_wall_s").job_wall_s.dropna()
-    said = (f"Wall time: {len(wall)} job(s), {rounded(wall.sum(), '.1f')} s in all (the longest "
-            f"{rounded(wall.max(), '.1f')} s). " if len(wall) else "")
+    said = (f"Wall time: {len(wall)} job(s), {rounded(wall.sum(), '.1f')} s summed over the jobs (the longest "
+            f"{rounded(wall.max(), '.1f')} s; jobs that ran side by side took less elapsed time). "
+            if len(wall) else "")
     return said + limits_text(df).capitalize() + "."
 
 
@@ -157,8 +159,9 @@ def cell_columns(df: pd.DataFrame) -> list[str]:
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per cell and algorithm: over feasible rows the mean per-token time, its spread (only with several
     values), the mean response time (online), the mean gap to the best bound and the runtime; the verdict
-    counts. Read at a glance: the cell's settings, then ``rank`` (1: the cell's winner, the cheapest feasible
-    mean) and the algorithm, then the per-token time; the cell's algorithms in rank order."""
+    counts. Read at a glance: the cell's settings, then ``rank`` (1: the cell's winner, the cheapest mean
+    among the algorithms feasible on every row of the cell; the others have none) and the algorithm, then the
+    per-token time; the cell's algorithms in rank order."""
     rows = df[df.kind.isin(["solution", "online"])] if "kind" in df else df.iloc[0:0]
     cell = cell_columns(df)
     counted = VERDICTS + [v for v in RARE_VERDICTS if (df.verdict == v).any()]
@@ -177,7 +180,10 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
                                      "gap_to_best_bound", "runtime_s", *counted])
     table = pd.DataFrame(out)
     first, last = glance(df, cell)
-    table["rank"] = table.groupby(cell, dropna=False).per_token_s.rank(method="min").astype("Int64")
+    # ranked: the algorithms feasible on every row of the cell (a mean over fewer seeds is not comparable)
+    whole = table.feasible == table[counted].sum(axis=1)
+    table["rank"] = table.per_token_s.where(whole).groupby([table[c] for c in cell], dropna=False) \
+        .rank(method="min").astype("Int64")
     table = table.sort_values([*first, *last, "rank", "algorithm"], na_position="last", kind="stable")
     order = [*first, "rank", "algorithm", "per_token_s", "per_token_sd", "response_s", "gap_to_best_bound",
              "runtime_s", *counted, *last]
@@ -197,9 +203,9 @@ def _mean(rows: pd.DataFrame, column: str) -> float:
 
 
 def winners(table: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
-    """The cheapest feasible algorithm per cell (cells where none is feasible are left out): the cell's
-    settings, the winner and its per-token time first."""
-    ok = table[table.per_token_s.notna()]
+    """The cheapest algorithm per cell among those feasible on every row of it (``rank`` 1; cells where none
+    is are left out): the cell's settings, the winner and its per-token time first."""
+    ok = table[table["rank"].notna()]
     if ok.empty:
         return ok
     best = ok.loc[ok.groupby(cell, dropna=False).per_token_s.idxmin()]

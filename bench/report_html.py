@@ -26,7 +26,7 @@ from itables.javascript import generate_init_offline_itables_html
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from bench.rounding import in_percent
+from bench.rounding import in_percent, rounded
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check
@@ -80,19 +80,25 @@ def for_people(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def table(df: pd.DataFrame, digits: int = 4, page_length: int = 25) -> str:
-    """A sortable table with a search box and a filter per column; fractions in percent, floats rounded for
-    people (bench/rounding.py)."""
+    """A sortable table with a search box and a filter per column; fractions in percent (2 decimals), other
+    numbers to ``digits`` significant digits as in report.md, whole numbers without a decimal point, missing
+    values blank (bench/rounding.py)."""
     shown = in_percent(df)
-    for col in shown.select_dtypes("float").columns:
-        places = 2 if str(col).endswith(" [%]") else digits
-        shown[col] = shown[col].round(places) + 0.0   # + 0.0: no -0.0 (bench/rounding.py)
     for col in shown:
         values = shown[col].dropna()
         if not pd.api.types.is_numeric_dtype(shown[col]) or pd.api.types.is_bool_dtype(shown[col]) or not len(values):
             continue
-        whole = bool((values == values.round()).all())    # a rank, a server count: 9, not 9.0
-        if whole or shown[col].hasnans:     # a missing value reads blank, not NaN or <NA>; still sorted as a number
-            shown[col] = [("" if pd.isna(v) else int(v) if whole else float(v)) for v in shown[col]]
+        finite = values[np.isfinite(values.astype(float))]
+        whole = bool(len(finite)) and bool((finite == finite.round()).all())   # a rank, a server count: 9, not 9.0
+        spec = ".2f" if str(col).endswith(" [%]") else f".{digits}g"          # as report.md: 4e-05, not 0
+
+        def cell(v: Any) -> Any:
+            if pd.isna(v):
+                return ""       # blank, not NaN or <NA>; the column still sorts as numbers
+            if not np.isfinite(v):
+                return str(v)
+            return int(v) if whole else float(rounded(float(v), spec))
+        shown[col] = [cell(v) for v in shown[col]]
     return Markup(to_html_datatable(shown, connected=False, column_filters="footer", maxBytes=0, showIndex=False,
                              pageLength=page_length, classes="display compact nowrap", allow_html=False,
                              layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",

@@ -46,7 +46,7 @@ def test_the_requests_stop_where_the_cache_is_full():
     """Each server's cache beside its blocks: server 0 floor((8 - 2) / 2) = 3 requests, servers 1 and 2
     floor(3 / 1) = 3: the fourth request finds no server with room."""
     sol = registry.call("helix", three(R=4), solver=EXACT)
-    assert not sol.has_solution and "request 3: every arc with flow leads to a server whose cache is full" in \
+    assert not sol.has_solution and "request 3: every chain of the flow has a server whose cache is full" in \
         sol.message
 
 
@@ -63,3 +63,49 @@ def test_weighted_round_robin_follows_the_flow():
 def test_the_start_is_separate_pipelines_of_the_largest_servers():
     inst = tiny(4, M=[8.0, 4.0, 4.0, 8.0], tau=[1.0] * 4, t=[[0.1] * 4], R=1, s_m=1.0, s_c=1.0)
     assert HelixFormulation(inst).pipelines() == [[(0, 4)], [(3, 4)], [(1, 2), (2, 2)]]
+
+
+def test_a_walk_takes_a_chain_with_room_whenever_one_is_left():
+    """Two chains 0 -> 2 and 1 -> 3 from the source (9) to the sink (10); server 2 takes 2 requests, the others
+    3: the fifth request must take 1 -> 3, however the loads stand, and a walk that finds nothing adds no
+    load."""
+    from bpr.perf import Placement
+    from solvers.formulations.helix import route_by_flow
+
+    flows = {(9, 0): 1.0, (9, 1): 1.0, (0, 2): 1.0, (1, 3): 1.0, (2, 10): 1.0, (3, 10): 1.0}
+    router, used, cap = FlowRouter(flows, 9, 10), [0, 0, 0, 0], [3, 3, 2, 3]
+    chains = []
+    for _ in range(5):
+        chain = router.walk(1.0, lambda v: used[v] < cap[v])
+        chains.append(chain)
+        for v in chain:
+            used[v] += 1
+    assert chains == [[0, 2], [1, 3], [0, 2], [1, 3], [1, 3]]
+    before = dict(router.load)
+    assert router.walk(1.0, lambda v: False) is None and router.load == before
+    inst = tiny(4, M=[8.0] * 4, tau=[1.0] * 4, t=[[0.1] * 4], R=5, s_m=1.0, s_c=1.0)
+    assert route_by_flow(inst, Placement.of([1, 1, 3, 3], [2, 2, 2, 2]),
+                         {(4, 0): 1.0, (4, 1): 1.0, (0, 2): 1.0, (1, 3): 1.0, (2, 5): 1.0, (3, 5): 1.0})[1] == ""
+
+
+def test_the_largest_arc_is_never_masked():
+    """21 equal arcs each carry less than 5 % of the outflow: the largest (the first) is kept."""
+    flows = {(99, v): 1.0 for v in range(21)} | {(v, 100): 1.0 for v in range(21)}
+    assert FlowRouter(flows, 99, 100).walk(1.0, lambda v: True) is not None
+
+
+def test_every_online_run_starts_with_no_load():
+    """The simulator makes a new state per run: Helix's arc loads live there, so a run's first request takes
+    the same chain as the last run's first (two equal chains 0 -> 2 and 1 -> 3)."""
+    from bpr.online import State
+    from bpr.perf import Placement
+    from solvers.algorithms.helix import HelixRouting
+
+    inst = tiny(4, M=[8.0] * 4, tau=[1.0] * 4, t=[[0.1] * 4], R=2, s_m=1.0, s_c=1.0)
+    pl = Placement.of([1, 1, 3, 3], [2, 2, 2, 2])
+    policy = HelixRouting({(4, 0): 1.0, (4, 1): 1.0, (0, 2): 1.0, (1, 3): 1.0, (2, 5): 1.0, (3, 5): 1.0}, 4, 5)
+    runs = []
+    for _ in range(2):
+        state = State(inst, pl, [6.0] * 4)
+        runs.append([policy.route(state, r, 0, float(r)) for r in range(3)])
+    assert runs[0] == runs[1] == [[0, 2], [1, 3], [0, 2]]

@@ -32,3 +32,19 @@ def test_a_performance_profile_never_merges_two_values_of_a_setting():
     ratios = performance_profile(rows, "per_token_s", ["p_workload_l_out"])
     assert len(ratios) == 2                                  # two problems, not one instance
     assert sorted(ratios.x) == [1.0, 4.0 / 3.0] and sorted(ratios.y) == [1.0, 2.0]
+
+
+def test_only_algorithms_feasible_on_every_row_of_a_cell_are_ranked(tmp_path):
+    """b is cheaper on the one seed where it is feasible, but a mean over fewer seeds is not comparable: a
+    is the cell's winner and b has no rank."""
+    from bench.report import load, summary, winners
+
+    rows = pd.DataFrame({"instance": ["x-s0", "x-s1"] * 2, "scenario": "x", "seed": [0, 1, 0, 1],
+                         "algorithm": ["a", "a", "b", "b"], "kind": "solution", "run": 0, "mode": "offline",
+                         "status": "solved", "check_status": ["feasible", "feasible", "feasible", "infeasible"],
+                         "per_token_s": [1.0, 1.0, 0.5, 0.4], "runtime_s": 0.01})
+    rows.to_parquet(tmp_path / "results.parquet")
+    table = summary(load(tmp_path))
+    ranks = dict(zip(table.algorithm, table["rank"]))
+    assert ranks["a"] == 1 and pd.isna(ranks["b"])
+    assert winners(table, ["mode", "scenario"]).algorithm.tolist() == ["a"]

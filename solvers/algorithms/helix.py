@@ -57,6 +57,8 @@ def place(inst: Instance, opts: Options, ctx: Context):
     f = HelixFormulation(inst, opts.weight_share)
     report, model = solve_model(f, ctx if opts.max_nodes is None else ctx.highs(mip_max_nodes=opts.max_nodes))
     report = instance_word(report, None, ctx.solver.rel_gap)
+    if report.termination is Termination.OTHER and report.has_solution and opts.max_nodes is not None:
+        report = replace(report, termination=Termination.SOLVED)    # its node budget: a run bounded by work
     if not report.has_solution or model is None:
         return f, report, None, {}
     pl, flows = f.placement_and_flows(model)
@@ -85,15 +87,20 @@ def solve(inst: Instance, opts: Options, ctx: Context) -> Solution:
 @dataclass
 class HelixRouting:
     """The walk over the flow at each arrival (weight: the request's cache per block, which grows with its
-    tokens), among servers with room for its cache now, else among all."""
+    tokens), among servers with room for its cache now, else among all. The arcs' loads are the simulation's
+    (``state.memo``): every run starts from none."""
 
-    router: FlowRouter
+    flows: dict[tuple[int, int], float]
+    source: int
+    sink: int
     name: str = "helix-iwrr"
 
     def route(self, state: State, request: int, client: int, now: float) -> list[int] | None:
-        pl = state.placement
-        room = self.router.walk(state.s_c, lambda v: state.wait(v, int(pl.m[v]), now) == 0.0)
-        return room if room is not None else self.router.walk(state.s_c, lambda v: True)
+        if "helix" not in state.memo:
+            state.memo["helix"] = FlowRouter(self.flows, self.source, self.sink)
+        router, pl = state.memo["helix"], state.placement
+        room = router.walk(state.s_c, lambda v: state.wait(v, int(pl.m[v]), now) == 0.0)
+        return room if room is not None else router.walk(state.s_c, lambda v: True)
 
 
 @algorithm("helix", Kind.ONLINE, options=Options, columns=("max_flow_tps",), uses_solver=True)
@@ -105,5 +112,5 @@ def online(inst: Instance, opts: Options, ctx: Context) -> OnlineSetup:
         why = "the placement carries no flow" if pl is not None else f"the model has no solution ({report.raw_status})"
         return OnlineSetup("helix", None, np.zeros(inst.n_servers), None, info, f"infeasible: {why}")
     capacity = np.array([s.M for s in inst.servers]) - inst.model.s_m * pl.m
-    setup = OnlineSetup("helix", pl, capacity, HelixRouting(FlowRouter(flows, f.source, f.sink)), info)
+    setup = OnlineSetup("helix", pl, capacity, HelixRouting(flows, f.source, f.sink), info)
     return replace(setup, record=RunRecord(solver=report))

@@ -27,8 +27,8 @@ request per block s_c instead of a maximal sequence length.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable, Optional
 
 import numpy as np
@@ -77,6 +77,7 @@ class Allocation:
     placement: Placement
     pipelines: list[list[int]]      # the servers of each pipeline, in block order
     message: str = ""               # why there is no placement (placement.m all 0)
+    search_cut: bool = False        # a larger pipeline count outgrew MAX_STATES and was not searched
 
 
 def capacities(inst: Instance, param_share: float) -> np.ndarray:
@@ -86,46 +87,51 @@ def capacities(inst: Instance, param_share: float) -> np.ndarray:
 
 def fewest_stages(caps: list[int], L: int, k: int) -> list[list[int]] | None:
     """s*(k): the fewest servers, taken from ``caps`` in order (largest first), that form k pipelines sharing
-    no server, each covering L blocks; the pipelines (positions in ``caps``), or None when there are none (or
-    the search outgrows ``MAX_STATES``). State: next server i, the sorted blocks the open pipelines still
-    need, the pipelines closed. A server is skipped, appended to an open pipeline or starts a new one; on a
-    tie the first of these found is kept, as in Parallax's allocator."""
+    no server, each covering L blocks; the pipelines (positions in ``caps``), or None when there are none;
+    raises ``SearchCut`` when the search outgrows ``MAX_STATES``. State: next server i, the sorted blocks the
+    open pipelines still need, the pipelines closed. A server is skipped, appended to an open pipeline or
+    starts a new one; on a tie the first of these found is kept, as in Parallax's allocator."""
     n = len(caps)
     suffix = np.concatenate([np.cumsum(caps[::-1])[::-1], [0]]).tolist()
-    states = 0
+    memo: dict[tuple[int, tuple[int, ...], int], float] = {}
 
-    @lru_cache(maxsize=None)
-    def best(i: int, need: tuple[int, ...], closed: int) -> float:
-        nonlocal states
-        states += 1
-        if states > MAX_STATES:
-            raise _TooMany
-        if closed == k and not need:
-            return 0.0
-        if i == n or n - i < k - closed or suffix[i] < sum(need) + (k - closed - len(need)) * L:
-            return math.inf
-        return min((cost for cost, _ in _moves(i, need, closed)), default=math.inf)
-
-    def _moves(i: int, need: tuple[int, ...], closed: int):
-        yield best(i + 1, need, closed), None
+    def moves(i: int, need: tuple[int, ...], closed: int) -> list[tuple[int, tuple, int | None]]:
+        """(servers it adds, the next state, the move: None skip, r append to a pipeline needing r, 0 new)."""
+        out: list[tuple[int, tuple, int | None]] = [(0, (i + 1, need, closed), None)]
         for r in sorted(set(need)):
             rest, left = list(need), r - caps[i]
             rest.remove(r)
-            yield 1 + best(i + 1, _with(rest, left), closed + (left <= 0)), r
+            out.append((1, (i + 1, _with(rest, left), closed + (left <= 0)), r))
         if closed + len(need) < k:
-            yield 1 + best(i + 1, _with(list(need), L - caps[i]), closed + (L - caps[i] <= 0)), 0
+            out.append((1, (i + 1, _with(list(need), L - caps[i]), closed + (L - caps[i] <= 0)), 0))
+        return out
 
+    def best(i: int, need: tuple[int, ...], closed: int) -> float:
+        key = (i, need, closed)
+        if key not in memo:
+            if len(memo) >= MAX_STATES:
+                raise SearchCut
+            if closed == k and not need:
+                memo[key] = 0.0
+            elif i == n or n - i < k - closed or suffix[i] < sum(need) + (k - closed - len(need)) * L:
+                memo[key] = math.inf
+            else:   # a plain loop and dict: one Python frame per server, however many servers
+                memo[key] = min(cost + best(*state) for cost, state, _ in moves(i, need, closed))
+        return memo[key]
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 2 * n + 1000))
     try:
         if math.isinf(best(0, (), 0)):
             return None
-    except _TooMany:
-        return None
+    finally:
+        sys.setrecursionlimit(limit)
     open_, done, need, closed = [], [], (), 0   # open_: [blocks still needed, servers]
     for i in range(n):
-        target = best(i, need, closed)
-        for cost, move in _moves(i, need, closed):
-            if cost == target:
-                break
+        if closed == k and not need:      # every pipeline closed: the servers left are skipped
+            break
+        target = memo[(i, need, closed)]
+        move = next(mv for cost, state, mv in moves(i, need, closed) if cost + memo[state] == target)
         if move is None:
             continue
         pipe = [L, []] if move == 0 else next(p for p in open_ if p[0] == move)
@@ -140,7 +146,7 @@ def fewest_stages(caps: list[int], L: int, k: int) -> list[list[int]] | None:
     return done
 
 
-class _TooMany(Exception):
+class SearchCut(Exception):
     """The allocation search outgrew MAX_STATES."""
 
 
@@ -152,14 +158,17 @@ def water_fill(caps: list[int], taus: list[float], L: int) -> list[int]:
     """Blocks per stage: n_j = min(c_j, lambda / tau_j) for the least lambda with sum n_j >= L, floored, the
     blocks still missing given to the largest fractional parts (lower index first on ties). Equal compute
     n_j tau_j where memory allows. Requires sum c_j >= L."""
+    def share(c: int, t: float, lam: float) -> float:
+        return min(c, lam / t) if t > 0 else c      # a server of no compute time takes all it holds
+
     lo, hi = 0.0, max(c * t for c, t in zip(caps, taus))
     for _ in range(100):
         mid = (lo + hi) / 2
-        if sum(min(c, mid / t) for c, t in zip(caps, taus)) >= L:
+        if sum(share(c, t, mid) for c, t in zip(caps, taus)) >= L:
             hi = mid
         else:
             lo = mid
-    target = [min(c, hi / t) for c, t in zip(caps, taus)]
+    target = [share(c, t, hi) for c, t in zip(caps, taus)]
     n = [min(c, floor(x)) for c, x in zip(caps, target)]
     by_fraction = sorted(range(len(caps)), key=lambda j: (-(target[j] - n[j]), j))
     for j in by_fraction:
@@ -183,16 +192,21 @@ def allocate(inst: Instance, opts: Options) -> Allocation:
     if sum(ordered) < inst.L:
         return Allocation(none, [], f"infeasible: the servers' shares for weights hold {sum(ordered)} "
                                 f"blocks < L = {inst.L}")
-    best, best_score = None, 0.0
+    best, best_score, cut = None, 0.0, False
     for k in range(1, min(inst.n_servers, sum(ordered) // inst.L) + 1):
-        pipes = fewest_stages(ordered, inst.L, k)
+        try:
+            pipes = fewest_stages(ordered, inst.L, k)
+        except SearchCut:
+            cut = True
+            break
         if pipes is None:
             break
         score = k * k / sum(len(p) for p in pipes)
         if score > best_score:      # strictly: on a tie the fewer pipelines
             best, best_score = pipes, score
     if best is None:
-        return Allocation(none, [], "infeasible: no pipeline covers L blocks")
+        return Allocation(none, [], "infeasible: no pipeline covers L blocks" +
+                          (f" within {MAX_STATES:,} states of its search" if cut else ""), cut)
     a, m = np.ones(inst.n_servers, dtype=int), np.zeros(inst.n_servers, dtype=int)
     pipelines = []
     for pipe in best:
@@ -203,7 +217,7 @@ def allocate(inst: Instance, opts: Options) -> Allocation:
             a[j], m[j], start = start, nj, start + nj
         pipelines.append([j for j, nj in zip(servers, n) if nj > 0])
     _join_rest(inst, opts, caps, order, a, m)
-    return Allocation(Placement.of(a, m), pipelines)
+    return Allocation(Placement.of(a, m), pipelines, search_cut=cut)
 
 
 def _join_rest(inst: Instance, opts: Options, caps: np.ndarray, order: list[int], a: np.ndarray,
@@ -276,11 +290,12 @@ def route_offline(inst: Instance, opts: Options, pl: Placement) -> tuple[list[li
     return routes, ""
 
 
-@algorithm("parallax", Kind.SOLUTION, options=Options, columns=("pipelines", "stages"))
+@algorithm("parallax", Kind.SOLUTION, options=Options, columns=("pipelines", "stages", "search_cut"))
 def solve(inst: Instance, opts: Options, ctx: Context) -> Solution:
     """Parallax's two phases: pipelines by its dynamic program and water-filling, chains by shortest paths."""
     alloc = allocate(inst, opts)
-    info = {"pipelines": len(alloc.pipelines), "stages": sum(len(p) for p in alloc.pipelines)}
+    info = {"pipelines": len(alloc.pipelines), "stages": sum(len(p) for p in alloc.pipelines),
+            "search_cut": alloc.search_cut}
     if alloc.message:
         return no_solution(inst, "parallax", Termination.INFEASIBLE, alloc.message, info)
     routes, message = route_offline(inst, opts, alloc.placement)
@@ -320,11 +335,12 @@ class ParallaxRouting:
         return None
 
 
-@algorithm("parallax", Kind.ONLINE, options=Options, columns=("pipelines", "stages"))
+@algorithm("parallax", Kind.ONLINE, options=Options, columns=("pipelines", "stages", "search_cut"))
 def online(inst: Instance, opts: Options, ctx: Context) -> OnlineSetup:
     """Parallax's allocation, each server's cache budget kv_share M_j, its chain selection at every arrival."""
     alloc = allocate(inst, opts)
-    info = {"pipelines": len(alloc.pipelines), "stages": sum(len(p) for p in alloc.pipelines)}
+    info = {"pipelines": len(alloc.pipelines), "stages": sum(len(p) for p in alloc.pipelines),
+            "search_cut": alloc.search_cut}
     capacity = np.array([opts.kv_share * s.M for s in inst.servers])
     placement = None if alloc.message else alloc.placement
     return OnlineSetup("parallax", placement, capacity, ParallaxRouting(opts), info, alloc.message)

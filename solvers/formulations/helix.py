@@ -22,11 +22,13 @@ fit in ``weight_share`` of M_j (Helix keeps weights to about half of a GPU's mem
 
 Routing (Helix's interleaved weighted round robin): a request walks from the source, at each server taking
 the outgoing arc that minimises load + w / flow among the arcs carrying at least 5 % of the server's
-outflow whose next server has room for its cache, and adds w / flow to that arc's load.
+outflow (the largest always) whose next server has room for its cache and reaches the sink through servers
+with room, and adds w / flow to the loads of the arcs it took.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -53,8 +55,10 @@ def batch(inst: Instance, j: int, k: int) -> int:
 
 
 def throughput(inst: Instance, j: int, k: int) -> float:
-    """T_j(k) = B_j(k) / (k tau_j) tokens per second."""
-    return batch(inst, j, k) / (k * inst.servers[j].tau)
+    """T_j(k) = B_j(k) / (k tau_j) tokens per second (inf for a server of no compute time that holds a
+    request)."""
+    b, tau = batch(inst, j, k), inst.servers[j].tau
+    return b / (k * tau) if tau > 0 else (math.inf if b > 0 else 0.0)
 
 
 @dataclass
@@ -73,8 +77,9 @@ class HelixFormulation:
 
     def __post_init__(self) -> None:
         self.caps = max_blocks(self.inst, self.weight_share)
-        self.unit = max((throughput(self.inst, j, k) for j in range(self.inst.n_servers)
-                         for k in range(1, self.caps[j] + 1)), default=0.0) or 1.0
+        finite = [t for j in range(self.inst.n_servers) for k in range(1, self.caps[j] + 1)
+                  if math.isfinite(t := throughput(self.inst, j, k))]
+        self.unit = max(finite, default=0.0) or 1.0
 
     @property
     def source(self) -> int:
@@ -101,7 +106,8 @@ class HelixFormulation:
     def build(self) -> pyo.ConcreteModel:
         inst, L, nodes = self.inst, self.inst.L, self.nodes
         # capacities in units of the largest (1): a big-M of 1 keeps the switched-off arcs' leak small
-        T = {(j, k): throughput(inst, j, k) / self.unit for j in nodes for k in range(1, self.caps[j] + 1)}
+        # (a server of no compute time counts as the largest: capacity 1)
+        T = {(j, k): min(1.0, throughput(inst, j, k) / self.unit) for j in nodes for k in range(1, self.caps[j] + 1)}
         top = 1.0
         m = pyo.ConcreteModel(name=f"helix-{inst.name}")
         m.N = pyo.Set(initialize=nodes)
@@ -169,7 +175,7 @@ class HelixFormulation:
             for k in range(1, self.caps[j] + 1):
                 model.b[j, k].set_value(1 if k == 1 else 0)
         for chain in chains:
-            flow = min(throughput(self.inst, j, k) for j, k in chain) / self.unit
+            flow = min(min(1.0, throughput(self.inst, j, k) / self.unit) for j, k in chain)
             start, previous = 1, self.source
             for j, k in chain:
                 model.s[j].set_value(start)
@@ -203,8 +209,10 @@ class HelixFormulation:
 
 class FlowRouter:
     """Helix's interleaved weighted round robin over a flow: per arc a load; a request walks from the source,
-    at each node taking the admissible arc of least load + w / flow (``room(v)``: whether server v takes the
-    request's cache), which adds w / flow to its load."""
+    at each node taking the admissible arc of least load + w / flow, which adds w / flow to its load once the
+    walk reaches the sink. An arc is admissible when it carries at least 5 % of its node's outflow (the
+    largest always is) and its next server has room for the request (``room(v)``) and reaches the sink
+    through servers with room: the walk never strands a request a free chain could take."""
 
     def __init__(self, flows: dict[tuple[int, int], float], source: int, sink: int) -> None:
         self.source, self.sink = source, sink
@@ -212,22 +220,32 @@ class FlowRouter:
         for (u, v), f in flows.items():
             self.out.setdefault(u, []).append((v, f))
         for u, arcs in self.out.items():
-            total = sum(f for _, f in arcs)
-            self.out[u] = sorted((v, f) for v, f in arcs if f >= MIN_SHARE * total)
+            total, top = sum(f for _, f in arcs), max(f for _, f in arcs)
+            self.out[u] = sorted((v, f) for v, f in arcs if f >= min(MIN_SHARE * total, top))
         self.load: dict[tuple[int, int], float] = {}
 
     def walk(self, w: float, room: Callable[[int], bool]) -> list[int] | None:
-        chain, u = [], self.source
+        reach: dict[int, bool] = {self.sink: True}
+
+        def reaches(v: int) -> bool:
+            """Whether v has room and a path of servers with room to the sink (the flow has no cycle: an arc
+            goes to a later block)."""
+            if v not in reach:
+                reach[v] = room(v) and any(reaches(x) for x, _ in self.out.get(v, []))
+            return reach[v]
+
+        chain, u, added = [], self.source, []
         while u != self.sink:
-            options = [(self.load.get((u, v), 0.0) + w / f, v, f) for v, f in self.out.get(u, [])
-                       if v == self.sink or room(v)]
+            options = [(self.load.get((u, v), 0.0) + w / f, v, f) for v, f in self.out.get(u, []) if reaches(v)]
             if not options:
                 return None
             _, v, f = min(options)
-            self.load[u, v] = self.load.get((u, v), 0.0) + w / f
+            added.append(((u, v), w / f))
             if v != self.sink:
                 chain.append(v)
             u = v
+        for arc, more in added:
+            self.load[arc] = self.load.get(arc, 0.0) + more
         return chain
 
 
@@ -247,7 +265,7 @@ def route_by_flow(inst: Instance, pl: Placement, flows: dict[tuple[int, int], fl
     for r in range(inst.R):
         chain = router.walk(1.0, lambda v: used[v] < cap[v])
         if chain is None:
-            return routes, f"infeasible: request {r}: every arc with flow leads to a server whose cache is full"
+            return routes, f"infeasible: request {r}: every chain of the flow has a server whose cache is full"
         used[chain] += 1
         routes.append(chain)
     return routes, ""
