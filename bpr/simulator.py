@@ -22,6 +22,7 @@ admits, but what each server then holds is graded by bpr/memory_audit.py against
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import time
@@ -165,6 +166,68 @@ class Trace:
         return df
 
 
+class TimelineServer:
+    """Requests routed by a policy and served on the servers' reservation timelines (one state per
+    simulation): ``offer`` routes a request and says when its chain has room, ``serve`` reserves it there."""
+
+    def __init__(self, inst: Instance, pl: Placement, capacity: Sequence[float], policy: RoutingPolicy,
+                 trace: Trace, service: str, retry_backoff: bool, calibration: Calibration) -> None:
+        self.inst, self.pl, self.policy, self.trace = inst, pl, policy, trace
+        self.service, self.retry_backoff, self.calibration = service, retry_backoff, calibration
+        self.state = State(inst, pl, capacity)
+        # per client and chain: its blocks per hop, first-token time at the instance's l_in and per-token time
+        # (routes repeat: computed once each)
+        self.known: dict[tuple[int, tuple[int, ...]], tuple[list[int] | None, float, float]] = {}
+
+    def offer(self, r: int, c: int, arrival: float) -> tuple[list[int], list[int], float, float, float] | None:
+        """(chain, blocks per hop, the instant it has room, first-token and per-token time), or None when the
+        policy finds no chain or its chain can never hold the request."""
+        state, trace = self.state, self.trace
+        state.s_c = s_c = trace.s_c[r]
+        tick = time.perf_counter()
+        chain = self.policy.route(state, r, c, arrival)
+        trace.route_s[r] = time.perf_counter() - tick
+        if not chain:
+            return None
+        key = (c, tuple(chain))
+        if key not in self.known:
+            ks = route_blocks(self.inst.L, self.pl, chain)
+            self.known[key] = (ks, 0.0, 0.0) if ks is None else \
+                (ks, first_token_time(self.inst, c, chain, ks), per_token_time(self.inst, c, chain, ks))
+        ks, first, per_token = self.known[key]
+        if ks is None:
+            return None
+        ready = max(state.timelines[j].earliest_fit(s_c * k, arrival) for j, k in zip(chain, ks))
+        return (chain, ks, ready, first, per_token) if math.isfinite(ready) else None
+
+    def expected_end(self, r: int, c: int, offer: tuple[list[int], list[int], float, float, float]) -> float:
+        """When the request would end on the offered chain, as the policy can know it (no job-size draw)."""
+        chain, ks, ready, first, per_token = offer
+        l_in, l_out = self.trace.tokens(r)
+        if l_in is not None:
+            first = first_token_time(self.inst, c, chain, ks, l_in)
+        return ready + self.calibration.delay_s + service_time(
+            self.service, first, per_token, self.inst.workload.l_out if l_out is None else l_out)
+
+    def serve(self, r: int, c: int, arrival: float, offer: tuple[list[int], list[int], float, float, float]) -> None:
+        chain, ks, ready, first, per_token = offer
+        trace, calibration, s_c = self.trace, self.calibration, self.trace.s_c[r]
+        l_in, l_out = trace.tokens(r)
+        start = retry_instant(arrival, ready) if self.retry_backoff else ready
+        factor = trace.scale(r)
+        if l_in is not None:        # its own prompt: its own first-token time
+            first = first_token_time(self.inst, c, chain, ks, l_in)
+        duration = service_time(self.service, first, per_token,
+                                self.inst.workload.l_out if l_out is None else l_out) * factor
+        held_from = arrival if calibration.hold_from_arrival else start
+        end = start + calibration.delay_s + duration
+        for j, k in zip(chain, ks):
+            self.state.timelines[j].forget_before(arrival)
+            self.state.timelines[j].reserve(held_from, end, s_c * k)
+        trace.holds.add(chain, ks, s_c, held_from, end)
+        trace.record(r, start, calibration.delay_s, first * factor, duration, chain)
+
+
 def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: RoutingPolicy,
              arrivals: Arrivals, service: str = "full", retry_backoff: bool = True,
              progress: Callable[[int], None] | None = None, calibration: Calibration = Calibration()
@@ -174,44 +237,12 @@ def simulate(inst: Instance, pl: Placement, capacity: Sequence[float], policy: R
     chain can serve, or that cannot fit even alone, is not ``served`` and has NaN times."""
     if service not in SERVICE:
         raise ValueError(f"service: expected one of {SERVICE}, got {service!r}")
-    state = State(inst, pl, capacity)
-    timelines = state.timelines
     trace = Trace(inst, arrivals)
-    route_s, sizes, delay = trace.route_s, trace.s_c, calibration.delay_s
-    l_out_default = inst.workload.l_out
-    # per client and chain: its blocks per hop, first-token time at the instance's l_in and per-token time
-    # (routes repeat: computed once each)
-    known: dict[tuple[int, tuple[int, ...]], tuple[list[int] | None, float, float]] = {}
+    server = TimelineServer(inst, pl, capacity, policy, trace, service, retry_backoff, calibration)
     for r, (arrival, c) in enumerate(zip(arrivals.times.tolist(), arrivals.clients.tolist())):
-        state.s_c = s_c = sizes[r]
-        tick = time.perf_counter()
-        chain = policy.route(state, r, c, arrival)
-        route_s[r] = time.perf_counter() - tick
-        if chain:
-            key = (c, tuple(chain))
-            if key not in known:
-                ks = route_blocks(inst.L, pl, chain)
-                known[key] = (ks, 0.0, 0.0) if ks is None else \
-                    (ks, first_token_time(inst, c, chain, ks), per_token_time(inst, c, chain, ks))
-            ks, first, per_token = known[key]
-        else:
-            ks = None
-        ready = math.inf if ks is None else max(timelines[j].earliest_fit(s_c * k, arrival)
-                                                for j, k in zip(chain, ks))
-        if math.isfinite(ready):
-            l_in, l_out = trace.tokens(r)
-            start = retry_instant(arrival, ready) if retry_backoff else ready
-            factor = trace.scale(r)
-            if l_in is not None:        # its own prompt: its own first-token time
-                first = first_token_time(inst, c, chain, ks, l_in)
-            duration = service_time(service, first, per_token, l_out_default if l_out is None else l_out) * factor
-            held_from = arrival if calibration.hold_from_arrival else start
-            end = start + delay + duration
-            for j, k in zip(chain, ks):
-                timelines[j].forget_before(arrival)
-                timelines[j].reserve(held_from, end, s_c * k)
-            trace.holds.add(chain, ks, s_c, held_from, end)
-            trace.record(r, start, delay, first * factor, duration, chain)
+        offer = server.offer(r, c, arrival)
+        if offer is not None:
+            server.serve(r, c, arrival, offer)
         if progress:
             progress(r)
     return trace.frame(pl)
@@ -223,19 +254,32 @@ def simulate_setup(inst: Instance, setup: OnlineSetup, arrivals: Arrivals, retry
     """An online algorithm's setup simulated: by slots (JFFC) when it has chains, else on the timeline."""
     if setup.chains is not None:
         return simulate_jffc(inst, setup.chains, arrivals, setup.placement, progress=progress,
-                             calibration=calibration)
+                             calibration=calibration, overflow=setup.policy, capacity=setup.capacity,
+                             retry_backoff=retry_backoff)
     return simulate(inst, setup.placement, setup.capacity, setup.policy, arrivals, retry_backoff=retry_backoff,
                     progress=progress, calibration=calibration)
 
 
 def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, placement: Placement,
-                  progress: Callable[[int], None] | None = None, calibration: Calibration = Calibration()
-                  ) -> pd.DataFrame:
+                  progress: Callable[[int], None] | None = None, calibration: Calibration = Calibration(),
+                  overflow: RoutingPolicy | None = None, capacity: Sequence[float] | None = None,
+                  retry_backoff: bool = True) -> pd.DataFrame:
     """Join the fastest free chain (docs/simulator.md §5): per client its chains, fastest (shortest
     service time) first; an arriving request takes the fastest chain with a free slot, else waits in its
     client's FIFO queue; a completion hands its slot to the head of that queue. Heap of completions: a
-    request costs a log factor, however many wait."""
+    request costs a log factor, however many wait.
+
+    With an ``overflow`` policy (docs/simulator.md §5, `spill`), the servers outside the chains serve on
+    their reservation timelines (``capacity``): a request that finds no free slot goes there when it would
+    end sooner than in the queue, by what the system can know at its arrival (the expected ends of the
+    requests in the slots, without their job-size draws)."""
     trace = Trace(inst, arrivals)
+    spill = None if overflow is None else TimelineServer(
+        inst, Placement(placement.a, np.where(np.isin(np.arange(inst.n_servers), _chain_servers(chains)), 0,
+                                              placement.m)),
+        capacity, overflow, trace, "full", retry_backoff, calibration)
+    expected: dict[int, list[float]] = {c: [] for c in range(len(inst.clients))}   # sorted expected ends
+    ends: dict[int, float] = {}
     order = {c: sorted((k for k, ch in enumerate(chains) if ch.client == c), key=lambda k: (chains[k].service_s, k))
              for c in range(len(inst.clients))}
     free = [ch.capacity for ch in chains]
@@ -253,14 +297,33 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
         trace.record(r, at, calibration.delay_s, first * factor, duration, ch.servers)
         free[k] -= 1
         end = at + calibration.delay_s + duration
+        ends[r] = at + calibration.delay_s + duration / factor
+        bisect.insort(expected[c], ends[r])
         trace.holds.add(ch.servers, ch.ks, inst.s_c, at, end)     # a slot holds what it was sized for: s_c per block
         heapq.heappush(done, (end, r, k))
 
+    def queued_end(r: int, c: int, at: float) -> float:
+        """When a request joining its client's queue now would end, as expected: it starts when the
+        (q + 1)-th of the slots' expected ends comes (q ahead of it; past one round of the slots, a fastest
+        service later per round) and runs on the fastest chain."""
+        ahead, mine = len(queues[c]), expected[c]
+        if not mine:
+            return math.inf
+        fastest = chains[order[c][0]]
+        l_in, l_out = trace.tokens(r)
+        first = first_token_time(inst, c, fastest.servers, fastest.ks, l_in)
+        own = service_time("full", first, per_token_time(inst, c, fastest.servers, fastest.ks),
+                           inst.workload.l_out if l_out is None else l_out)
+        slot = mine[ahead % len(mine)] + (ahead // len(mine)) * fastest.service_s
+        return max(slot, at) + calibration.delay_s + own
+
     def finish_until(t: float) -> None:
         while done and done[0][0] <= t:
-            at, _, k = heapq.heappop(done)
+            at, r, k = heapq.heappop(done)
             ch = chains[k]
             free[k] += 1
+            mine = expected[ch.client]
+            del mine[bisect.bisect_left(mine, ends.pop(r))]
             waiting = queues[ch.client]
             if waiting:
                 start(waiting.popleft(), k, at)
@@ -270,9 +333,16 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
         k = next((k for k in order[c] if free[k] > 0), None)
         if k is not None:
             start(r, k, arrival)
+        elif spill is not None and (offer := spill.offer(r, c, arrival)) is not None and \
+                spill.expected_end(r, c, offer) < queued_end(r, c, arrival):
+            spill.serve(r, c, arrival, offer)
         elif order[c]:
             queues[c].append(r)
         if progress:
             progress(r)
     finish_until(math.inf)
     return trace.frame(placement)
+
+
+def _chain_servers(chains: Sequence[Chain]) -> list[int]:
+    return sorted({j for ch in chains for j in ch.servers})

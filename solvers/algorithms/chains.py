@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import ClassVar, Optional
 
 import numpy as np
 
@@ -222,16 +222,17 @@ def gbp_cr_gca(inst: Instance, opts: OfflineOptions, ctx: Context) -> Solution:
 
 @dataclass
 class OnlineOptions:
+    NAME: ClassVar[str] = "chains"       # the algorithm its messages name
     c: Optional[int] = None              # cache reservation per block; None: chosen by c_rule
     c_rule: str = "theorem4_lower"       # theorem4_lower (the follow-up's), theorem4_upper or surrogate (c K(c))
     rho_bar: float = 0.7                 # GBP-CR's target load
 
     def __post_init__(self) -> None:
         if self.c_rule not in C_RULES:
-            raise unknown("algorithm.chains.c_rule", self.c_rule, C_RULES)
+            raise unknown(f"algorithm.{self.NAME}.c_rule", self.c_rule, C_RULES)
         if self.c is not None:
-            integer(self.c, "algorithm.chains.c", lo=1)
-        number(self.rho_bar, "algorithm.chains.rho_bar", lo=MIN_RHO_BAR, hi=1)
+            integer(self.c, f"algorithm.{self.NAME}.c", lo=1)
+        number(self.rho_bar, f"algorithm.{self.NAME}.rho_bar", lo=MIN_RHO_BAR, hi=1)
 
 
 def bounds(inst: Instance, chains: list[Chain]) -> tuple[float, float]:
@@ -262,14 +263,20 @@ def _score(inst: Instance, p: Plan, rule: str) -> float:
            columns=("c", "chains", "slots", "theorem4_lower_s", "theorem4_upper_s"))
 def chains(inst: Instance, opts: OnlineOptions, ctx: Context) -> OnlineSetup:
     """The follow-up's system: GBP-CR + GCA + JFFC, c by Theorem 4's lower bound."""
+    best, message = best_plan(inst, opts)
+    if best is None:
+        return OnlineSetup("chains", None, np.zeros(inst.n_servers), None, message=message)
+    return OnlineSetup("chains", best.placement, _capacity(inst, best.placement), None,
+                       {"c": best.c, **_facts(inst, best.chains)}, chains=best.chains)
+
+
+def best_plan(inst: Instance, opts: OnlineOptions) -> tuple[Plan | None, str]:
+    """GBP-CR + GCA for the c of ``opts`` (or the best by ``c_rule``); None and why when no c gives a chain."""
     plans = [plan(inst, c, opts.rho_bar) for c in ([opts.c] if opts.c is not None else candidates(inst, opts.rho_bar))]
     usable = [p for p in plans if p.chains]
     if not usable:
-        message = next((p.message for p in plans if p.message), "infeasible: no c gives a chain")
-        return OnlineSetup("chains", None, np.zeros(inst.n_servers), None, message=message)
-    best = min(usable, key=lambda p: (_score(inst, p, opts.c_rule), -_throughput(p), p.c))
-    return OnlineSetup("chains", best.placement, _capacity(inst, best.placement), None,
-                       {"c": best.c, **_facts(inst, best.chains)}, chains=best.chains)
+        return None, next((p.message for p in plans if p.message), "infeasible: no c gives a chain")
+    return min(usable, key=lambda p: (_score(inst, p, opts.c_rule), -_throughput(p), p.c)), ""
 
 
 def _facts(inst: Instance, found: list[Chain]) -> dict:

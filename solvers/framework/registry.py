@@ -253,19 +253,28 @@ class OptionDoc:
 
 def option_docs(cls: type) -> list[OptionDoc]:
     """The fields of an options dataclass with their type, default and meaning: the comment on the field's
-    line in its source (docs/contributing.md asks for one per option; empty when there is none)."""
-    try:
-        source = textwrap.dedent(inspect.getsource(cls))
-    except (OSError, TypeError):   # defined where there is no source (an interactive session)
-        source = ""
-    comments = {tok.start[0]: tok.string.lstrip("# ").strip()
-                for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
-    lines = {node.target.id: node.lineno for node in ast.walk(ast.parse(source))
-             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
+    line in the source of the class that declares it (a subclass inherits its base's; docs/contributing.md
+    asks for one per option; empty when there is none)."""
+    meaning: dict[str, str] = {}
+    for base in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(base):
+            meaning |= {k: v for k, v in _field_comments(base).items() if v or k not in meaning}
     default = cls()
     hints = typing.get_type_hints(cls)
     return [OptionDoc(f.name, _type_name(hints.get(f.name, f.type)), getattr(default, f.name),
-                      comments.get(lines.get(f.name, -1), "")) for f in dataclasses.fields(cls)]
+                      meaning.get(f.name, "")) for f in dataclasses.fields(cls)]
+
+
+def _field_comments(cls: type) -> dict[str, str]:
+    """The comment on each field's line in the class's own source."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):   # defined where there is no source (an interactive session)
+        return {}
+    comments = {tok.start[0]: tok.string.lstrip("# ").strip()
+                for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
+    return {node.target.id: comments.get(node.lineno, "") for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
 
 
 def _type_name(tp: Any) -> str:
