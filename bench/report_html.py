@@ -90,15 +90,22 @@ def table(df: pd.DataFrame, digits: int = 4, page_length: int = 25) -> str:
             continue
         finite = values[np.isfinite(values.astype(float))]
         whole = bool(len(finite)) and bool((finite == finite.round()).all())   # a rank, a server count: 9, not 9.0
-        spec = ".2f" if str(col).endswith(" [%]") else f".{digits}g"          # as report.md: 4e-05, not 0
+        percent = str(col).endswith(" [%]")
+        spec = ".2f" if percent else f".{digits}g"          # as report.md: 4e-05, not 0
 
         def cell(v: Any) -> Any:
             if pd.isna(v):
                 return ""       # blank, not NaN or <NA>; the column still sorts as numbers
             if not np.isfinite(v):
                 return str(v)
-            return int(v) if whole else float(rounded(float(v), spec))
-        shown[col] = [cell(v) for v in shown[col]]
+            if whole:
+                return int(v)
+            # a percentage as text with its 2 decimals (the table still sorts it as a number); others as numbers
+            return rounded(float(v), spec) if percent else float(rounded(float(v), spec))
+        values = [cell(v) for v in shown[col]]
+        # a column of numbers only stays numeric: the table then prints it with one number of decimals
+        numeric = not (whole or percent or len(finite) < len(shown[col]))
+        shown[col] = pd.Series(values, index=shown.index, dtype=float) if numeric else values
     return Markup(to_html_datatable(shown, connected=False, column_filters="footer", maxBytes=0, showIndex=False,
                              pageLength=page_length, classes="display compact nowrap", allow_html=False,
                              layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",

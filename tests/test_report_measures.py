@@ -48,3 +48,18 @@ def test_only_algorithms_feasible_on_every_row_of_a_cell_are_ranked(tmp_path):
     ranks = dict(zip(table.algorithm, table["rank"]))
     assert ranks["a"] == 1 and pd.isna(ranks["b"])
     assert winners(table, ["mode", "scenario"]).algorithm.tolist() == ["a"]
+
+
+def test_page_tables_show_numbers_for_people_and_never_crash():
+    """4 significant digits (a tiny runtime is not 0), whole numbers without ".0", blanks for missing
+    values, percentages with 2 decimals, and an infinite value shown as such."""
+    import json
+    import re
+
+    from bench.report_html import table
+
+    html = table(pd.DataFrame({"runtime_s": [4e-5, np.nan], "servers": [9.0, np.nan], "ratio": [1.0, np.inf],
+                               "gap": [0.2085, np.nan], "per_token_s": [0.51284, 1.23456]}))
+    data = json.loads(json.loads(re.search(r'"data_json": (".*?[^\\]")', html).group(1)))
+    shown = [[str(cell[0] if isinstance(cell, list) else cell).strip() for cell in row] for row in data]
+    assert shown == [["0.00004", "9", "1", "20.85", "0.5128"], ["", "", "inf", "", "1.2350"]]
