@@ -193,12 +193,15 @@ def markdown(df: pd.DataFrame, cells: dict, published: dict) -> str:
         "![mean response time per cell](chains.png)", ""])
 
 
-def figure(cells: dict, path: Path) -> Path:
-    """One panel per workload: mean response time per instance and system (log scale, calibration=none)."""
+def figure(cells: dict, path: Path) -> Path | None:
+    """One panel per workload: mean response time per instance and system (log scale, calibration=none); None
+    (no file) when none of the report's systems served a cell under calibration=none."""
+    shown = [(a, "none") for a in LABELS if any(system(c, a, "none").ok for c in cells.values())]
+    if not shown:
+        return None
+    never = [LABELS[a] for a in LABELS if (a, "none") not in shown]
     workloads = sorted({w for _, w in cells})
     fig, axes = plt.subplots(len(workloads), 1, figsize=(14, 3.6 * len(workloads)), squeeze=False)
-    shown = [(a, "none") for a in LABELS if any(system(c, a, "none").ok for c in cells.values())]
-    never = [LABELS[a] for a in LABELS if (a, "none") not in shown]
     width = 0.8 / len(shown)
     for ax, workload in zip(axes[:, 0], workloads):
         names = sorted(s for s, w in cells if w == workload)
@@ -224,9 +227,9 @@ def write(sweep_dir: Path) -> Path:
     cells = measures(df) if "response_s" in df else {}
     published = read_yaml(PUBLISHED.read_text())
     out = Path(sweep_dir) / "chains.md"
-    write_text(out, markdown(df, cells, published))
-    if cells:
-        figure(cells, out.with_suffix(".png"))
+    drawn = figure(cells, out.with_suffix(".png")) if cells else None
+    text = markdown(df, cells, published)
+    write_text(out, text if drawn else text.replace("![mean response time per cell](chains.png)\n", ""))
     return out
 
 

@@ -77,6 +77,7 @@ class OnlineSetup:
     message: str = ""
     record: RunRecord = field(default_factory=RunRecord)
     chains: list[Chain] | None = None
+    slots_by_cache: bool = False        # a chain's slots as a budget of cache (docs/simulator.md §5)
 
     @property
     def termination(self) -> Termination:

@@ -255,7 +255,7 @@ def simulate_setup(inst: Instance, setup: OnlineSetup, arrivals: Arrivals, retry
     if setup.chains is not None:
         return simulate_jffc(inst, setup.chains, arrivals, setup.placement, progress=progress,
                              calibration=calibration, overflow=setup.policy, capacity=setup.capacity,
-                             retry_backoff=retry_backoff)
+                             retry_backoff=retry_backoff, by_cache=setup.slots_by_cache)
     return simulate(inst, setup.placement, setup.capacity, setup.policy, arrivals, retry_backoff=retry_backoff,
                     progress=progress, calibration=calibration)
 
@@ -263,7 +263,7 @@ def simulate_setup(inst: Instance, setup: OnlineSetup, arrivals: Arrivals, retry
 def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, placement: Placement,
                   progress: Callable[[int], None] | None = None, calibration: Calibration = Calibration(),
                   overflow: RoutingPolicy | None = None, capacity: Sequence[float] | None = None,
-                  retry_backoff: bool = True) -> pd.DataFrame:
+                  retry_backoff: bool = True, by_cache: bool = False) -> pd.DataFrame:
     """Join the fastest free chain (docs/simulator.md §5): per client its chains, fastest (shortest
     service time) first; an arriving request takes the fastest chain with a free slot, else waits in its
     client's FIFO queue; a completion hands its slot to the head of that queue. Heap of completions: a
@@ -272,7 +272,9 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
     With an ``overflow`` policy (docs/simulator.md §5, `spill`), the servers outside the chains serve on
     their reservation timelines (``capacity``): a request that finds no free slot goes there when it would
     end sooner than in the queue, by what the system can know at its arrival (the expected ends of the
-    requests in the slots, without their job-size draws)."""
+    requests in the slots, without their job-size draws). With ``by_cache`` a chain's slots are a budget of
+    cache: a request takes its own cache's share of a slot (under a trace, smaller requests than the largest
+    take less), in FIFO order."""
     trace = Trace(inst, arrivals)
     spill = None if overflow is None else TimelineServer(
         inst, Placement(placement.a, np.where(np.isin(np.arange(inst.n_servers), _chain_servers(chains)), 0,
@@ -282,7 +284,16 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
     ends: dict[int, float] = {}
     order = {c: sorted((k for k, ch in enumerate(chains) if ch.client == c), key=lambda k: (chains[k].service_s, k))
              for c in range(len(inst.clients))}
-    free = [ch.capacity for ch in chains]
+    free = [float(ch.capacity) for ch in chains]      # in slots
+    taken: dict[int, float] = {}
+
+    def need(r: int) -> float:
+        """The slots a request takes: one, or with ``by_cache`` its own cache over the slot's (<= 1)."""
+        return trace.s_c[r] / inst.s_c if by_cache else 1.0
+
+    def fits(k: int, r: int) -> bool:
+        return free[k] >= need(r) - 1e-9
+
     queues: dict[int, deque[int]] = {c: deque() for c in order}
     done: list[tuple[float, int, int]] = []          # (completion, request, chain)
 
@@ -295,11 +306,13 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
         duration = service_time("full", first, per_token_time(inst, c, ch.servers, ch.ks),
                                 inst.workload.l_out if l_out is None else l_out) * factor
         trace.record(r, at, calibration.delay_s, first * factor, duration, ch.servers)
-        free[k] -= 1
+        taken[r] = need(r)
+        free[k] -= taken[r]
         end = at + calibration.delay_s + duration
         ends[r] = at + calibration.delay_s + duration / factor
         bisect.insort(expected[c], ends[r])
-        trace.holds.add(ch.servers, ch.ks, inst.s_c, at, end)     # a slot holds what it was sized for: s_c per block
+        # a slot holds what it was sized for, s_c per block; by cache, the request's own
+        trace.holds.add(ch.servers, ch.ks, trace.s_c[r] if by_cache else inst.s_c, at, end)
         heapq.heappush(done, (end, r, k))
 
     def queued_end(r: int, c: int, at: float) -> float:
@@ -321,16 +334,16 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
         while done and done[0][0] <= t:
             at, r, k = heapq.heappop(done)
             ch = chains[k]
-            free[k] += 1
+            free[k] += taken.pop(r)
             mine = expected[ch.client]
             del mine[bisect.bisect_left(mine, ends.pop(r))]
             waiting = queues[ch.client]
-            if waiting:
+            while waiting and fits(k, waiting[0]):      # FIFO: the head first, as many as the chain now holds
                 start(waiting.popleft(), k, at)
 
     for r, (arrival, c) in enumerate(zip(arrivals.times.tolist(), arrivals.clients.tolist())):
         finish_until(arrival)
-        k = next((k for k in order[c] if free[k] > 0), None)
+        k = next((k for k in order[c] if fits(k, r)), None) if not queues[c] else None   # FIFO: none overtakes
         if k is not None:
             start(r, k, arrival)
         elif spill is not None and (offer := spill.offer(r, c, arrival)) is not None and \

@@ -1,11 +1,17 @@
 """The chain-serving report (bench/chains_report.py) on hand-made result rows: per cell the means over runs,
 reductions 1 - chains / other, the fastest system, and no mean where a run left requests unserved."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from bench import chains_report as cr
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _row(alg, cal, run, response, per_token, status="served", workload="poisson"):
@@ -52,3 +58,18 @@ def test_summary_counts_only_cells_where_both_served(df):
     assert "| Poisson 0.2/s | proposed | none | 1 | 1 | +50 % to +50 % | 1 of 1 |" in text
     assert "| azure_code x10 | proposed | none | 1 | 0 | -100 % to -100 % | 0 of 1 |" in text
     assert "PETALS | none" not in text       # its only Poisson mean is not a mean: a run was unserved
+
+
+def test_a_sweep_without_the_reports_systems_gives_a_report_and_no_figure(tmp_path):
+    """Only a system the report does not show (here spill): the report is written and says what it has; no
+    figure, and no link to one."""
+    from bench.chains_report import write
+
+    out = tmp_path / "sweep"
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "-m", f"hydra.sweep.dir={out}",
+                          "mode=online", "instance=abovenet", "workload.n_requests=10", "algorithms=[spill]",
+                          "hydra.callbacks={}"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    report = write(out)
+    assert report.exists() and not (out / "chains.png").exists()
+    assert "chains.png" not in report.read_text()

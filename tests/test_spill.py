@@ -45,3 +45,14 @@ def test_a_subset_of_servers_keeps_their_columns():
     sub = on_servers(inst, [0, 2])
     assert [s.M for s in sub.servers] == [10.0, 12.0] and sub.t.tolist() == [[0.01, 0.03]]
     assert sub.rtt_ss.shape == (2, 2)
+
+
+def test_by_cache_a_slot_holds_as_many_small_requests_as_their_caches_fit():
+    """One slot sized for the instance's request (5 + 10 tokens); two requests of 1 + 4 tokens take a third
+    of it each: by cache both start at once, by slots the second waits for the first."""
+    inst, chain, pl = two(1.0)
+    arrivals = Arrivals(np.zeros(2), np.zeros(2, dtype=int), l_in=np.array([1, 1]), l_out=np.array([4, 4]))
+    by_slot = simulate_jffc(inst, [chain], arrivals, pl)
+    by_cache = simulate_jffc(inst, [chain], arrivals, pl, by_cache=True)
+    assert by_slot.start.tolist()[0] == 0.0 and by_slot.start.tolist()[1] > 0.0
+    assert by_cache.start.tolist() == [0.0, 0.0] and by_cache.attrs["memory_overflow"] is None

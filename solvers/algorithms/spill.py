@@ -70,9 +70,10 @@ def spill(inst: Instance, opts: SpillOptions, ctx: Context) -> OnlineSetup:
     rest = [j for j in range(inst.n_servers) if best.placement.m[j] == 0]
     extra = overflow_placement(inst, rest)
     info = {"c": best.c, **_facts(inst, best.chains), "spill_servers": 0 if extra is None else int((extra.m > 0).sum())}
-    if extra is None:       # nothing to spill to: chain serving as it is
-        return OnlineSetup("spill", best.placement, _capacity(inst, best.placement), None, info, chains=best.chains)
+    if extra is None:       # nothing to spill to: chain serving, its slots a budget of cache
+        return OnlineSetup("spill", best.placement, _capacity(inst, best.placement), None, info, chains=best.chains,
+                           slots_by_cache=True)
     used = best.placement.m > 0
     pl = Placement(np.where(used, best.placement.a, extra.a), np.where(used, best.placement.m, extra.m))
     capacity = np.where(used, 0.0, _capacity(inst, pl))     # the chains' servers are the slots'
-    return OnlineSetup("spill", pl, capacity, WsRR(), info, chains=best.chains)
+    return OnlineSetup("spill", pl, capacity, WsRR(), info, chains=best.chains, slots_by_cache=True)
