@@ -35,6 +35,7 @@ import numpy as np
 
 from bpr.errors import BprInputError, unknown
 from bpr.fields import number
+from bpr.hop_graph import cheapest_by_position, entries
 from bpr.instance import Instance
 from bpr.numeric import floor
 from bpr.online import OnlineSetup, State
@@ -247,42 +248,27 @@ def slots(inst: Instance, opts: Options, pl: Placement, s_c: float) -> np.ndarra
                      for s, m in zip(inst.servers, pl.m.tolist())], dtype=int)
 
 
-def shortest_chain(pl: Placement, L: int, price: Callable[[int], float | None]) -> list[int] | None:
-    """The cheapest chain of whole ranges from block 1 to L + 1: servers as a DAG in order of their ranges,
-    ``price(v)`` the cost of entering v (None: v may not be entered); the first of equal chains found."""
-    hosts = sorted(np.flatnonzero(pl.m).tolist(), key=lambda j: (int(pl.a[j]), int(pl.end[j]), j))
-    cost: dict[int, float] = {}
-    parent: dict[int, int | None] = {}
-    best_at: dict[int, tuple[float, int]] = {1: (0.0, -1)}    # block -> cheapest arrival there, via server
-    for v in hosts:
-        start = int(pl.a[v])
-        if start not in best_at or (p := price(v)) is None:
-            continue
-        cost[v], parent[v] = best_at[start][0] + p, (None if best_at[start][1] < 0 else best_at[start][1])
-        end = int(pl.end[v])
-        if end not in best_at or cost[v] < best_at[end][0]:
-            best_at[end] = (cost[v], v)
-    if L + 1 not in best_at:
-        return None
-    chain, v = [], best_at[L + 1][1]
-    while v is not None:
-        chain.append(v)
-        v = parent[v]
-    return chain[::-1]
+def shortest_chain(by_position: list[list[tuple[int, int]]], pl: Placement,
+                  price: Callable[[int], float | None]) -> list[int] | None:
+    """The cheapest chain of whole ranges from block 1 to L + 1 (a hop enters a server at its first block and
+    runs all its blocks), ``price(v)`` the cost of entering v (None: v may not be entered); the hop graph's
+    pass over block positions (bpr/hop_graph.py, ``by_position`` its ``entries``), first of equal chains."""
+    found = cheapest_by_position(by_position, lambda v, k: price(v) if k == pl.m[v] else None)
+    return None if found is None else found.chain
 
 
 def route_offline(inst: Instance, opts: Options, pl: Placement) -> tuple[list[list[int]], str]:
     """Phase 2 for the R requests in turn (client by client, as the instance splits them); the routes, or
     the ones found and why the next request found none."""
     cap, used = slots(inst, opts, pl, inst.s_c), np.zeros(inst.n_servers, dtype=int)
-    compute, routes = hop_price(inst, opts, pl), []
+    compute, routes, by_position = hop_price(inst, opts, pl), [], entries(inst.L, pl)
     for r, c in enumerate(inst.request_clients()):
         def price(v: int, c: int = c) -> float | None:
             if used[v] >= cap[v]:
                 return None
             return float(inst.t[c, v]) + float(compute[v]) + opts.load_s * used[v] / cap[v]
 
-        chain = shortest_chain(pl, inst.L, price)
+        chain = shortest_chain(by_position, pl, price)
         if chain is None:
             return routes, f"infeasible: request {r}: every chain has a server whose cache budget (kv_share) is full"
         used[chain] += 1
@@ -317,7 +303,9 @@ class ParallaxRouting:
         inst, pl = state.inst, state.placement
         if "parallax" not in state.memo:
             state.memo["parallax"] = hop_price(inst, self.opts, pl)
-        compute = state.memo["parallax"]
+        if "entries" not in state.memo:     # the key the other policies keep them under (policies.py)
+            state.memo["entries"] = entries(inst.L, pl)
+        compute, by_position = state.memo["parallax"], state.memo["entries"]
         waits = {j: state.wait(j, int(pl.m[j]), now) for j in np.flatnonzero(pl.m).tolist()}
 
         def priced(limit: float) -> Callable[[int], float | None]:
@@ -329,7 +317,7 @@ class ParallaxRouting:
             return price
 
         for limit in sorted({w for w in waits.values() if math.isfinite(w)}):
-            chain = shortest_chain(pl, inst.L, priced(limit))
+            chain = shortest_chain(by_position, pl, priced(limit))
             if chain is not None:
                 return chain
         return None
