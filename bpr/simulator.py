@@ -123,6 +123,17 @@ class Trace:
     def scale(self, r: int) -> float:
         return 1.0 if self.scales is None else self.scales[r]
 
+    def own_service(self, r: int, c: int, chain: Sequence[int], ks: Sequence[int], kind: str = "full",
+                    first: float | None = None, per_token: float | None = None) -> tuple[float, float]:
+        """A request's first-token time and service time on a chain with its own tokens, before its job-size
+        draw (``first`` and ``per_token`` at the instance's tokens when the caller has them)."""
+        l_in, l_out = self.tokens(r)
+        if first is None or l_in is not None:     # its own prompt: its own first-token time
+            first = first_token_time(self.inst, c, chain, ks, l_in)
+        if per_token is None:
+            per_token = per_token_time(self.inst, c, chain, ks)
+        return first, service_time(kind, first, per_token, self.inst.workload.l_out if l_out is None else l_out)
+
     def record(self, r: int, start: float, delay: float, first: float, duration: float, chain: Sequence[int]) -> None:
         """A served request: it waits until ``start``, then the delay, the first token and the rest."""
         self.rows.append((r, start, delay, first, duration))
@@ -203,22 +214,16 @@ class TimelineServer:
     def expected_end(self, r: int, c: int, offer: tuple[list[int], list[int], float, float, float]) -> float:
         """When the request would end on the offered chain, as the policy can know it (no job-size draw)."""
         chain, ks, ready, first, per_token = offer
-        l_in, l_out = self.trace.tokens(r)
-        if l_in is not None:
-            first = first_token_time(self.inst, c, chain, ks, l_in)
-        return ready + self.calibration.delay_s + service_time(
-            self.service, first, per_token, self.inst.workload.l_out if l_out is None else l_out)
+        return ready + self.calibration.delay_s + self.trace.own_service(r, c, chain, ks, self.service, first,
+                                                                         per_token)[1]
 
     def serve(self, r: int, c: int, arrival: float, offer: tuple[list[int], list[int], float, float, float]) -> None:
         chain, ks, ready, first, per_token = offer
         trace, calibration, s_c = self.trace, self.calibration, self.trace.s_c[r]
-        l_in, l_out = trace.tokens(r)
         start = retry_instant(arrival, ready) if self.retry_backoff else ready
         factor = trace.scale(r)
-        if l_in is not None:        # its own prompt: its own first-token time
-            first = first_token_time(self.inst, c, chain, ks, l_in)
-        duration = service_time(self.service, first, per_token,
-                                self.inst.workload.l_out if l_out is None else l_out) * factor
+        first, duration = trace.own_service(r, c, chain, ks, self.service, first, per_token)
+        duration *= factor
         held_from = arrival if calibration.hold_from_arrival else start
         end = start + calibration.delay_s + duration
         for j, k in zip(chain, ks):
@@ -300,11 +305,9 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
     def start(r: int, k: int, at: float) -> None:
         ch = chains[k]
         c = int(arrivals.clients[r])
-        l_in, l_out = trace.tokens(r)
         factor = trace.scale(r)
-        first = first_token_time(inst, c, ch.servers, ch.ks, l_in)
-        duration = service_time("full", first, per_token_time(inst, c, ch.servers, ch.ks),
-                                inst.workload.l_out if l_out is None else l_out) * factor
+        first, duration = trace.own_service(r, c, ch.servers, ch.ks)
+        duration *= factor
         trace.record(r, at, calibration.delay_s, first * factor, duration, ch.servers)
         taken[r] = need(r)
         free[k] -= taken[r]
@@ -323,12 +326,8 @@ def simulate_jffc(inst: Instance, chains: Sequence[Chain], arrivals: Arrivals, p
         if not mine:
             return math.inf
         fastest = chains[order[c][0]]
-        l_in, l_out = trace.tokens(r)
-        first = first_token_time(inst, c, fastest.servers, fastest.ks, l_in)
-        own = service_time("full", first, per_token_time(inst, c, fastest.servers, fastest.ks),
-                           inst.workload.l_out if l_out is None else l_out)
         slot = mine[ahead % len(mine)] + (ahead // len(mine)) * fastest.service_s
-        return max(slot, at) + calibration.delay_s + own
+        return max(slot, at) + calibration.delay_s + trace.own_service(r, c, fastest.servers, fastest.ks)[1]
 
     def finish_until(t: float) -> None:
         while done and done[0][0] <= t:
