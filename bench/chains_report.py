@@ -174,7 +174,7 @@ def provenance(df: pd.DataFrame) -> str:
     return "; ".join(f"{k} {v}" for k, v in seen.items() if v)
 
 
-def markdown(df: pd.DataFrame, cells: dict, published: dict) -> str:
+def markdown(df: pd.DataFrame, cells: dict, published: dict, drawn: bool = True) -> str:
     return "\n".join([
         "# Chain serving against this paper's system and PETALS (docs/chains.md §6)", "",
         "Mean response time [s] (arrival to last token, waiting included) per cell: mean ± sample std over its "
@@ -190,7 +190,7 @@ def markdown(df: pd.DataFrame, cells: dict, published: dict) -> str:
         *summary(cells, published), "",
         "## The follow-up's testbed (LLaMA-2-7B on 9 MIG slices, Azure code trace at 2.57 req/s)", "",
         *testbed(published), "",
-        "![mean response time per cell](chains.png)", ""])
+        *(["![mean response time per cell](chains.png)"] if drawn else []), ""])
 
 
 def figure(cells: dict, path: Path) -> Path | None:
@@ -228,8 +228,7 @@ def write(sweep_dir: Path) -> Path:
     published = read_yaml(PUBLISHED.read_text())
     out = Path(sweep_dir) / "chains.md"
     drawn = figure(cells, out.with_suffix(".png")) if cells else None
-    text = markdown(df, cells, published)
-    write_text(out, text if drawn else text.replace("![mean response time per cell](chains.png)\n", ""))
+    write_text(out, markdown(df, cells, published, drawn is not None))
     return out
 
 

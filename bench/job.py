@@ -122,10 +122,10 @@ def calibration_note(spec: CalibrationSpec, names: list[str], n_servers: int) ->
         f"{delay:g} s {', '.join(group)}" for delay, group in sorted(by_delay.items()))
 
 
-def config_instance(cfg: dict[str, Any]) -> Instance:
+def config_instance(cfg: dict[str, Any], workload: workloads.Workload | None = None) -> Instance:
     """The instance a composed config builds (the job's identity with its overrides: a resumed job's result
-    counts only when it was computed on this instance)."""
-    workload = workloads.resolve(cfg["workload"], cfg["model"]["name"])
+    counts only when it was computed on this instance); ``workload``: the config's, when already resolved."""
+    workload = workload or workloads.resolve(cfg["workload"], cfg["model"]["name"])
     return instance_builder.build(cfg["instance"], cfg["seed"], workload, cfg["model"]["name"])
 
 
@@ -141,7 +141,7 @@ def run_config(cfg: dict[str, Any], out_dir: Path, figures_too: bool = True) -> 
     if cfg["mode"] != "online" and (workload.replay is not None or workload.exponential):
         raise BprInputError("workload.trace and workload.service=exponential apply to the online simulator only "
                             "(mode=online)")
-    inst = instance_builder.build(cfg["instance"], cfg["seed"], workload, cfg["model"]["name"])
+    inst = config_instance(cfg, workload)
     log.info("instance %s: %d servers, %d clients, L = %d, R = %d", inst.name, inst.n_servers, len(inst.clients),
              inst.L, inst.R)
     for _, opts in algorithms:

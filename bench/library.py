@@ -263,6 +263,7 @@ def _update(sweep_dir: Path) -> tuple[list[str], list[str]]:
     problems = check_table(table)
     if problems:
         return [], problems
+    old = {LIBRARY / str(f) for f in table.solution.dropna()}   # the files the table points to now
     entries = {r["name"]: r for r in table.to_dict("records")}
     rows = gather(sweep_dir)
     if rows.empty:
@@ -278,7 +279,7 @@ def _update(sweep_dir: Path) -> tuple[list[str], list[str]]:
         row = entries[name]
         for r in group[(group.kind == "solution") & (group.check_status == "feasible")].itertuples(index=False):
             sol_file = Path(r.job_dir) / "solutions" / f"{r.algorithm}.json"
-            problem = algorithm_problem(name, r.algorithm) or outside(sweep_dir, sol_file, name)
+            problem = algorithm_problem(name, r.algorithm) or outside(sweep_dir, sol_file, name, "solution file")
             cost = None
             if not problem:
                 cost, problem = recheck(name, sol_file)
@@ -304,7 +305,6 @@ def _update(sweep_dir: Path) -> tuple[list[str], list[str]]:
     problems += check_bounds(table)
     if problems:
         return [], problems
-    old = {LIBRARY / str(f) for f in load_table().solution.dropna()}
     for src, dst in copies:
         atomic(dst, lambda tmp, src=src: shutil.copyfile(src, tmp))
     save_table(table)
@@ -316,8 +316,8 @@ def _update(sweep_dir: Path) -> tuple[list[str], list[str]]:
 def job_problem(sweep_dir: Path, job_dir: Path, name: str, entry: dict[str, Any]) -> str:
     """Why a job's rows cannot count for the library instance they name ('' when they can): a job outside
     the sweep, or one that ran another instance than the frozen one (same name, other content)."""
-    if not job_dir.resolve().is_relative_to(sweep_dir.resolve()):
-        return f"{name}: job {job_dir} lies outside the sweep {sweep_dir}"
+    if problem := outside(sweep_dir, job_dir, name, "job"):
+        return problem
     try:
         ran = instance_io.load(job_dir / "instance.json")
     except BprInputError as err:
@@ -344,10 +344,11 @@ def algorithm_problem(name: str, algorithm: str) -> str:
     return "" if registered(algorithm) else f"{name}: a row of unknown algorithm '{algorithm}' is not taken"
 
 
-def outside(sweep_dir: Path, path: Path, name: str) -> str:
+def outside(sweep_dir: Path, path: Path, name: str, what: str) -> str:
+    """'' for a path inside the sweep, else why ``what`` (a job, a solution file) at ``path`` is not taken."""
     if path.resolve().is_relative_to(sweep_dir.resolve()):
         return ""
-    return f"{name}: solution file {path} lies outside the sweep {sweep_dir}"
+    return f"{name}: {what} {path} lies outside the sweep {sweep_dir}"
 
 
 def proved_bounds(name: str, group: pd.DataFrame) -> tuple[pd.Series, list[str]]:

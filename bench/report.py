@@ -129,13 +129,14 @@ def _counted_runtime(row: Mapping[str, Any]) -> float:
 
 def wall_text(df: pd.DataFrame) -> str:
     """The jobs' wall time (``job_wall_s``, one value per job) and what the time limits covered."""
+    limits = limits_text(df).capitalize() + "."
     if "job_wall_s" not in df:      # rows of an older run
-        return limits_text(df).capitalize() + "."
+        return limits
     wall = df.drop_duplicates("job_dir" if "job_dir" in df else "job_wall_s").job_wall_s.dropna()
     said = (f"Wall time: {len(wall)} job(s), {rounded(wall.sum(), '.1f')} s summed over the jobs (the longest "
             f"{rounded(wall.max(), '.1f')} s; jobs that ran side by side took less elapsed time). "
             if len(wall) else "")
-    return said + limits_text(df).capitalize() + "."
+    return said + limits
 
 
 def shifted_geometric_mean(values: pd.Series, shift: float) -> float:
@@ -202,15 +203,14 @@ def _mean(rows: pd.DataFrame, column: str) -> float:
     return rows[column].mean() if column in rows and len(rows) else np.nan
 
 
-def winners(table: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
+def winners(table: pd.DataFrame, first: list[str], last: list[str]) -> pd.DataFrame:
     """The cheapest algorithm per cell among those feasible on every row of it (``rank`` 1; cells where none
-    is are left out): the cell's settings, the winner and its per-token time first."""
+    is are left out): the cell's columns ``first`` (``glance``), the winner and its per-token time, then the
+    cell's other columns ``last``."""
     ok = table[table["rank"].notna()]
     if ok.empty:
         return ok
-    best = ok.loc[ok.groupby(cell, dropna=False).per_token_s.idxmin()]
-    first = [c for c in best if c in cell and best.columns.get_loc(c) < best.columns.get_loc("rank")]
-    last = [c for c in cell if c not in first]
+    best = ok.loc[ok.groupby([*first, *last], dropna=False).per_token_s.idxmin()]
     return for_people(best[[*first, "algorithm", "per_token_s", "response_s", "feasible", *last]]
                       .reset_index(drop=True))
 
@@ -510,8 +510,8 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
     progress = {i: p for i, row in zip(solutions.index, solutions.to_dict("records"))
                 if (p := _progress(row, run_dir)) is not None}
     library = _library_table() if "instance" in df else None
-    return Findings(df=df, table=table, winners=winners(table, cell_columns(df)), runtimes=runtimes(df),
-                    overruns=overruns(df),
+    return Findings(df=df, table=table, winners=winners(table, *glance(df, cell_columns(df))),
+                    runtimes=runtimes(df), overruns=overruns(df),
                     gaps=library_gaps(df, library) if library is not None else pd.DataFrame(),
                     integrals=primal_integrals(df, progress, library) if library is not None else pd.DataFrame(),
                     errors=errors, settings=settings,
@@ -521,6 +521,11 @@ def findings(run_dir: Path, df: pd.DataFrame) -> Findings:
 
 def report(run_dir: Path) -> Path:
     """Write report.md, figures/ and report.html; returns the path of report.md."""
+    return write_report(run_dir)[0]
+
+
+def write_report(run_dir: Path) -> tuple[Path, list[Path]]:
+    """Write report.md, figures/ and report.html; returns report.md's path and the figures drawn."""
     df = load(run_dir)
     f = findings(run_dir, df)
     table, errors = f.table, f.errors
@@ -559,7 +564,7 @@ def report(run_dir: Path) -> Path:
     out = run_dir / "report.md"
     write_text(out, "\n".join(parts) + "\n")
     page(run_dir, f)
-    return out
+    return out, figs
 
 
 def main(argv: list[str]) -> int:
@@ -567,13 +572,12 @@ def main(argv: list[str]) -> int:
         print("usage: python bench/report.py RUN_OR_SWEEP_DIR", file=sys.stderr)
         return 2
     try:
-        md = report(Path(argv[0]))
+        md, figs = write_report(Path(argv[0]))
     except BprInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    figs = sorted((md.parent / "figures").glob("*.png"))
     print(f"written to {md.parent}: report.md, report.html, figures/ ({len(figs)}: "
-          f"{', '.join(p.name for p in figs)})")
+          f"{', '.join(sorted(p.name for p in figs))})")     # the files this report drew, not older ones
     return 0
 
 

@@ -26,7 +26,7 @@ from itables.javascript import generate_init_offline_itables_html
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from bench.rounding import in_percent, rounded
+from bench.rounding import in_percent, is_percent, rounded
 from bpr import instance as instance_io
 from bpr import solution as solution_io
 from bpr.checker import check
@@ -90,7 +90,7 @@ def table(df: pd.DataFrame, digits: int = 4, page_length: int = 25) -> str:
             continue
         finite = values[np.isfinite(values.astype(float))]
         whole = bool(len(finite)) and bool((finite == finite.round()).all())   # a rank, a server count: 9, not 9.0
-        percent = str(col).endswith(" [%]")
+        percent = is_percent(col)
         spec = ".2f" if percent else f".{digits}g"          # as report.md: 4e-05, not 0
 
         def cell(v: Any) -> Any:

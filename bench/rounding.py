@@ -39,18 +39,27 @@ def percent(x: Optional[float], digits: int = 1, signed: bool = True, space: str
     return f"{value:{'+' if signed else ''}.{digits}f}{space}%"
 
 
+PERCENT = " [%]"     # what a fraction column's name gets when it is shown in percent
+
+
 def in_percent(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with every fraction column (``FRACTIONS``) times 100 under its name with `` [%]``: the same word
     as results.csv, the number as people read it (0.2085 -> ``gap [%]`` 20.85)."""
     shown = [c for c in df if c in FRACTIONS]
-    return df.assign(**{c: 100 * df[c].astype(float) for c in shown}).rename(columns={c: f"{c} [%]" for c in shown})
+    return df.assign(**{c: 100 * df[c].astype(float) for c in shown}).rename(columns={c: f"{c}{PERCENT}"
+                                                                                       for c in shown})
+
+
+def is_percent(column: Any) -> bool:
+    """Whether a column of ``in_percent``'s output is a percentage (shown with 2 decimals)."""
+    return str(column).endswith(PERCENT)
 
 
 def markdown(df: pd.DataFrame, floats: str = ".4g") -> str:
     """A markdown table, fractions in percent (``in_percent``); floats formatted with the spec ``floats``,
     rounded for people."""
     df = in_percent(df)
-    specs = [".2f" if str(c).endswith(" [%]") else floats for c in df.columns]   # 0.00 %, never 2.2e-14 %
+    specs = [".2f" if is_percent(c) else floats for c in df.columns]   # 0.00 %, never 2.2e-14 %
 
     def cell(x: Any, spec: str) -> str:
         if x is pd.NA:

@@ -126,6 +126,12 @@ class Instance:
     def renamed(self, name: str) -> "Instance":
         return dataclasses.replace(self, name=name)
 
+    def only_servers(self, keep: list[int]) -> "Instance":
+        """The same instance with only the servers ``keep`` (in that order), their delays with them."""
+        idx = np.asarray(keep, dtype=int)
+        return dataclasses.replace(self, servers=tuple(self.servers[j] for j in keep), t=self.t[:, idx],
+                                   t_in=self.t_in[:, idx], rtt_ss=self.rtt_ss[np.ix_(idx, idx)])
+
     def server_index(self) -> dict[str, int]:
         return {s.id: j for j, s in enumerate(self.servers)}
 

@@ -47,7 +47,7 @@ def test_only_algorithms_feasible_on_every_row_of_a_cell_are_ranked(tmp_path):
     table = summary(load(tmp_path))
     ranks = dict(zip(table.algorithm, table["rank"]))
     assert ranks["a"] == 1 and pd.isna(ranks["b"])
-    assert winners(table, ["mode", "scenario"]).algorithm.tolist() == ["a"]
+    assert winners(table, ["scenario"], ["mode"]).algorithm.tolist() == ["a"]
 
 
 def test_page_tables_show_numbers_for_people_and_never_crash():

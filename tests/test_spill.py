@@ -9,7 +9,6 @@ from bpr.online import Chain
 from bpr.perf import Placement, full_time
 from bpr.simulator import Arrivals, simulate_jffc
 from solvers.algorithms.policies import WsRR
-from solvers.algorithms.spill import on_servers
 from solvers.framework import registry
 
 
@@ -42,7 +41,7 @@ def test_without_spare_servers_spill_is_chain_serving():
 
 def test_a_subset_of_servers_keeps_their_columns():
     inst = tiny(2, M=[10.0, 11.0, 12.0], tau=[0.1, 0.2, 0.3], t=[[0.01, 0.02, 0.03]], R=1, s_m=1.0, s_c=0.1)
-    sub = on_servers(inst, [0, 2])
+    sub = inst.only_servers([0, 2])
     assert [s.M for s in sub.servers] == [10.0, 12.0] and sub.t.tolist() == [[0.01, 0.03]]
     assert sub.rtt_ss.shape == (2, 2)
 

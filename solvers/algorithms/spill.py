@@ -12,7 +12,6 @@ where the chains never fill, it is chain serving exactly.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,19 +28,12 @@ from solvers.framework.context import Context
 from solvers.framework.registry import Kind, algorithm
 
 
-def on_servers(inst: Instance, keep: list[int]) -> Instance:
-    """The instance with only the servers ``keep`` (their order kept)."""
-    idx = np.asarray(keep, dtype=int)
-    return dataclasses.replace(inst, servers=tuple(inst.servers[j] for j in keep), t=inst.t[:, idx],
-                               t_in=inst.t_in[:, idx], rtt_ss=inst.rtt_ss[np.ix_(idx, idx)])
-
-
 def overflow_placement(inst: Instance, rest: list[int]) -> Placement | None:
     """CG-BP for the robust design load on the servers ``rest`` alone, in the whole instance's indices (the
     others hold nothing); None when they cannot hold the model."""
     if not rest:
         return None
-    sub = on_servers(inst, rest)
+    sub = inst.only_servers(rest)
     p = cg_bprr.plan(sub, R=design_R(sub))
     if p.placement is None:
         return None
