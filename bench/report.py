@@ -304,7 +304,8 @@ def _cell_name(row: pd.Series, settings: list[str]) -> str:
 
 def _by_instance(table: pd.DataFrame, settings: list[str], path: Path) -> Path:
     """One panel per scenario, one bar group per value of the settings that vary within it (never averaged
-    over a swept setting), one bar per algorithm; error bars: spread over the seeds and runs of the cell."""
+    over a swept setting), one bar per algorithm in the same colour in every panel, one legend of them all;
+    error bars: spread over the seeds and runs of the cell."""
     ok = table[table.per_token_s.notna()]
     ok = ok.assign(cell=[_cell_name(r, settings) for _, r in ok.iterrows()])
     scenarios = sorted(ok.scenario.unique())
@@ -312,9 +313,12 @@ def _by_instance(table: pd.DataFrame, settings: list[str], path: Path) -> Path:
     rows = -(-len(scenarios) // cols)
     width = max(4.5, 0.5 * ok.cell.nunique() * ok.algorithm.nunique() ** 0.5)
     fig, axes = plt.subplots(rows, cols, figsize=(min(width, 9) * cols, 3.6 * rows + 0.8), squeeze=False)
+    algorithms = sorted(ok.algorithm.unique())
     for ax, scenario in zip(axes.flat, scenarios):
         mine = ok[ok.scenario == scenario]
-        pivot, spread = (mine.pivot_table(index="cell", columns="algorithm", values=v, aggfunc="first")
+        # every algorithm in every panel (no bar where it has no feasible row): one colour per algorithm
+        pivot, spread = (mine.pivot_table(index="cell", columns="algorithm", values=v, aggfunc="first",
+                                          dropna=False).reindex(columns=algorithms)
                          for v in ("per_token_s", "per_token_sd"))
         pivot.plot.bar(ax=ax, rot=30, capsize=2, legend=False,
                        yerr=spread.reindex_like(pivot) if spread.notna().any().any() else None)
@@ -328,8 +332,8 @@ def _by_instance(table: pd.DataFrame, settings: list[str], path: Path) -> Path:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=min(6, len(labels)))
-    fig.suptitle(wrapped("Per-token time by cell (feasible rows; error bars: spread over seeds and runs)",
-                         title_width(fig)))
+    fig.suptitle(wrapped("Per-token time by cell (feasible rows; no bar: no feasible row; error bars: spread over "
+                         "seeds and runs)", title_width(fig)))
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     return save(fig, path, tight=False)
 
@@ -386,7 +390,9 @@ def _profile(ratios: pd.DataFrame, what: str, path: Path) -> Path:
 
 
 def _progress(row: Mapping[str, Any], run_dir: Path) -> np.ndarray | None:
-    """(time, incumbent, bound) rows of the progress log in a row's solution file (NaN where unknown)."""
+    """(time, incumbent, bound) rows of the progress log in a row's solution file (NaN where unknown); None
+    without a log or when it knows no incumbent and no bound (a model whose objective is not the instance's
+    cost, Helix's, records none: there is no curve to draw and no primal integral to take)."""
     base = Path(row["job_dir"]) if isinstance(row.get("job_dir"), str) else run_dir
     path = base / "solutions" / f"{row['algorithm']}.json"
     if not path.exists():
@@ -394,7 +400,8 @@ def _progress(row: Mapping[str, Any], run_dir: Path) -> np.ndarray | None:
     progress = (json.loads(path.read_text()).get("solver") or {}).get("progress") or []
     if len(progress) < 2:
         return None
-    return np.array([[np.nan if v is None else v for v in p[:3]] for p in progress], dtype=float)
+    log = np.array([[np.nan if v is None else v for v in p[:3]] for p in progress], dtype=float)
+    return None if np.isnan(log[:, 1:]).all() else log
 
 
 def primal_gap(incumbent: np.ndarray, reference: float) -> np.ndarray:

@@ -66,3 +66,23 @@ def test_no_online_figure_is_clipped(tmp_path):
     written = sorted(tmp_path.glob("*.png"))
     assert [p.name for p in written] == ["per_token_time.png", "ttft_decode.png"]
     assert [p.name for p in written if clipped(p)] == []
+
+
+def test_an_algorithm_keeps_its_colour_in_every_panel_and_the_legend_names_all(monkeypatch, tmp_path):
+    """'b' has no feasible row on scenario x: its bar is missing there, yet 'c' keeps its colour across both
+    panels and the legend lists a, b and c."""
+    from matplotlib.colors import to_hex
+
+    from bench import report
+
+    drawn = {}
+    monkeypatch.setattr(report, "save", lambda fig, path, tight=True: drawn.setdefault("fig", fig) and path)
+    table = pd.DataFrame({"scenario": ["x", "x", "y", "y", "y"], "mode": "offline",
+                          "algorithm": ["a", "c", "a", "b", "c"], "per_token_s": [1.0, 2.0, 1.0, 1.5, 2.0],
+                          "per_token_sd": np.nan})
+    report._by_instance(table, [], tmp_path / "by.png")
+    fig = drawn["fig"]
+    colour = [{c.get_label(): to_hex(c.patches[0].get_facecolor()) for c in ax.containers}
+              for ax in fig.axes if ax.get_visible()]
+    assert colour[0]["a"] == colour[1]["a"] and colour[0]["c"] == colour[1]["c"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "c"]

@@ -63,3 +63,22 @@ def test_page_tables_show_numbers_for_people_and_never_crash():
     data = json.loads(json.loads(re.search(r'"data_json": (".*?[^\\]")', html).group(1)))
     shown = [[str(cell[0] if isinstance(cell, list) else cell).strip() for cell in row] for row in data]
     assert shown == [["0.00004", "9", "1", "20.85", "0.5128"], ["", "", "inf", "", "1.2350"]]
+
+
+def test_a_progress_log_that_knows_nothing_draws_no_curve(tmp_path):
+    """A model whose objective is not the instance's cost (Helix's max-flow) records no incumbent or bound on
+    the run's clock: the report draws no empty convergence curve and takes no primal integral of it."""
+    import json
+
+    from bench.report import findings, load
+
+    rows = pd.DataFrame({"instance": ["x-s0"] * 2, "scenario": "x", "seed": 0, "algorithm": ["helix", "exact"],
+                         "kind": "solution", "run": 0, "mode": "offline", "status": "solved",
+                         "check_status": "feasible", "per_token_s": [0.6, 0.5], "runtime_s": 5.0,
+                         "lower_bound_s": np.nan, "job_dir": str(tmp_path)})
+    rows.to_parquet(tmp_path / "results.parquet")
+    (tmp_path / "solutions").mkdir()
+    for alg, log in (("helix", [[0, None, None], [5.0, None, None]]), ("exact", [[0, None, None], [1.0, 0.5, 0.4]])):
+        (tmp_path / "solutions" / f"{alg}.json").write_text(json.dumps({"solver": {"progress": log}}))
+    f = findings(tmp_path, load(tmp_path))
+    assert [f.df.loc[i, "algorithm"] for i in f.progress] == ["exact"]
