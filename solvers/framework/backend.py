@@ -1,4 +1,5 @@
-"""Running a Pyomo model on a MILP/LP solver: HiGHS (default) through Pyomo's new solver interface, any
+"""Running a Pyomo model on a MILP/LP solver: HiGHS (default) loaded through Pyomo's new solver interface
+and solved in a child process the runner can stop at the deadline (solvers/framework/highs_process.py), any
 other installed Pyomo solver through the classic ``SolverFactory``. Limits and failures (a solver that
 crashes) come back as a ``Solved`` with a termination, never as an exception; only an unavailable solver is
 bad input (``require_available``, called before any work).
@@ -29,6 +30,7 @@ from pyomo.opt import TerminationCondition as LegacyTC
 from bpr.errors import BprInputError
 from bpr.files import atomic, read_yaml
 from bpr.status import Termination
+from solvers.framework import highs_process
 from solvers.framework.context import Context
 from solvers.framework.settings import SolverSettings
 from solvers.framework.status_line import StatusLine, num
@@ -113,6 +115,11 @@ def _no_phase(name: str) -> AbstractContextManager:
 RESERVE_S = 1.0
 
 
+def reserve(left: float) -> float:
+    """Seconds kept back from a solver's time limit: 5 % of what is left, at most ``RESERVE_S``."""
+    return min(RESERVE_S, 0.05 * left)
+
+
 @dataclass
 class Call:
     """One solve: the settings, whether the variables hold a MIP start, the seed, the log file, the status
@@ -131,11 +138,15 @@ class Call:
     def limit(self) -> float:
         """The solver's time limit now: what is left less a reserve (a tiny positive limit when nothing is: the
         solver then stops at once with its time-limit status). The reserve, 5 % of what is left and at most
-        ``RESERVE_S``, is for what comes after the limit: HiGHS reads its clock only between steps (its MIP
-        presolve not at all: up to 0.9 s late on janet-binding) and the solution is then loaded and mapped
-        back, and the run should end by its deadline (docs/results.md, "Time")."""
+        ``RESERVE_S``, lets a solver that reads its clock often stop by itself and hand back its final answer
+        (a dual bound after the last log line, the node count); HiGHS, which reads it only between steps, is
+        stopped half its reserve before the deadline if it has not stopped by then (docs/results.md, "Time")."""
         left = self.left()
-        return max(left - min(RESERVE_S, 0.05 * left), 1e-3)
+        return max(left - reserve(left), 1e-3)
+
+    def stop_at(self) -> float:
+        """Seconds before the deadline at which a solve still running is stopped: half the reserve."""
+        return reserve(self.left()) / 2
 
 
 def solve(model: pyo.ConcreteModel, call: Call) -> Solved:
@@ -149,42 +160,25 @@ def solve(model: pyo.ConcreteModel, call: Call) -> Solved:
     return out
 
 
-def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
-    """The one place that reads private attributes of Pyomo's HiGHS interface (pyomo 6.10): the
-    ``highspy.Highs`` object and the map from id(Pyomo variable) to HiGHS column. Needed for a MIP start
-    (``setSolution``), the solver's own model status and its MIP callbacks, which the public interface
-    does not offer."""
-    return opt._solver_model, opt._pyomo_var_to_solver_var_map
-
-
 def _solve_contrib(model: pyo.ConcreteModel, call: Call) -> Solved:
     s = call.settings
+    if s.name == "highs":
+        return _solve_highs(model, call)
     opt = ContribFactory(s.name)
-    options = dict(s.options)
-    highs = s.name == "highs"
-    if highs:
-        import highspy
-
-        # threads are process-wide in HiGHS; a reused worker may have run with another count
-        highspy.Highs.resetGlobalScheduler(True)
-        options.setdefault("random_seed", call.seed)
     tick = time.perf_counter()
     load_s = 0.0
     try:
         with call.phase("load"):
             opt.set_instance(model)
-            accepted = _highs_start(opt, model) if call.warm and highs else None
         load_s = time.perf_counter() - tick
         limit = call.limit()
         call.status.phase(f"loaded in {load_s:.1f} s; solving (time limit {limit:.3g} s)")
         with ExitStack() as stack:
             tee = [stack.enter_context(open(call.log, "w", buffering=1))] if call.log else []  # readable meanwhile
-            if highs:
-                _watch(opt, stack, call)
             stack.enter_context(call.status.solving())
             stack.enter_context(call.phase("solve"))
             res = opt.solve(model, time_limit=limit, rel_gap=s.rel_gap, threads=s.threads,
-                            solver_options=options, tee=tee, load_solutions=False,
+                            solver_options=dict(s.options), tee=tee, load_solutions=False,
                             raise_exception_on_nonoptimal_result=False)
     except Exception as err:  # a solver crash is a result (termination error), never a crash of the run
         logger.exception("%s failed", s.name)
@@ -193,27 +187,74 @@ def _solve_contrib(model: pyo.ConcreteModel, call: Call) -> Solved:
     if has:
         res.solution_loader.load_vars()
     tc = res.termination_condition
-    raw = tc.name
-    if highs:
-        h, _ = highs_internals(opt)
-        raw = h.modelStatusToString(h.getModelStatus())
-    return Solved(CONTRIB_TERMINATION.get(tc, Termination.OTHER), raw, has, res.incumbent_objective if has else None,
-                  _finite(res.objective_bound), load_s, res.timing_info.wall_time,
-                  getattr(res.extra_info, "mip_node_count", None), accepted)
+    return Solved(CONTRIB_TERMINATION.get(tc, Termination.OTHER), tc.name, has,
+                  res.incumbent_objective if has else None, _finite(res.objective_bound), load_s,
+                  res.timing_info.wall_time, getattr(res.extra_info, "mip_node_count", None))
 
 
-def _watch(opt: Any, stack: ExitStack, call: Call) -> None:
-    """At every HiGHS MIP log line: hand (incumbent, bound) to ``call.watch`` and show it on the status line."""
-    h, _ = highs_internals(opt)
+def _solve_highs(model: pyo.ConcreteModel, call: Call) -> Solved:
+    """HiGHS: Pyomo loads the model; a child process solves it (solvers/framework/highs_process.py) and is
+    stopped half the reserve before the deadline (``Call.stop_at``) if HiGHS has not stopped by then (it
+    reads its clock only between steps); each log point goes to ``call.watch`` and the status line as it
+    comes."""
+    s = call.settings
+    child = highs_process.worker()
+    child.ensure()                       # the child starts while the model loads
+    opt = ContribFactory("highs")
+    tick = time.perf_counter()
+    load_s = 0.0
 
-    def on_log(event: Any) -> None:
-        out = event.data_out
-        incumbent, bound = _finite(out.mip_primal_bound), _finite(out.mip_dual_bound)
+    def on_point(seconds: float, incumbent: float | None, bound: float | None) -> None:
         call.watch(incumbent, bound)
-        call.status.mip(float(out.running_time), incumbent, bound)
+        call.status.mip(seconds, incumbent, bound)
 
-    h.cbMipLogging.subscribe(on_log)
-    stack.callback(h.cbMipLogging.unsubscribe, on_log)
+    try:
+        with call.phase("load"):
+            opt.set_instance(model)
+            h, index = highs_internals(opt)
+            arrays = highs_process.model_arrays(h)
+            start = _start(model, index) if call.warm else None
+        load_s = time.perf_counter() - tick
+        limit, stop_s = call.limit(), call.stop_at()
+        options = {"threads": s.threads, "time_limit": limit, "mip_rel_gap": s.rel_gap,
+                   "random_seed": call.seed} | dict(s.options)
+        job = highs_process.Job(arrays, options, start, str(call.log) if call.log else None)
+        call.status.phase(f"loaded in {load_s:.1f} s; solving (time limit {limit:.3g} s)")
+        with call.status.solving(), call.phase("solve"):
+            ended = child.solve(job, call.left, stop_s, on_point)
+    except Exception as err:  # a solver crash is a result (termination error), never a crash of the run
+        logger.exception("highs failed")
+        return Solved.failed(err, load_s, time.perf_counter() - tick - load_s)
+    if ended.error:
+        return Solved(Termination.ERROR, ended.status, False, None, None, load_s, ended.run_s, None)
+    if ended.values is not None:
+        _load(model, index, ended.values)
+    if ended.stopped and call.log:
+        with open(call.log, "a") as fh:
+            fh.write(f"\n{ended.status}, after {ended.run_s:.2f} s\n")
+    termination = Termination.TIME_LIMIT if ended.stopped else highs_termination(ended.code)
+    return Solved(termination, ended.status, ended.has_solution, ended.incumbent, ended.bound, load_s,
+                  ended.run_s, ended.nodes, ended.start_accepted)
+
+
+def highs_termination(code: int | None) -> Termination:
+    """A HiGHS model status as a termination (the mapping of Pyomo's HiGHS interface; anything else is
+    ``other``: an iteration, node or solution limit, an empty model)."""
+    import highspy
+
+    status = highspy.HighsModelStatus
+    known = {status.kOptimal: Termination.OPTIMAL, status.kTimeLimit: Termination.TIME_LIMIT,
+             status.kInfeasible: Termination.INFEASIBLE, status.kUnboundedOrInfeasible: Termination.INFEASIBLE,
+             status.kUnbounded: Termination.UNBOUNDED}
+    known |= dict.fromkeys((status.kLoadError, status.kModelError, status.kPresolveError, status.kSolveError,
+                            status.kPostsolveError), Termination.ERROR)
+    return Termination.OTHER if code is None else known.get(status(code), Termination.OTHER)
+
+
+def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
+    """The one place that reads private attributes of Pyomo's HiGHS interface (pyomo 6.10): the
+    ``highspy.Highs`` object holding the loaded model and the map from id(Pyomo variable) to HiGHS column."""
+    return opt._solver_model, opt._pyomo_var_to_solver_var_map
 
 
 def _finite(x: float | None) -> float | None:
@@ -221,19 +262,20 @@ def _finite(x: float | None) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
 
 
-def _highs_start(opt: Any, model: pyo.ConcreteModel) -> bool:
+def _start(model: pyo.ConcreteModel, index: dict[int, int]) -> np.ndarray:
     """MIP start: the variables' current values, in HiGHS column order."""
-    import highspy
-
-    h, index = highs_internals(opt)
     values = np.zeros(len(index))
     for v in model.component_data_objects(pyo.Var):
         if id(v) in index and v.value is not None:
             values[index[id(v)]] = v.value
-    start = highspy.HighsSolution()
-    start.col_value = values.tolist()
-    start.value_valid = True
-    return h.setSolution(start) == highspy.HighsStatus.kOk
+    return values
+
+
+def _load(model: pyo.ConcreteModel, index: dict[int, int], values: np.ndarray) -> None:
+    """A solution in HiGHS column order into the model's variables."""
+    for v in model.component_data_objects(pyo.Var):
+        if id(v) in index:
+            v.set_value(float(values[index[id(v)]]), skip_validation=True)
 
 
 @cache

@@ -1,0 +1,260 @@
+"""HiGHS in a child process, so that the runner can stop a solve at its deadline.
+
+HiGHS reads its clock only between steps, and some steps of a large MIP are long: on janet-binding (49,080
+columns) its MIP presolve takes 4-5 s and the root LP 3.4 s without one clock read, so a 7 s time limit
+ended after 9.3 s (docs/results.md, "Time"). A thread cannot be stopped; a process can. The parent
+(``HighsProcess.solve``) hands the loaded model to a child that runs it with the same options and streams
+back every log point (incumbent, bound) and every improving solution; if the deadline comes first, the
+parent kills the child and keeps what was streamed: the best solution so far and the last dual bound.
+
+The child is started once per process and reused (its start, about 0.1 s, overlaps the model's build); a
+killed child is replaced at once. This file is also the child's program: run by path, it imports only
+highspy and numpy.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, Pipe
+from typing import Any, Callable
+
+import numpy as np
+
+POLL_S = 0.05        # how often the parent looks at the clock while the child solves
+STOPPED = "Time limit reached (stopped by the runner: HiGHS had not read its clock by the deadline)"
+
+
+@dataclass
+class Ended:
+    """How a solve in the child ended, in HiGHS's words: its model status (``stopped`` when the parent
+    killed it at the deadline), whether a primal solution exists and its column values (None without
+    one), the incumbent and dual bound, nodes, the solve's wall time and whether the MIP start was taken."""
+
+    status: str
+    code: int | None            # HighsModelStatus (None: stopped, or the child failed)
+    has_solution: bool
+    values: np.ndarray | None
+    incumbent: float | None
+    bound: float | None
+    nodes: int | None
+    run_s: float
+    start_accepted: bool | None
+    stopped: bool = False
+    error: str = ""
+
+
+@dataclass
+class Job:
+    """One solve: the model as arrays (``model_arrays``), the HiGHS options, a MIP start in column order (or
+    None) and the log file (None: no log). It crosses the pipe as a dict: the child, run by path, cannot
+    import this module by name."""
+
+    model: dict[str, Any]
+    options: dict[str, Any]
+    start: np.ndarray | None = None
+    log: str | None = None
+
+
+def model_arrays(h: Any) -> dict[str, Any]:
+    """The model held by a ``highspy.Highs`` as plain arrays (what crosses the pipe)."""
+    lp = h.getLp()
+    m = lp.a_matrix_
+    return {"num_col": lp.num_col_, "num_row": lp.num_row_, "cost": np.asarray(lp.col_cost_),
+            "col_lower": np.asarray(lp.col_lower_), "col_upper": np.asarray(lp.col_upper_),
+            "row_lower": np.asarray(lp.row_lower_), "row_upper": np.asarray(lp.row_upper_),
+            "format": int(m.format_), "start": np.asarray(m.start_), "index": np.asarray(m.index_),
+            "value": np.asarray(m.value_), "integrality": np.array([int(t) for t in lp.integrality_], dtype=np.int8),
+            "offset": float(lp.offset_), "sense": int(lp.sense_)}
+
+
+@dataclass
+class HighsProcess:
+    """The parent's handle on its child (one per process, ``worker()``)."""
+
+    proc: subprocess.Popen | None = None
+    conn: Connection | None = None
+
+    def ensure(self) -> None:
+        """Start the child unless one is running (non-blocking: it imports while the parent goes on)."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        ours, theirs = Pipe()
+        fd = theirs.fileno()
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), str(fd)], pass_fds=(fd,),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = ours
+
+    def stop(self) -> None:
+        """Kill the child (a solve past its deadline, or the parent interrupted)."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.conn is not None:
+            self.conn.close()
+        self.proc = self.conn = None
+
+    def solve(self, job: Job, left: Callable[[], float], stop_s: float,
+              on_point: Callable[[float, float | None, float | None], None]) -> Ended:
+        """Run ``job`` in the child; stop it when ``left()`` (seconds to the deadline) falls to ``stop_s``.
+        ``on_point(seconds, incumbent, bound)`` hears every MIP log point as it comes."""
+        self.ensure()
+        tick = time.perf_counter()
+        best: tuple[float, np.ndarray] | None = None
+        incumbent = bound = None
+        try:
+            _send(self.conn, vars(job))
+            while True:
+                wait = left() - stop_s
+                if wait <= 0:
+                    self.stop()
+                    self.ensure()
+                    return _stopped(best, incumbent, bound, job.start is not None, time.perf_counter() - tick)
+                if not self.conn.poll(min(wait, POLL_S)):
+                    continue
+                kind, *data = _receive(self.conn)
+                if kind == "point":
+                    seconds, incumbent, bound = data
+                    on_point(seconds, incumbent, bound)
+                elif kind == "solution":
+                    best = (data[0], data[1])
+                else:
+                    return Ended(**data[0])
+        except (EOFError, OSError) as err:      # the child died: a solver crash is a result
+            code = self.proc.poll() if self.proc is not None else None
+            self.stop()
+            return Ended(f"the HiGHS process ended unexpectedly (exit code {code}: {err or 'no message'})", None,
+                         False, None, None, None, None, time.perf_counter() - tick, None, error="crash")
+        except BaseException:                   # an interrupt of the parent must not leave the child solving
+            self.stop()
+            raise
+
+
+def _stopped(best: tuple[float, np.ndarray] | None, incumbent: float | None, bound: float | None, warm: bool,
+             run_s: float) -> Ended:
+    """What is known of a solve the parent stopped: the last improving solution; without one, a finite
+    incumbent in the log can only be the MIP start (HiGHS reports no improving solution for it)."""
+    if best is not None:
+        return Ended(STOPPED, None, True, best[1], best[0], bound, None, run_s, None, stopped=True)
+    from_start = warm and incumbent is not None
+    return Ended(STOPPED, None, from_start, None, incumbent if from_start else None, bound, None, run_s, None,
+                 stopped=True)
+
+
+_WORKER = HighsProcess()
+
+
+def worker() -> HighsProcess:
+    return _WORKER
+
+
+# ---- the child ---------------------------------------------------------------------------------------
+
+def _send(conn: Connection, message: Any) -> None:
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _receive(conn: Connection) -> Any:
+    return pickle.loads(conn.recv_bytes())
+
+
+def _orphaned(parent: int) -> None:
+    """End the child when its parent has gone (killed mid-solve: no one would ever read the result)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _serve(conn: Connection) -> None:
+    import threading
+
+    import highspy
+
+    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
+
+    while True:
+        try:
+            message = _receive(conn)
+        except EOFError:        # the parent has gone
+            return
+        try:
+            ended = _run(highspy, Job(**message), conn)
+        except Exception as err:   # reported, not raised: the parent makes it a row with an error
+            ended = Ended(f"{type(err).__name__}: {err}", None, False, None, None, None, None, 0.0, None, error="crash")
+        _send(conn, ("done", vars(ended)))
+
+
+def _run(highspy: Any, job: Job, conn: Connection) -> Ended:
+    highspy.Highs.resetGlobalScheduler(True)   # threads are process-wide; the last job may have had more
+    h = highspy.Highs()
+    h.setOptionValue("log_to_console", False)
+    h.passModel(_lp(highspy, job.model))
+    for key, value in job.options.items():
+        h.setOptionValue(key, value)
+    if job.log:
+        h.setOptionValue("log_file", job.log)
+    accepted = None
+    if job.start is not None:
+        start = highspy.HighsSolution()
+        start.col_value = job.start.tolist()
+        start.value_valid = True
+        accepted = h.setSolution(start) == highspy.HighsStatus.kOk
+
+    def on_log(event: Any) -> None:
+        out = event.data_out
+        _send(conn, ("point", float(out.running_time), _finite(out.mip_primal_bound), _finite(out.mip_dual_bound)))
+
+    def on_improving(event: Any) -> None:
+        out = event.data_out
+        _send(conn, ("solution", float(out.objective_function_value), np.asarray(out.mip_solution, dtype=float)))
+
+    h.cbMipLogging.subscribe(on_log)
+    h.cbMipImprovingSolution.subscribe(on_improving)
+    tick = time.perf_counter()
+    h.run()
+    run_s = time.perf_counter() - tick
+    return _ended(highspy, h, run_s, accepted)
+
+
+def _ended(highspy: Any, h: Any, run_s: float, accepted: bool | None) -> Ended:
+    """The solve's outcome as Pyomo's HiGHS interface reads it (pyomo/contrib/solver/solvers/highs.py)."""
+    info = h.getInfo()
+    status = h.getModelStatus()
+    has = info.primal_solution_status == 2
+    mip = info.mip_node_count != -1
+    if mip:
+        bound = _finite(info.mip_dual_bound)
+    else:
+        bound = info.objective_function_value if has and status == highspy.HighsModelStatus.kOptimal else None
+    values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
+    incumbent = info.objective_function_value if has else None
+    return Ended(h.modelStatusToString(status), int(status), has, values, incumbent, bound,
+                 int(info.mip_node_count), run_s, accepted)
+
+
+def _lp(highspy: Any, a: dict[str, Any]) -> Any:
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a["num_col"], a["num_row"]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = a["cost"], a["col_lower"], a["col_upper"]
+    lp.row_lower_, lp.row_upper_ = a["row_lower"], a["row_upper"]
+    m = lp.a_matrix_
+    m.format_ = highspy.MatrixFormat(a["format"])
+    m.num_col_, m.num_row_ = a["num_col"], a["num_row"]
+    m.start_, m.index_, m.value_ = a["start"], a["index"], a["value"]
+    lp.integrality_ = [highspy.HighsVarType(int(t)) for t in a["integrality"]]
+    lp.offset_ = a["offset"]
+    lp.sense_ = highspy.ObjSense(a["sense"])
+    return lp
+
+
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))
