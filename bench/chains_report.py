@@ -33,6 +33,21 @@ UNCALIBRATED = ("chains", "jffc_only")
 LABELS = {"chains": "chains", "jffc_only": "JFFC only", "proposed": "proposed", "petals": "PETALS"}
 
 
+def label(alg: str) -> str:
+    return LABELS.get(alg, alg)
+
+
+def others(cells: dict) -> list[str]:
+    """The sweep's other online algorithms (the peers, spill: docs/peers.md), in name order; shown under
+    calibration=none beside the follow-up's systems."""
+    return sorted({a for cell in cells.values() for a, _ in cell} - set(LABELS))
+
+
+def compared(cells: dict) -> list[str]:
+    """Every system a cell's winner and the ratios are taken over (calibration=none)."""
+    return list(LABELS) + others(cells)
+
+
 @dataclass(frozen=True)
 class Measure:
     """One system in one cell: means over runs, or the status that keeps it from having one."""
@@ -104,11 +119,16 @@ def reduction(chains: Measure, other: Measure, field: str = "response_s") -> flo
     return 1 - getattr(chains, field) / getattr(other, field)
 
 
-def winner(cell: dict[tuple[str, str], Measure], field: str) -> str:
+def served(cell: dict[tuple[str, str], Measure], systems: list[str], field: str = "response_s") -> dict[str, float]:
+    """The systems that served every request of the cell under calibration=none, with their mean ``field``."""
+    ms = {alg: system(cell, alg, "none") for alg in systems}
+    return {alg: getattr(m, field) for alg, m in ms.items() if m.ok}
+
+
+def winner(cell: dict[tuple[str, str], Measure], field: str, systems: list[str]) -> str:
     """The system with the lowest mean under calibration=none (a system that failed cannot win)."""
-    served = {alg: system(cell, alg, "none") for alg in LABELS}
-    served = {alg: getattr(m, field) for alg, m in served.items() if m.ok}
-    return LABELS[min(served, key=served.get)] if served else "none"
+    means = served(cell, systems, field)
+    return label(min(means, key=means.get)) if means else "none"
 
 
 def theorem4_text(m: Measure) -> str:
@@ -124,18 +144,20 @@ def _pct(x: float) -> str:
 
 
 def cell_table(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]]) -> list[str]:
+    extra = others(cells)
     head = ["instance", "workload", "chains: Thm 4 s"]
-    head += [LABELS[a] if a in UNCALIBRATED else f"{LABELS[a]} ({c})" for a, c in SYSTEMS]
+    head += [LABELS[a] if a in UNCALIBRATED else f"{LABELS[a]} ({c})" for a, c in SYSTEMS] + extra
     head += ["vs proposed (none / paper)", "vs PETALS (none / paper)", "per-token vs proposed",
              "fastest response", "fastest per token"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for (scenario, workload), cell in sorted(cells.items()):
         ch = system(cell, "chains", "none")
         row = [scenario, workload, theorem4_text(ch)] + [system(cell, a, c).text() for a, c in SYSTEMS]
+        row += [system(cell, a, "none").text() for a in extra]
         row += [" / ".join(_pct(reduction(ch, system(cell, other, cal))) for cal in ("none", "paper"))
                 for other in ("proposed", "petals")]
         row += [_pct(reduction(ch, system(cell, "proposed", "none"), "per_token_s")),
-                winner(cell, "response_s"), winner(cell, "per_token_s")]
+                winner(cell, "response_s", compared(cells)), winner(cell, "per_token_s", compared(cells))]
         lines.append("| " + " | ".join(row) + " |")
     return lines
 
@@ -157,6 +179,29 @@ def summary(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]], publis
                 inside = int(np.sum((r >= lo / 100) & (r <= hi / 100)))
                 lines.append(f"| {workload} | {LABELS[other]} | {cal} | {len(r)} | {int(np.sum(r > 0))} | "
                              f"{_pct(r.min())} to {_pct(r.max())} | {inside} of {len(r)} |")
+    return lines
+
+
+def standing(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]]) -> list[str]:
+    """Per workload and system (calibration=none): in how many cells it served every request, in how many it
+    was the fastest, and its mean response over the cell's fastest (geometric mean and worst, over the cells
+    it served: a ratio, so cells of different scales weigh alike)."""
+    systems = compared(cells)
+    lines = ["| workload | system | cells served | fastest in | x the fastest: geometric mean | worst |",
+             "|---" * 6 + "|"]
+    for workload in sorted({w for _, w in cells}):
+        mine = [c for (_, w), c in cells.items() if w == workload]
+        for alg in systems:
+            ratios, wins = [], 0
+            for cell in mine:
+                means = served(cell, systems)
+                if alg in means:
+                    ratios.append(means[alg] / min(means.values()))
+                    wins += means[alg] == min(means.values())
+            if any((alg, cal) in c for c in mine for cal in ("none", "paper")):
+                r = np.array(ratios)
+                text = (f"{np.exp(np.log(r).mean()):.2f} | {r.max():.2f}") if len(r) else "– | –"
+                lines.append(f"| {workload} | {label(alg)} | {len(r)} of {len(mine)} | {wins} | {text} |")
     return lines
 
 
@@ -186,6 +231,8 @@ def markdown(df: pd.DataFrame, cells: dict, published: dict, drawn: bool = True)
         "the number of requests. Simulated times: they do not depend on the machine. Measured with "
         + provenance(df) + ".", "",
         *cell_table(cells), "",
+        "## Who is fastest where (calibration=none)", "",
+        *standing(cells), "",
         "## Against the follow-up's published range", "",
         *summary(cells, published), "",
         "## The follow-up's testbed (LLaMA-2-7B on 9 MIG slices, Azure code trace at 2.57 req/s)", "",
@@ -196,10 +243,10 @@ def markdown(df: pd.DataFrame, cells: dict, published: dict, drawn: bool = True)
 def figure(cells: dict, path: Path) -> Path | None:
     """One panel per workload: mean response time per instance and system (log scale, calibration=none); None
     (no file) when none of the report's systems served a cell under calibration=none."""
-    shown = [(a, "none") for a in LABELS if any(system(c, a, "none").ok for c in cells.values())]
+    shown = [(a, "none") for a in compared(cells) if any(system(c, a, "none").ok for c in cells.values())]
     if not shown:
         return None
-    never = [LABELS[a] for a in LABELS if (a, "none") not in shown]
+    never = [label(a) for a in compared(cells) if (a, "none") not in shown]
     workloads = sorted({w for _, w in cells})
     fig, axes = plt.subplots(len(workloads), 1, figsize=(14, 3.6 * len(workloads)), squeeze=False)
     width = 0.8 / len(shown)
@@ -209,7 +256,7 @@ def figure(cells: dict, path: Path) -> Path | None:
         for i, (alg, cal) in enumerate(shown):
             ms = [system(cells[(n, workload)], alg, cal) for n in names]
             ax.bar(x + (i - (len(shown) - 1) / 2) * width, [m.response_s for m in ms], width,
-                   yerr=[m.response_sd for m in ms], capsize=2, label=LABELS[alg])
+                   yerr=[m.response_sd for m in ms], capsize=2, label=label(alg))
         ax.set_yscale("log")
         ax.set_ylabel("mean response [s]")
         ax.set_title(f"{workload} (calibration=none; a missing bar: infeasible or not every request served)")

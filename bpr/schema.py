@@ -10,7 +10,7 @@ from bpr.record import SolverReport
 IDENTITY = ("instance", "scenario", "seed", "algorithm", "kind", "run")
 STATUS = ("status", "outcome", "termination", "has_solution", "check_status", "sim_status")
 FACTS = ("mode", "R", "l_out", "arrival_rate", "n_requests", "n_servers", "fast_server_share")
-LIBRARIES = ("highspy", "pyomo", "numpy", "networkx", "pandas", "hydra-core", "topohub")
+LIBRARIES = ("highspy", "pyscipopt", "pyomo", "numpy", "networkx", "pandas", "hydra-core", "topohub")
 PROVENANCE = ("git_commit", "git_dirty", "host", "cpu", "cpu_count", "python", "bpr_bench",
               *(lib.replace("-", "_") for lib in LIBRARIES))
 TIMING = ("runtime_s", "time_limit_s", "overrun_s", "phases", "job_wall_s")

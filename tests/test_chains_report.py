@@ -46,9 +46,10 @@ def test_cells_means_and_reductions(df):
     # one unserved run: PETALS has no mean in this cell, and no reduction against it
     petals = cr.system(cell, "petals", "none")
     assert not petals.ok and petals.status == "infeasible" and np.isnan(cr.reduction(chains, petals))
-    assert cr.winner(cell, "response_s") == "chains" and cr.winner(cell, "per_token_s") == "proposed"
+    systems = cr.compared(cells)
+    assert cr.winner(cell, "response_s", systems) == "chains" and cr.winner(cell, "per_token_s", systems) == "proposed"
     trace = cells[("net", "azure_code x10")]
-    assert cr.winner(trace, "response_s") == "proposed"
+    assert cr.winner(trace, "response_s", systems) == "proposed"
     assert cr.system(trace, "petals", "paper").status == "not run"
 
 
@@ -60,9 +61,32 @@ def test_summary_counts_only_cells_where_both_served(df):
     assert "PETALS | none" not in text       # its only Poisson mean is not a mean: a run was unserved
 
 
-def test_a_sweep_without_the_reports_systems_gives_a_report_and_no_figure(tmp_path):
-    """Only a system the report does not show (here spill): the report is written and says what it has; no
-    figure, and no link to one."""
+def test_other_systems_join_the_table_the_standing_and_the_figure(df, tmp_path):
+    """A peer or spill in the sweep (docs/peers.md) is a column, a system the fastest is taken over, and a
+    line of the standing: its cells served, cells fastest (a tie counts for both) and ratio to the fastest."""
+    spill = [_row("spill", "none", r, 10.0 + r, 0.5) for r in (0, 1)]
+    spill.append(_row("spill", "none", 0, 12.0, 0.3, workload="trace"))
+    cells = cr.measures(pd.concat([df, pd.DataFrame(spill)], ignore_index=True))
+    assert cr.others(cells) == ["spill"] and cr.winner(cells[("net", "azure_code x10")], "response_s",
+                                                       cr.compared(cells)) == "spill"
+    text = "\n".join(cr.standing(cells))
+    assert "| Poisson 0.2/s | chains | 1 of 1 | 1 | 1.00 | 1.00 |" in text
+    assert "| Poisson 0.2/s | spill | 1 of 1 | 1 | 1.00 | 1.00 |" in text
+    assert "| Poisson 0.2/s | proposed | 1 of 1 | 0 | 2.00 | 2.00 |" in text
+    assert "| Poisson 0.2/s | PETALS | 0 of 1 | 0 | – | – |" in text
+    assert "| azure_code x10 | chains | 1 of 1 | 0 | 2.50 | 2.50 |" in text
+    assert "| azure_code x10 | proposed | 1 of 1 | 0 | 1.25 | 1.25 |" in text
+    assert "spill" in cr.cell_table(cells)[0]
+    assert cr.figure(cells, tmp_path / "all.png").exists()
+
+
+def test_no_served_system_no_figure(tmp_path):
+    cells = cr.measures(pd.DataFrame([_row("petals", "none", 0, np.nan, np.nan, "unserved")]))
+    assert cr.figure(cells, tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
+
+
+def test_a_sweep_writes_its_report_and_figure(tmp_path):
+    """End to end from a sweep directory: the report and the figure it links."""
     from bench.chains_report import write
 
     out = tmp_path / "sweep"
@@ -71,5 +95,5 @@ def test_a_sweep_without_the_reports_systems_gives_a_report_and_no_figure(tmp_pa
                           "hydra.callbacks={}"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     report = write(out)
-    assert report.exists() and not (out / "chains.png").exists()
-    assert "chains.png" not in report.read_text()
+    assert report.exists() and (out / "chains.png").exists()
+    assert "chains.png" in report.read_text() and "| spill |" in report.read_text()

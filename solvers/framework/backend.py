@@ -12,6 +12,7 @@ left of the run's deadline once the model is loaded (``Call.left``), so the buil
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from contextlib import AbstractContextManager, ExitStack, nullcontext
@@ -76,8 +77,15 @@ def is_contrib(name: str) -> bool:
     return name in set(ContribFactory)
 
 
+LOADED = ("highs", "scip")    # solved from the model as Pyomo loads it into HiGHS (``_solve_loaded``)
+
+
 def require_available(name: str) -> None:
     """One clear message when a solver cannot be used."""
+    if name == "scip":
+        if importlib.util.find_spec("pyscipopt") is None:
+            raise BprInputError("solver 'scip' needs pyscipopt (pip install pyscipopt), which is not installed")
+        return
     try:
         opt = ContribFactory(name) if is_contrib(name) else pyo.SolverFactory(name)
         ok = bool(opt.available()) if is_contrib(name) else bool(opt.available(exception_flag=False))
@@ -153,7 +161,8 @@ def solve(model: pyo.ConcreteModel, call: Call) -> Solved:
     s = call.settings
     call.status = call.status or StatusLine(s.name, show=False)
     call.status.phase(f"loading into {s.name}")
-    out = (_solve_contrib if is_contrib(s.name) else _solve_legacy)(model, call)
+    how = _solve_loaded if s.name in LOADED else _solve_contrib if is_contrib(s.name) else _solve_legacy
+    out = how(model, call)
     logger.info("%s: %s (%s), incumbent %s, bound %s, load %.1f s, solve %.1f s%s", s.name, out.termination,
                 out.raw_status, num(out.incumbent), num(out.bound), out.load_s, out.solve_s,
                 f", log {call.log}" if call.log else "")
@@ -162,8 +171,6 @@ def solve(model: pyo.ConcreteModel, call: Call) -> Solved:
 
 def _solve_contrib(model: pyo.ConcreteModel, call: Call) -> Solved:
     s = call.settings
-    if s.name == "highs":
-        return _solve_highs(model, call)
     opt = ContribFactory(s.name)
     tick = time.perf_counter()
     load_s = 0.0
@@ -192,14 +199,16 @@ def _solve_contrib(model: pyo.ConcreteModel, call: Call) -> Solved:
                   res.timing_info.wall_time, getattr(res.extra_info, "mip_node_count", None))
 
 
-def _solve_highs(model: pyo.ConcreteModel, call: Call) -> Solved:
-    """HiGHS: Pyomo loads the model; a child process solves it (solvers/framework/highs_process.py) and is
-    stopped half the reserve before the deadline (``Call.stop_at``) if HiGHS has not stopped by then (it
-    reads its clock only between steps); each log point goes to ``call.watch`` and the status line as it
-    comes."""
+def _solve_loaded(model: pyo.ConcreteModel, call: Call) -> Solved:
+    """HiGHS or SCIP on the model as Pyomo loads it into HiGHS. HiGHS solves in a child process
+    (solvers/framework/highs_process.py), SCIP in this one (solvers/framework/scip_solve.py); either is
+    stopped half the reserve before the deadline (``Call.stop_at``) if it has not stopped by then, and each
+    of its (incumbent, bound) points goes to ``call.watch`` and the status line as it comes."""
     s = call.settings
+    scip = s.name == "scip"
     child = highs_process.worker()
-    child.ensure()                       # the child starts while the model loads
+    if not scip:
+        child.ensure()                   # the child starts while the model loads
     opt = ContribFactory("highs")
     tick = time.perf_counter()
     load_s = 0.0
@@ -212,27 +221,34 @@ def _solve_highs(model: pyo.ConcreteModel, call: Call) -> Solved:
         with call.phase("load"):
             opt.set_instance(model)
             h, index = highs_internals(opt)
-            arrays = highs_process.model_arrays(h)
             start = _start(model, index) if call.warm else None
         load_s = time.perf_counter() - tick
         limit, stop_s = call.limit(), call.stop_at()
-        options = {"threads": s.threads, "time_limit": limit, "mip_rel_gap": s.rel_gap,
-                   "random_seed": call.seed} | dict(s.options)
-        job = highs_process.Job(arrays, options, start, str(call.log) if call.log else None)
+        log = str(call.log) if call.log else None
         call.status.phase(f"loaded in {load_s:.1f} s; solving (time limit {limit:.3g} s)")
         with call.status.solving(), call.phase("solve"):
-            ended = child.solve(job, call.left, stop_s, on_point)
+            if scip:   # SCIP solves on one thread: solver.threads does not apply
+                from solvers.framework import scip_solve
+
+                options = {"time_limit": limit, "rel_gap": s.rel_gap, "seed": call.seed} | dict(s.options)
+                ended = scip_solve.solve(h, highs_process.Job({}, options, start, log), call.left, stop_s, on_point)
+                termination = scip_solve.termination(ended)
+            else:
+                options = {"threads": s.threads, "time_limit": limit, "mip_rel_gap": s.rel_gap,
+                           "random_seed": call.seed} | dict(s.options)
+                job = highs_process.Job(highs_process.model_arrays(h), options, start, log)
+                ended = child.solve(job, call.left, stop_s, on_point)
+                termination = Termination.TIME_LIMIT if ended.stopped else highs_termination(ended.code)
     except Exception as err:  # a solver crash is a result (termination error), never a crash of the run
-        logger.exception("highs failed")
+        logger.exception("%s failed", s.name)
         return Solved.failed(err, load_s, time.perf_counter() - tick - load_s)
     if ended.error:
         return Solved(Termination.ERROR, ended.status, False, None, None, load_s, ended.run_s, None)
     if ended.values is not None:
         _load(model, index, ended.values)
-    if ended.stopped and call.log:
+    if ended.stopped and call.log and not scip:
         with open(call.log, "a") as fh:
             fh.write(f"\n{ended.status}, after {ended.run_s:.2f} s\n")
-    termination = Termination.TIME_LIMIT if ended.stopped else highs_termination(ended.code)
     return Solved(termination, ended.status, ended.has_solution, ended.incumbent, ended.bound, load_s,
                   ended.run_s, ended.nodes, ended.start_accepted)
 

@@ -1,0 +1,125 @@
+"""SCIP (through pyscipopt) on the model exactly as HiGHS holds it: the second solver of the one solve path
+(``solver=scip``, docs/results.md, "Solvers").
+
+Pyomo loads the model into HiGHS as for a HiGHS solve (fast, and the same matrix both solvers see); HiGHS
+writes it as MPS and SCIP reads it. Pyomo's own SCIP interface would walk every constraint's expression in
+Python (minutes on a model of 50,000 columns). SCIP reads its clock often, so it runs in the runner's
+process: it has the run's time limit, and an event handler hands every new incumbent and bound to the
+caller and interrupts the solve if the deadline comes first.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyscipopt
+
+from bpr.status import Termination
+from solvers.framework.highs_process import Ended, Job
+
+# SCIP's status words (SCIPgetStatus) as terminations: a gap limit is HiGHS's "Optimal" within
+# mip_rel_gap; any other limit (nodes, solutions, memory) is ``other``, as with HiGHS.
+TERMINATION = {"optimal": Termination.OPTIMAL, "gaplimit": Termination.OPTIMAL, "timelimit": Termination.TIME_LIMIT,
+               "infeasible": Termination.INFEASIBLE, "inforunbd": Termination.INFEASIBLE,
+               "unbounded": Termination.UNBOUNDED}
+
+
+def termination(ended: Ended) -> Termination:
+    if ended.stopped:
+        return Termination.TIME_LIMIT
+    return TERMINATION.get(ended.status, Termination.OTHER)
+
+
+def solve(h: Any, job: Job, left: Callable[[], float], stop_s: float,
+          on_point: Callable[[float, float | None, float | None], None]) -> Ended:
+    """Solve the model loaded in the ``highspy.Highs`` ``h`` with SCIP; ``job`` carries the options (SCIP
+    parameter names, plus the shared ``time_limit``, ``rel_gap``, ``seed``), the MIP start in HiGHS column
+    order and the log file."""
+    m = pyscipopt.Model()
+    m.hideOutput(True)
+    if job.log:
+        m.setLogfile(job.log)
+        m.hideOutput(False)
+        m.setParam("display/verblevel", 4)
+    columns = _read(m, h)
+    _set(m, job.options)
+    accepted = _start(m, columns, job.start) if job.start is not None else None
+    watch = _Watch(left, stop_s, on_point)
+    m.includeEventhdlr(watch, "bpr_watch", "hands incumbents and bounds to the runner; stops at its deadline")
+    tick = time.perf_counter()
+    m.optimize()
+    run_s = time.perf_counter() - tick
+    status = m.getStatus()
+    has = m.getNSols() > 0
+    best = m.getBestSol() if has else None
+    values = np.array([m.getSolVal(best, v) for v in columns]) if has else None
+    word = status + (" (stopped by the runner at the deadline)" if watch.stopped else "")
+    return Ended(word, None, has, values, m.getSolObjVal(best) if has else None, _finite(m, m.getDualbound()),
+                 int(m.getNNodes()), run_s, accepted, stopped=watch.stopped)
+
+
+def _read(m: Any, h: Any) -> list[Any]:
+    """Read HiGHS's model into SCIP by MPS; SCIP's variables in HiGHS column order (by their MPS names)."""
+    names = list(h.getLp().col_names_)
+    h.setOptionValue("output_flag", False)     # HiGHS would print its name warnings to stdout
+    with tempfile.TemporaryDirectory(prefix="bpr-scip-") as tmp:
+        path = str(Path(tmp) / "model.mps")
+        h.writeModel(path)
+        m.readProblem(path)
+    by_name = {v.name: v for v in m.getVars()}
+    return [by_name[names[j] if names else f"c{j}"] for j in range(h.getNumCol())]
+
+
+def _set(m: Any, options: dict[str, Any]) -> None:
+    shared = {"time_limit": "limits/time", "rel_gap": "limits/gap", "seed": "randomization/randomseedshift"}
+    for key, value in options.items():
+        name = shared.get(key, key)
+        if name == "limits/time":
+            value = min(float(value), m.infinity())
+        m.setParam(name, value)
+
+
+def _start(m: Any, columns: list[Any], values: np.ndarray) -> bool:
+    sol = m.createSol()
+    for v, x in zip(columns, values):
+        m.setSolVal(sol, v, float(x))
+    return bool(m.addSol(sol, free=True))
+
+
+def _finite(m: Any, x: float) -> float | None:
+    return None if m.isInfinity(abs(x)) else float(x)
+
+
+class _Watch(pyscipopt.Eventhdlr):
+    """SCIP's events that change what the runner shows (a new incumbent, a solved node, a presolve round):
+    hand on (incumbent, bound) when either moved, and interrupt once the deadline is ``stop_s`` away."""
+
+    def __init__(self, left: Callable[[], float], stop_s: float,
+                 on_point: Callable[[float, float | None, float | None], None]):
+        self.left, self.stop_s, self.on_point = left, stop_s, on_point
+        self.last: tuple[float | None, float | None] | None = None
+        self.stopped = False
+
+    def _events(self) -> Any:
+        kinds = pyscipopt.SCIP_EVENTTYPE
+        return kinds.BESTSOLFOUND | kinds.NODESOLVED | kinds.PRESOLVEROUND
+
+    def eventinit(self) -> None:
+        self.model.catchEvent(self._events(), self)
+
+    def eventexit(self) -> None:
+        self.model.dropEvent(self._events(), self)
+
+    def eventexec(self, event: Any) -> None:
+        m = self.model
+        point = (_finite(m, m.getPrimalbound()), _finite(m, m.getDualbound()))
+        if point != self.last:
+            self.last = point
+            self.on_point(m.getSolvingTime(), *point)
+        if not self.stopped and self.left() <= self.stop_s:
+            self.stopped = True
+            m.interruptSolve()
