@@ -61,8 +61,11 @@ def test_every_recorded_solution_rechecks():
     assert library.check_table() == []
     table = library.load_table()
     assert table.best_known_s.notna().all(), "every library instance has a best known solution"
-    solved = table[table.status == "optimal"]
+    solved = table[table.status != "open"]
     assert len(solved) >= 10 and (solved.gap <= library.OPTIMAL_GAP).all()
+    for row in table[table.status == "optimal"].itertuples(index=False):   # two routes prove each optimum
+        proofs = [b for b in library.parse_routes(row.routes).values() if library.closes(row.best_known_s, b)]
+        assert len(proofs) >= library.ROUTES_NEEDED, row.name
     assert (table.best_bound_s <= table.best_known_s * (1 + library.OPTIMAL_GAP)).all()
 
 
@@ -90,7 +93,7 @@ def test_heuristics_cost_the_golden_numbers(name):
 @pytest.mark.parametrize("name", ["clustered-c0"])     # a library optimum the extended model proves again in seconds
 def test_exact_reaches_the_recorded_optimum(name):
     row = library.load_table().set_index("name").loc[name]
-    assert row.status == "optimal"
+    assert row.status != "open"
     inst = instance_io.load(library.instance_path(name))
     sol = exact.solve(inst, ctx=solver_ctx(rel_gap=1e-4, time_limit=120, log=False, progress=False))
     assert sol.termination == "optimal"
@@ -108,7 +111,7 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(library, "LIBRARY_INSTANCES", lib / "instances")
     table = library.load_table()
     cols = ["best_known_s", "best_bound_s", "gap", "solution", "algorithm", "solver", "time_limit", "rel_gap",
-            "bound_from", "commit"]
+            "bound_from", "routes", "commit"]
     table.loc[table.name == "clustered-c0", cols] = None
     table.loc[table.name == "clustered-c0", "status"] = "open"
     library.save_table(table)
@@ -135,7 +138,10 @@ def test_update_keeps_improvements_only_and_rechecks(sandbox, tmp_path):
     assert problems == [] and any("best known" in c for c in changes)
     row = library.load_table().set_index("name").loc["clustered-c0"]
     petals_cost = row.best_known_s
-    assert row.algorithm == "petals" and (sandbox / row.solution).exists() and row.status in ("open", "optimal")
+    assert row.algorithm == "petals" and (sandbox / row.solution).exists() and row.status in library.STATUSES
+    # every bound of the sweep is a route of its own (its formulation), with its value
+    routes = library.parse_routes(row.routes)
+    assert "lower_bounds:per_request" in routes and max(routes.values()) == pytest.approx(row.best_bound_s)
     # a sweep that finds a better solution replaces it; the same sweep again changes nothing
     sweep = _sweep(tmp_path, "[cg_bprr]", "1")
     changes, problems = library.update(sweep)
@@ -235,9 +241,28 @@ def test_an_update_takes_only_what_the_library_re_derives(sandbox, tmp_path, cg_
     assert (sandbox / "library.csv").read_text() == before
 
 
+def test_an_optimum_needs_two_routes():
+    """Status from the best known, the best bound and the routes (hand-made numbers): one route within the
+    gap proves it once, two prove it, a route that falls short proves nothing."""
+    best = 0.5
+    close, far = best * (1 - library.OPTIMAL_GAP / 2), best * 0.9
+    assert library._status(best, close, {"exact@highs": close}) == (pytest.approx(library.OPTIMAL_GAP / 2),
+                                                                     "proved_once")
+    assert library._status(best, close, {"exact@highs": close, "exact@scip": close})[1] == "optimal"
+    assert library._status(best, close, {"exact@highs": close, "lower_bounds:capacity": far})[1] == "proved_once"
+    assert library._status(best, far, {"lower_bounds:capacity": far})[1] == "open"
+    assert library.parse_routes(library.routes_text({"b": far, "a": close})) == {"a": close, "b": far}
+    bound_row = pd.Series({"algorithm": "lower_bounds:extended_lp", "p_solver_name": "highs"})
+    assert library.route_of(bound_row) == "lower_bounds:extended_lp"
+    assert library.route_of(pd.Series({"algorithm": "exact", "p_solver_name": "scip"})) == "exact@scip"
+
+
 @pytest.mark.parametrize("edit, message", [
     ("status", "unknown status 'proven'"),
     ("contradiction", "contradict"),
+    ("one route", "contradict"),
+    ("route above", "above the best bound"),
+    ("routes", "is not route=bound"),
     ("deleted", "in the catalog but not in the table"),
     ("stranger", "not an instance of the catalog"),
     ("frozen", "not the one the table certifies"),
@@ -251,6 +276,13 @@ def test_check_re_derives_every_row_from_the_frozen_files_and_the_catalog(sandbo
     elif edit == "contradiction":     # an open instance called optimal
         at = table.index[table.status == "open"][1]
         table.loc[at, "status"] = "optimal"
+    elif edit == "one route":         # an optimum proved once, called optimal
+        at = table.index[table.status == "proved_once"][0]
+        table.loc[at, "status"] = "optimal"
+    elif edit == "route above":
+        table.loc[at, "routes"] = library.routes_text({"exact@scip": table.loc[at, "best_bound_s"] * 1.01})
+    elif edit == "routes":
+        table.loc[at, "routes"] = "exact@scip"
     elif edit == "deleted":
         table = table.drop(index=at)
     elif edit == "stranger":
@@ -295,7 +327,7 @@ def test_two_updates_at_once_are_both_kept(sandbox, tmp_path, cg_bprr_sweep):
     import threading
 
     table = library.load_table()
-    table.loc[table.name == "clustered-c1", ["best_known_s", "best_bound_s", "gap", "solution"]] = None
+    table.loc[table.name == "clustered-c1", ["best_known_s", "best_bound_s", "gap", "solution", "routes"]] = None
     table.loc[table.name == "clustered-c1", "status"] = "open"
     library.save_table(table)
     other = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "instance=file",

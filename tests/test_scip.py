@@ -49,7 +49,7 @@ def test_every_solver_algorithm_runs_on_scip_and_agrees_with_highs(name):
         assert value(on_scip) == pytest.approx(value(on_highs), rel=1e-6)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", [8, 18, 19])    # where SCIP's defaults claimed wrong optima (scip_solve.SAFE)
 def test_both_solvers_prove_the_same_optimum_where_memory_binds(seed):
     inst = random_binding(seed)
     _, highs = run("exact", inst, "highs", time_limit=120)
@@ -72,3 +72,13 @@ def test_scip_stops_at_the_time_limit_with_its_incumbent():
     assert result.termination is Termination.TIME_LIMIT and result.has_solution
     assert report.dual_bound_s is not None and report.dual_bound_s <= report.incumbent_s
     assert grade(inst, result).report.feasible
+
+
+def test_scip_writes_its_log_to_the_job_directory_not_the_console(tmp_path, capfd):
+    inst = tiny(5, M=[4.0, 3.0, 8.0], tau=[0.01, 0.02, 0.005], t=[[0.1, 0.05, 0.2]], R=2)
+    alg = registry.get("milp", "offline")
+    ctx = Context(seed=0, solver=dataclasses.replace(QUIET, name="scip", log=True), log_dir=tmp_path)
+    assert registry.run(alg, inst, make_options(alg), ctx).termination is Termination.OPTIMAL
+    out, err = capfd.readouterr()
+    assert "presolving" not in out + err
+    assert "presolving" in (tmp_path / "solver_logs" / "milp.log").read_text()
