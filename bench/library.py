@@ -242,13 +242,13 @@ def row_problems(row: Any) -> list[str]:
 
 def _status(best: float | None, bound: float | None, routes: dict[str, float]) -> tuple[float | None, str]:
     """(gap, status): the gap between the best known and the best bound; ``optimal`` when at least
-    ``ROUTES_NEEDED`` routes each prove a bound within ``OPTIMAL_GAP`` of the best known, ``proved_once``
-    when one does (docs/library.md, "Two routes")."""
+    ``ROUTES_NEEDED`` independent routes (``independent``) each prove a bound within ``OPTIMAL_GAP`` of the
+    best known, ``proved_once`` when one does, else ``open`` (docs/library.md, "Two routes")."""
     if best is None or bound is None or pd.isna(best) or pd.isna(bound):
         return None, "open"
     gap = max(0.0, (best - bound) / best)
-    proofs = sum(closes(best, b) for b in routes.values())
-    return gap, "optimal" if proofs >= ROUTES_NEEDED else "proved_once" if gap <= OPTIMAL_GAP else "open"
+    proofs = independent([r for r, b in routes.items() if closes(best, b)])
+    return gap, "optimal" if proofs >= ROUTES_NEEDED else "proved_once" if proofs else "open"
 
 
 def closes(best: float, bound: float) -> bool:
@@ -256,18 +256,41 @@ def closes(best: float, bound: float) -> bool:
     return (best - bound) / best <= OPTIMAL_GAP
 
 
+# A bound of lower_bounds that relaxes an algorithm's model is that model's formulation: its LP relaxation
+# and its branch and bound are one route on one solver.
+FORMULATION = {"exact": "extended", "lower_bounds:extended_lp": "extended", "milp": "paper",
+               "lower_bounds:paper_lp": "paper", "restricted_master": "decomposition",
+               "lower_bounds:decomposition": "decomposition", "size_layout": "window_sizes",
+               "lower_bounds:window_sizes": "window_sizes"}
+
+
+def route_key(route: str) -> tuple[str, str]:
+    """(formulation, solver) of a route ``source@solver``; a route recorded before the solver was part of its
+    name (2026-12-07) was computed with HiGHS, the only solver then in use."""
+    source, _, solver = route.partition("@")
+    return FORMULATION.get(source, source), solver or "highs"
+
+
+def independent(routes: list[str]) -> int:
+    """How many of ``routes`` are independent: distinct (formulation, solver) pairs. Two routes count twice
+    only when they differ in formulation or in solver."""
+    return len({route_key(r) for r in routes})
+
+
 def parse_routes(text: Any) -> dict[str, float]:
-    """``routes``: ``route=bound;route=bound`` (empty: none). A route is a bound's formulation
-    (``lower_bounds:<bound>``) or an algorithm and its solver (``exact@scip``): two routes share neither."""
+    """``routes``: ``route=bound;route=bound`` (empty: none), each route named once."""
     if not isinstance(text, str) or not text.strip():
         return {}
-    out = {}
+    out: dict[str, float] = {}
     for part in text.split(";"):
-        name, _, value = part.partition("=")
+        name, _, value = (x.strip() for x in part.partition("="))
         try:
-            out[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise BprInputError(f"routes: '{part}' is not route=bound") from None
+        if not name or name in out:
+            raise BprInputError(f"routes: '{part}': {'a route without a name' if not name else 'named twice'}")
+        out[name] = number
     return out
 
 
@@ -276,11 +299,8 @@ def routes_text(routes: dict[str, float]) -> str:
 
 
 def route_of(row: Any) -> str:
-    """The route of a bound in a sweep's row: a bound row's own name (its formulation), else the algorithm
-    and the solver that proved its dual bound."""
-    alg = registered(str(row["algorithm"]))
-    if alg is not None and alg.kind is registry.Kind.BOUND or str(row["algorithm"]).startswith("lower_bounds:"):
-        return str(row["algorithm"])
+    """The route of a bound in a sweep's row: the algorithm (a bound row: its own name) and the run's
+    solver."""
     solver = row.get("p_solver_name")
     return f"{row['algorithm']}@{solver if isinstance(solver, str) and solver else 'highs'}"
 
@@ -480,7 +500,7 @@ def routes_report(table: pd.DataFrame) -> str:
     of those proved once, to give a sweep that confirms them (experiment=library_confirm)."""
     lines = []
     for row in table[table.status != "open"].sort_values("name").itertuples(index=False):
-        proofs = [r for r, b in parse_routes(row.routes).items() if closes(row.best_known_s, b)]
+        proofs = sorted(r for r, b in parse_routes(row.routes).items() if closes(row.best_known_s, b))
         lines.append(f"{row.name}: {row.status} ({', '.join(proofs) or 'no route recorded'})")
     once = table[table.status == "proved_once"].name.sort_values()
     lines.append(f"{len(once)} proved once: instance.file=" + ",".join(f"library:{n}" for n in once))

@@ -32,6 +32,7 @@ from solvers.framework.settings import SolverSettings
 
 QUIET = dict(log=False, progress=False)
 WITHIN = (0.01, 0.03)
+CHECK_RTOL = 1e-6      # a search cheaper than the proved optimum by more than this contradicts the proof
 
 
 def optimum(seed: int, proof_limit: float) -> tuple[float | None, str]:
@@ -41,8 +42,9 @@ def optimum(seed: int, proof_limit: float) -> tuple[float | None, str]:
     ctx = Context(seed=0, solver=SolverSettings(time_limit=proof_limit, rel_gap=0.0, **QUIET))
     sol = registry.run(alg, inst, make_options(alg), ctx)
     graded = grade(inst, sol)
-    if sol.termination is not Termination.OPTIMAL or graded.evaluation is None:
-        return None, f"exact: {sol.termination} ({sol.message or 'no proof'})"
+    feasible = graded.report is not None and graded.report.feasible
+    if sol.termination is not Termination.OPTIMAL or not feasible:
+        return None, f"exact: {sol.termination}, checker: {graded.solution.status} ({sol.message or 'no proof'})"
     return graded.evaluation.per_token_s, ""
 
 
@@ -69,8 +71,9 @@ def measure(seeds: range, limits: list[float], proof_limit: float) -> pd.DataFra
         for limit in limits:
             cost, runtime = search(seed, limit)
             gap = None if cost is None else (cost - best) / best
-            rows.append(facts | {"limit_s": limit, "cost_s": cost, "gap": gap, "runtime_s": runtime,
-                                 "note": "" if cost is not None else "no feasible solution"})
+            note = "no feasible solution" if cost is None else \
+                "below the proved optimum: the proof is wrong" if gap < -CHECK_RTOL else ""
+            rows.append(facts | {"limit_s": limit, "cost_s": cost, "gap": gap, "runtime_s": runtime, "note": note})
         print(f"seed {seed}: optimum {best:.6f}; " + ", ".join(
             f"{r['limit_s']:g} s: {gap_text(r['gap'])}" for r in rows if r["seed"] == seed), flush=True)
     return pd.DataFrame(rows)
@@ -95,6 +98,9 @@ def summary(df: pd.DataFrame) -> str:
                      f"{100 * gaps.max():.2f} % | {int(g.gap.isna().sum())} |")
     open_ = df[df.limit_s.isna()]
     lines += ["", f"Without a proved optimum: {', '.join(map(str, open_.seed)) or 'none'}."]
+    wrong = df[df.note.fillna("").str.startswith("below")] if "note" in df else df.iloc[:0]
+    if len(wrong):
+        lines.append(f"Cheaper than the proved optimum (a wrong proof): seeds {', '.join(map(str, wrong.seed))}.")
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ from factories import solver_ctx
 from bench import library
 from bench.options import make_options
 from bpr import instance as instance_io
+from bpr.errors import BprInputError
 from bpr.grading import grade
 from solvers.algorithms import exact
 from solvers.framework import registry
@@ -141,7 +142,7 @@ def test_update_keeps_improvements_only_and_rechecks(sandbox, tmp_path):
     assert row.algorithm == "petals" and (sandbox / row.solution).exists() and row.status in library.STATUSES
     # every bound of the sweep is a route of its own (its formulation), with its value
     routes = library.parse_routes(row.routes)
-    assert "lower_bounds:per_request" in routes and max(routes.values()) == pytest.approx(row.best_bound_s)
+    assert "lower_bounds:per_request@highs" in routes and max(routes.values()) == pytest.approx(row.best_bound_s)
     # a sweep that finds a better solution replaces it; the same sweep again changes nothing
     sweep = _sweep(tmp_path, "[cg_bprr]", "1")
     changes, problems = library.update(sweep)
@@ -241,20 +242,27 @@ def test_an_update_takes_only_what_the_library_re_derives(sandbox, tmp_path, cg_
     assert (sandbox / "library.csv").read_text() == before
 
 
-def test_an_optimum_needs_two_routes():
+def test_an_optimum_needs_two_independent_routes():
     """Status from the best known, the best bound and the routes (hand-made numbers): one route within the
-    gap proves it once, two prove it, a route that falls short proves nothing."""
+    gap proves it once; two prove it only when they differ in formulation or in solver (a model's LP
+    relaxation on the same solver is the same route); a route that falls short proves nothing."""
     best = 0.5
     close, far = best * (1 - library.OPTIMAL_GAP / 2), best * 0.9
+    status = lambda routes, bound=close: library._status(best, bound, routes)[1]  # noqa: E731
     assert library._status(best, close, {"exact@highs": close}) == (pytest.approx(library.OPTIMAL_GAP / 2),
                                                                      "proved_once")
-    assert library._status(best, close, {"exact@highs": close, "exact@scip": close})[1] == "optimal"
-    assert library._status(best, close, {"exact@highs": close, "lower_bounds:capacity": far})[1] == "proved_once"
-    assert library._status(best, far, {"lower_bounds:capacity": far})[1] == "open"
+    assert status({"exact@highs": close, "exact@scip": close}) == "optimal"                       # two solvers
+    assert status({"exact@highs": close, "lower_bounds:per_request@highs": close}) == "optimal"  # two models
+    assert status({"exact@highs": close, "lower_bounds:extended_lp@highs": close}) == "proved_once"
+    assert status({"exact@highs": close, "lower_bounds:capacity@highs": far}) == "proved_once"
+    assert status({"lower_bounds:capacity@highs": far}, far) == "open"
     assert library.parse_routes(library.routes_text({"b": far, "a": close})) == {"a": close, "b": far}
     bound_row = pd.Series({"algorithm": "lower_bounds:extended_lp", "p_solver_name": "highs"})
-    assert library.route_of(bound_row) == "lower_bounds:extended_lp"
+    assert library.route_of(bound_row) == "lower_bounds:extended_lp@highs"
     assert library.route_of(pd.Series({"algorithm": "exact", "p_solver_name": "scip"})) == "exact@scip"
+    for bad in ("exact@scip=0.4;exact@scip=0.5", "=0.4"):
+        with pytest.raises(BprInputError, match="routes"):
+            library.parse_routes(bad)
 
 
 @pytest.mark.parametrize("edit, message", [

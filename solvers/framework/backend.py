@@ -207,8 +207,6 @@ def _solve_loaded(model: pyo.ConcreteModel, call: Call) -> Solved:
     s = call.settings
     scip = s.name == "scip"
     child = highs_process.worker()
-    if not scip:
-        child.ensure()                   # the child starts while the model loads
     opt = ContribFactory("highs")
     tick = time.perf_counter()
     load_s = 0.0
@@ -218,25 +216,30 @@ def _solve_loaded(model: pyo.ConcreteModel, call: Call) -> Solved:
         call.status.mip(seconds, incumbent, bound)
 
     try:
+        if not scip:
+            child.ensure()               # the child starts while the model loads
         with call.phase("load"):
             opt.set_instance(model)
             h, index = highs_internals(opt)
             start = _start(model, index) if call.warm else None
         load_s = time.perf_counter() - tick
         limit, stop_s = call.limit(), call.stop_at()
+        ends_at = time.monotonic() + limit    # the solver's own limit, set from this just before it solves
         log = str(call.log) if call.log else None
+        if log:          # there before the solver writes to it: a solve stopped at once still leaves its log
+            open(log, "w").close()
         call.status.phase(f"loaded in {load_s:.1f} s; solving (time limit {limit:.3g} s)")
         with call.status.solving(), call.phase("solve"):
             if scip:   # SCIP solves on one thread: solver.threads does not apply
                 from solvers.framework import scip_solve
 
-                options = {"time_limit": limit, "rel_gap": s.rel_gap, "seed": call.seed} | dict(s.options)
-                ended = scip_solve.solve(h, highs_process.Job({}, options, start, log), call.left, stop_s, on_point)
+                options = {"rel_gap": s.rel_gap, "seed": call.seed} | dict(s.options)
+                job = highs_process.Job({}, options, start, log, ends_at)
+                ended = scip_solve.solve(h, job, call.left, stop_s, on_point)
                 termination = scip_solve.termination(ended)
             else:
-                options = {"threads": s.threads, "time_limit": limit, "mip_rel_gap": s.rel_gap,
-                           "random_seed": call.seed} | dict(s.options)
-                job = highs_process.Job(highs_process.model_arrays(h), options, start, log)
+                options = {"threads": s.threads, "mip_rel_gap": s.rel_gap, "random_seed": call.seed} | dict(s.options)
+                job = highs_process.Job(highs_process.model_arrays(h), options, start, log, ends_at)
                 ended = child.solve(job, call.left, stop_s, on_point)
                 termination = Termination.TIME_LIMIT if ended.stopped else highs_termination(ended.code)
     except Exception as err:  # a solver crash is a result (termination error), never a crash of the run

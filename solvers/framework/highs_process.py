@@ -51,13 +51,16 @@ class Ended:
 @dataclass
 class Job:
     """One solve: the model as arrays (``model_arrays``), the HiGHS options, a MIP start in column order (or
-    None) and the log file (None: no log). It crosses the pipe as a dict: the child, run by path, cannot
-    import this module by name."""
+    None), the log file (None: no log) and the moment HiGHS's time limit ends on ``time.monotonic`` (one
+    clock for every process of the machine: the child sets the limit from it just before it solves, so
+    sending and loading the model do not eat into it). It crosses the pipe as a dict: the child, run by
+    path, cannot import this module by name."""
 
     model: dict[str, Any]
     options: dict[str, Any]
     start: np.ndarray | None = None
     log: str | None = None
+    ends_at: float | None = None
 
 
 def model_arrays(h: Any) -> dict[str, Any]:
@@ -80,14 +83,22 @@ class HighsProcess:
     conn: Connection | None = None
 
     def ensure(self) -> None:
-        """Start the child unless one is running (non-blocking: it imports while the parent goes on)."""
+        """Start the child unless one is running (non-blocking: it imports while the parent goes on). It has
+        a session of its own, so that a Ctrl-C of the terminal reaches only the parent, which stops it."""
         if self.proc is not None and self.proc.poll() is None:
             return
+        self.stop()                       # a child that died idle: its pipe is closed too
         ours, theirs = Pipe()
-        fd = theirs.fileno()
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), str(fd)], pass_fds=(fd,),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        theirs.close()
+        try:
+            fd = theirs.fileno()
+            self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), str(fd)], pass_fds=(fd,),
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         start_new_session=True)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         self.conn = ours
 
     def stop(self) -> None:
@@ -103,47 +114,63 @@ class HighsProcess:
               on_point: Callable[[float, float | None, float | None], None]) -> Ended:
         """Run ``job`` in the child; stop it when ``left()`` (seconds to the deadline) falls to ``stop_s``.
         ``on_point(seconds, incumbent, bound)`` hears every MIP log point as it comes."""
-        self.ensure()
         tick = time.perf_counter()
-        best: tuple[float, np.ndarray] | None = None
-        incumbent = bound = None
+        seen = _Seen(job.start is not None)
         try:
+            self.ensure()
             _send(self.conn, vars(job))
             while True:
                 wait = left() - stop_s
-                if wait <= 0:
+                # what has already arrived is read first: a solve that ended just in time keeps its answer
+                if not self.conn.poll(max(min(wait, POLL_S), 0)):
+                    if wait > 0:
+                        continue
                     self.stop()
                     self.ensure()
-                    return _stopped(best, incumbent, bound, job.start is not None, time.perf_counter() - tick)
-                if not self.conn.poll(min(wait, POLL_S)):
-                    continue
+                    return seen.stopped(time.perf_counter() - tick)
                 kind, *data = _receive(self.conn)
-                if kind == "point":
-                    seconds, incumbent, bound = data
-                    on_point(seconds, incumbent, bound)
-                elif kind == "solution":
-                    best = (data[0], data[1])
-                else:
+                if kind == "done":
                     return Ended(**data[0])
+                seen.take(kind, data, on_point)
         except (EOFError, OSError) as err:      # the child died: a solver crash is a result
-            code = self.proc.poll() if self.proc is not None else None
+            code = None if self.proc is None else self.proc.wait(timeout=1)
             self.stop()
-            return Ended(f"the HiGHS process ended unexpectedly (exit code {code}: {err or 'no message'})", None,
-                         False, None, None, None, None, time.perf_counter() - tick, None, error="crash")
+            return Ended(f"the HiGHS process ended unexpectedly (exit code {code}: {str(err) or type(err).__name__})",
+                         None, False, None, None, None, None, time.perf_counter() - tick, None, error="crash")
         except BaseException:                   # an interrupt of the parent must not leave the child solving
             self.stop()
             raise
 
 
-def _stopped(best: tuple[float, np.ndarray] | None, incumbent: float | None, bound: float | None, warm: bool,
-             run_s: float) -> Ended:
-    """What is known of a solve the parent stopped: the last improving solution; without one, a finite
-    incumbent in the log can only be the MIP start (HiGHS reports no improving solution for it)."""
-    if best is not None:
-        return Ended(STOPPED, None, True, best[1], best[0], bound, None, run_s, None, stopped=True)
-    from_start = warm and incumbent is not None
-    return Ended(STOPPED, None, from_start, None, incumbent if from_start else None, bound, None, run_s, None,
-                 stopped=True)
+@dataclass
+class _Seen:
+    """What the parent has heard of a running solve: the last log point, the best improving solution (HiGHS
+    reports an accepted MIP start as one, at its start) and whether the start was accepted."""
+
+    warm: bool
+    incumbent: float | None = None
+    bound: float | None = None
+    best: tuple[float, np.ndarray] | None = None
+    start_accepted: bool | None = None
+
+    def take(self, kind: str, data: list, on_point: Callable[[float, float | None, float | None], None]) -> None:
+        if kind == "point":
+            seconds, self.incumbent, self.bound = data
+            on_point(seconds, self.incumbent, self.bound)
+        elif kind == "solution":
+            self.best = (data[0], data[1])
+        elif kind == "start":
+            self.start_accepted = data[0]
+
+    def stopped(self, run_s: float) -> Ended:
+        """What is known of a solve the parent stopped: the best improving solution; without one, a finite
+        incumbent in the log can only be the MIP start, whose values the caller still holds."""
+        if self.best is not None:
+            return Ended(STOPPED, None, True, self.best[1], self.best[0], self.bound, None, run_s,
+                         self.start_accepted, stopped=True)
+        from_start = self.warm and self.incumbent is not None
+        return Ended(STOPPED, None, from_start, None, self.incumbent if from_start else None, self.bound, None,
+                     run_s, self.start_accepted, stopped=True)
 
 
 _WORKER = HighsProcess()
@@ -194,16 +221,19 @@ def _run(highspy: Any, job: Job, conn: Connection) -> Ended:
     h = highspy.Highs()
     h.setOptionValue("log_to_console", False)
     h.passModel(_lp(highspy, job.model))
-    for key, value in job.options.items():
-        h.setOptionValue(key, value)
-    if job.log:
-        h.setOptionValue("log_file", job.log)
+    options = dict(job.options) | ({"log_file": job.log} if job.log else {})
+    for key, value in options.items():
+        if h.setOptionValue(key, value) == highspy.HighsStatus.kError:
+            raise ValueError(f"HiGHS rejects the option {key} = {value!r} (solver.options: see HiGHS's option list)")
     accepted = None
     if job.start is not None:
         start = highspy.HighsSolution()
         start.col_value = job.start.tolist()
         start.value_valid = True
         accepted = h.setSolution(start) == highspy.HighsStatus.kOk
+        _send(conn, ("start", accepted))
+    if job.ends_at is not None:
+        h.setOptionValue("time_limit", max(job.ends_at - time.monotonic(), 1e-3))
 
     def on_log(event: Any) -> None:
         out = event.data_out

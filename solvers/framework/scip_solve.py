@@ -46,11 +46,11 @@ def termination(ended: Ended) -> Termination:
 def solve(h: Any, job: Job, left: Callable[[], float], stop_s: float,
           on_point: Callable[[float, float | None, float | None], None]) -> Ended:
     """Solve the model loaded in the ``highspy.Highs`` ``h`` with SCIP; ``job`` carries the options (SCIP
-    parameter names, plus the shared ``time_limit``, ``rel_gap``, ``seed``), the MIP start in HiGHS column
-    order and the log file."""
+    parameter names, plus the shared ``rel_gap`` and ``seed``), the MIP start in HiGHS column order, the log
+    file and the end of the time limit (``Job.ends_at``)."""
     m = pyscipopt.Model()
     m.hideOutput(True)          # quiet on the console; the log file still gets every line
-    if job.log:
+    if job.log:          # SCIP appends to it: the caller starts it empty
         m.setLogfile(job.log)
     columns = _read(m, h)
     m.setEmphasis(pyscipopt.SCIP_PARAMEMPHASIS.NUMERICS)
@@ -60,16 +60,21 @@ def solve(h: Any, job: Job, left: Callable[[], float], stop_s: float,
     accepted = _start(m, columns, job.start) if job.start is not None else None
     watch = _Watch(left, stop_s, on_point)
     m.includeEventhdlr(watch, "bpr_watch", "hands incumbents and bounds to the runner; stops at its deadline")
+    if job.ends_at is not None:     # set last: writing and reading the model do not eat into it
+        m.setParam("limits/time", max(job.ends_at - time.monotonic(), 1e-3))
     tick = time.perf_counter()
     m.optimize()
     run_s = time.perf_counter() - tick
     status = m.getStatus()
+    stopped = watch.stopped and status == "userinterrupt"
+    if status == "userinterrupt" and not watch.stopped:
+        raise KeyboardInterrupt      # SCIP caught a Ctrl-C meant for the run
     has = m.getNSols() > 0
     best = m.getBestSol() if has else None
     values = np.array([m.getSolVal(best, v) for v in columns]) if has else None
-    word = status + (" (stopped by the runner at the deadline)" if watch.stopped else "")
+    word = status + (" (stopped by the runner at the deadline)" if stopped else "")
     return Ended(word, None, has, values, m.getSolObjVal(best) if has else None, _finite(m, m.getDualbound()),
-                 int(m.getNNodes()), run_s, accepted, stopped=watch.stopped)
+                 int(m.getNNodes()), run_s, accepted, stopped=stopped)
 
 
 def _read(m: Any, h: Any) -> list[Any]:
@@ -85,19 +90,18 @@ def _read(m: Any, h: Any) -> list[Any]:
 
 
 def _set(m: Any, options: dict[str, Any]) -> None:
-    shared = {"time_limit": "limits/time", "rel_gap": "limits/gap", "seed": "randomization/randomseedshift"}
+    shared = {"rel_gap": "limits/gap", "seed": "randomization/randomseedshift"}
     for key, value in options.items():
-        name = shared.get(key, key)
-        if name == "limits/time":
-            value = min(float(value), m.infinity())
-        m.setParam(name, value)
+        m.setParam(shared.get(key, key), value)
 
 
 def _start(m: Any, columns: list[Any], values: np.ndarray) -> bool:
+    """Hand SCIP the MIP start; accepted only when SCIP finds it feasible (``addSol`` keeps any)."""
     sol = m.createSol()
     for v, x in zip(columns, values):
         m.setSolVal(sol, v, float(x))
-    return bool(m.addSol(sol, free=True))
+    feasible = bool(m.checkSol(sol))
+    return bool(m.addSol(sol, free=True)) and feasible
 
 
 def _finite(m: Any, x: float) -> float | None:
