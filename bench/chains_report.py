@@ -150,6 +150,7 @@ def cell_table(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]]) -> 
     head += ["vs proposed (none / paper)", "vs PETALS (none / paper)", "per-token vs proposed",
              "fastest response", "fastest per token"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    systems = compared(cells)
     for (scenario, workload), cell in sorted(cells.items()):
         ch = system(cell, "chains", "none")
         row = [scenario, workload, theorem4_text(ch)] + [system(cell, a, c).text() for a, c in SYSTEMS]
@@ -157,7 +158,7 @@ def cell_table(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]]) -> 
         row += [" / ".join(_pct(reduction(ch, system(cell, other, cal))) for cal in ("none", "paper"))
                 for other in ("proposed", "petals")]
         row += [_pct(reduction(ch, system(cell, "proposed", "none"), "per_token_s")),
-                winner(cell, "response_s", compared(cells)), winner(cell, "per_token_s", compared(cells))]
+                winner(cell, "response_s", systems), winner(cell, "per_token_s", systems)]
         lines.append("| " + " | ".join(row) + " |")
     return lines
 
@@ -191,13 +192,11 @@ def standing(cells: dict[tuple[str, str], dict[tuple[str, str], Measure]]) -> li
              "|---" * 6 + "|"]
     for workload in sorted({w for _, w in cells}):
         mine = [c for (_, w), c in cells.items() if w == workload]
+        means = [served(cell, systems) for cell in mine]
+        fastest = [min(m.values(), default=np.nan) for m in means]
         for alg in systems:
-            ratios, wins = [], 0
-            for cell in mine:
-                means = served(cell, systems)
-                if alg in means:
-                    ratios.append(means[alg] / min(means.values()))
-                    wins += means[alg] == min(means.values())
+            ratios = [m[alg] / best for m, best in zip(means, fastest) if alg in m]
+            wins = sum(m[alg] == best for m, best in zip(means, fastest) if alg in m)
             if any((alg, cal) in c for c in mine for cal in ("none", "paper")):
                 r = np.array(ratios)
                 text = (f"{np.exp(np.log(r).mean()):.2f} | {r.max():.2f}") if len(r) else "– | –"

@@ -247,13 +247,18 @@ def _status(best: float | None, bound: float | None, routes: dict[str, float]) -
     if best is None or bound is None or pd.isna(best) or pd.isna(bound):
         return None, "open"
     gap = max(0.0, (best - bound) / best)
-    proofs = independent([r for r, b in routes.items() if closes(best, b)])
-    return gap, "optimal" if proofs >= ROUTES_NEEDED else "proved_once" if proofs else "open"
+    count = independent(proofs(best, routes))
+    return gap, "optimal" if count >= ROUTES_NEEDED else "proved_once" if count else "open"
 
 
 def closes(best: float, bound: float) -> bool:
     """Whether a bound proves ``best`` optimal within OPTIMAL_GAP."""
     return (best - bound) / best <= OPTIMAL_GAP
+
+
+def proofs(best: float, routes: dict[str, float]) -> list[str]:
+    """The routes whose bounds prove ``best`` optimal, by name."""
+    return sorted(r for r, b in routes.items() if closes(best, b))
 
 
 # A bound of lower_bounds that relaxes an algorithm's model is that model's formulation: its LP relaxation
@@ -265,10 +270,9 @@ FORMULATION = {"exact": "extended", "lower_bounds:extended_lp": "extended", "mil
 
 
 def route_key(route: str) -> tuple[str, str]:
-    """(formulation, solver) of a route ``source@solver``; a route recorded before the solver was part of its
-    name (2026-12-07) was computed with HiGHS, the only solver then in use."""
+    """(formulation, solver) of a route ``source@solver``."""
     source, _, solver = route.partition("@")
-    return FORMULATION.get(source, source), solver or "highs"
+    return FORMULATION.get(source, source), solver
 
 
 def independent(routes: list[str]) -> int:
@@ -278,7 +282,8 @@ def independent(routes: list[str]) -> int:
 
 
 def parse_routes(text: Any) -> dict[str, float]:
-    """``routes``: ``route=bound;route=bound`` (empty: none), each route named once."""
+    """``routes``: ``source@solver=bound;...`` (empty: none), each route named once and with its solver (two
+    routes are independent by their formulation and solver: ``independent``)."""
     if not isinstance(text, str) or not text.strip():
         return {}
     out: dict[str, float] = {}
@@ -288,8 +293,10 @@ def parse_routes(text: Any) -> dict[str, float]:
             number = float(value)
         except ValueError:
             raise BprInputError(f"routes: '{part}' is not route=bound") from None
-        if not name or name in out:
-            raise BprInputError(f"routes: '{part}': {'a route without a name' if not name else 'named twice'}")
+        why = "a route without a name" if not name else "named twice" if name in out else \
+            "a route without its solver (source@solver)" if "@" not in name else ""
+        if why:
+            raise BprInputError(f"routes: '{part}': {why}")
         out[name] = number
     return out
 
@@ -500,8 +507,8 @@ def routes_report(table: pd.DataFrame) -> str:
     of those proved once, to give a sweep that confirms them (experiment=library_confirm)."""
     lines = []
     for row in table[table.status != "open"].sort_values("name").itertuples(index=False):
-        proofs = sorted(r for r, b in parse_routes(row.routes).items() if closes(row.best_known_s, b))
-        lines.append(f"{row.name}: {row.status} ({', '.join(proofs) or 'no route recorded'})")
+        proved = proofs(row.best_known_s, parse_routes(row.routes))
+        lines.append(f"{row.name}: {row.status} ({', '.join(proved) or 'no route recorded'})")
     once = table[table.status == "proved_once"].name.sort_values()
     lines.append(f"{len(once)} proved once: instance.file=" + ",".join(f"library:{n}" for n in once))
     return "\n".join(lines)
@@ -552,8 +559,9 @@ def page(out: Path) -> Path:
     sections = [html.Section("table", "Instances", "best_known_s: the best solution found (its file re-checked by "
                              "the checker and evaluator; `algorithm`, `solver`, `time_limit` and `commit` say how); "
                              "best_bound_s: the best lower bound (`bound_from`); routes: every route's best bound; "
-                             f"status optimal where two routes prove the best known within {100 * OPTIMAL_GAP:g} %, "
-                             "proved_once where one does.", [html.table(shown), html.plot(fig)])]
+                             "status optimal where two independent routes (another formulation or solver) prove the "
+                             f"best known within {100 * OPTIMAL_GAP:g} %, proved_once where one does.",
+                             [html.table(shown), html.plot(fig)])]
     if len(gaps):
         sections.append(html.Section("gaps", "Heuristics' gaps by tier", "Against the optimum where certified, "
                                      "else against the best bound (an upper bound on the true gap); golden.csv.",

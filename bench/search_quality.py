@@ -25,6 +25,8 @@ from bench.synthetic import random_binding
 from bpr.errors import BprInputError
 from bpr.files import write_text
 from bpr.grading import grade
+from bpr.instance import Instance
+from bpr.solution import Solution
 from bpr.status import Termination
 from solvers.framework import registry
 from solvers.framework.context import Context
@@ -35,41 +37,41 @@ WITHIN = (0.01, 0.03)
 CHECK_RTOL = 1e-6      # a search cheaper than the proved optimum by more than this contradicts the proof
 
 
-def optimum(seed: int, proof_limit: float) -> tuple[float | None, str]:
+def checked(inst: Instance, name: str, options: dict, solver: SolverSettings) -> tuple[Solution, float | None]:
+    """An algorithm run by the runner (seed 0) and its cost as the checker and evaluator grade it (None
+    unless feasible)."""
+    alg = registry.get(name, "offline")
+    sol = registry.run(alg, inst, make_options(alg, options), Context(seed=0, solver=solver))
+    graded = grade(inst, sol)
+    feasible = graded.report is not None and graded.report.feasible
+    return sol, graded.evaluation.per_token_s if feasible else None
+
+
+def optimum(inst: Instance, proof_limit: float) -> tuple[float | None, str]:
     """(the proved optimum, '') or (None, why not)."""
-    inst = random_binding(seed)
-    alg = registry.get("exact", "offline")
-    ctx = Context(seed=0, solver=SolverSettings(time_limit=proof_limit, rel_gap=0.0, **QUIET))
-    sol = registry.run(alg, inst, make_options(alg), ctx)
-    graded = grade(inst, sol)
-    feasible = graded.report is not None and graded.report.feasible
-    if sol.termination is not Termination.OPTIMAL or not feasible:
-        return None, f"exact: {sol.termination}, checker: {graded.solution.status} ({sol.message or 'no proof'})"
-    return graded.evaluation.per_token_s, ""
+    sol, cost = checked(inst, "exact", {}, SolverSettings(time_limit=proof_limit, rel_gap=0.0, **QUIET))
+    if sol.termination is not Termination.OPTIMAL or cost is None:
+        return None, f"exact: {sol.termination}, feasible: {cost is not None} ({sol.message or 'no proof'})"
+    return cost, ""
 
 
-def search(seed: int, limit: float) -> tuple[float | None, float]:
-    """(lns's graded cost or None, its runtime) with the runner's time limit ``limit``."""
-    inst = random_binding(seed)
-    alg = registry.get("lns", "offline")
-    ctx = Context(seed=0, solver=SolverSettings(time_limit=limit, **QUIET))
-    sol = registry.run(alg, inst, make_options(alg, {"time_limit": limit}), ctx)
-    graded = grade(inst, sol)
-    feasible = graded.report is not None and graded.report.feasible
-    return (graded.evaluation.per_token_s if feasible else None), sol.record.runtime_s
+def search(inst: Instance, limit: float) -> tuple[float | None, float]:
+    """(lns's checked cost or None, its runtime) with the runner's time limit ``limit``."""
+    sol, cost = checked(inst, "lns", {"time_limit": limit}, SolverSettings(time_limit=limit, **QUIET))
+    return cost, sol.record.runtime_s
 
 
 def measure(seeds: range, limits: list[float], proof_limit: float) -> pd.DataFrame:
     rows = []
     for seed in seeds:
-        best, why = optimum(seed, proof_limit)
         inst = random_binding(seed)
+        best, why = optimum(inst, proof_limit)
         facts = {"seed": seed, "servers": inst.n_servers, "L": inst.L, "R": inst.R, "optimum_s": best}
         if best is None:
             rows.append(facts | {"limit_s": None, "cost_s": None, "gap": None, "runtime_s": None, "note": why})
             continue
         for limit in limits:
-            cost, runtime = search(seed, limit)
+            cost, runtime = search(inst, limit)
             gap = None if cost is None else (cost - best) / best
             note = "no feasible solution" if cost is None else \
                 "below the proved optimum: the proof is wrong" if gap < -CHECK_RTOL else ""

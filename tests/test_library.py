@@ -256,11 +256,12 @@ def test_an_optimum_needs_two_independent_routes():
     assert status({"exact@highs": close, "lower_bounds:extended_lp@highs": close}) == "proved_once"
     assert status({"exact@highs": close, "lower_bounds:capacity@highs": far}) == "proved_once"
     assert status({"lower_bounds:capacity@highs": far}, far) == "open"
-    assert library.parse_routes(library.routes_text({"b": far, "a": close})) == {"a": close, "b": far}
+    named = {"lower_bounds:capacity@highs": far, "exact@highs": close}
+    assert library.parse_routes(library.routes_text(named)) == named
     bound_row = pd.Series({"algorithm": "lower_bounds:extended_lp", "p_solver_name": "highs"})
     assert library.route_of(bound_row) == "lower_bounds:extended_lp@highs"
     assert library.route_of(pd.Series({"algorithm": "exact", "p_solver_name": "scip"})) == "exact@scip"
-    for bad in ("exact@scip=0.4;exact@scip=0.5", "=0.4"):
+    for bad in ("exact@scip=0.4;exact@scip=0.5", "=0.4", "exact=0.4"):
         with pytest.raises(BprInputError, match="routes"):
             library.parse_routes(bad)
 

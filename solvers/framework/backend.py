@@ -33,6 +33,7 @@ from bpr.files import atomic, read_yaml
 from bpr.status import Termination
 from solvers.framework import highs_process
 from solvers.framework.context import Context
+from solvers.framework.highs_process import finite
 from solvers.framework.settings import SolverSettings
 from solvers.framework.status_line import StatusLine, num
 
@@ -195,7 +196,7 @@ def _solve_contrib(model: pyo.ConcreteModel, call: Call) -> Solved:
         res.solution_loader.load_vars()
     tc = res.termination_condition
     return Solved(CONTRIB_TERMINATION.get(tc, Termination.OTHER), tc.name, has,
-                  res.incumbent_objective if has else None, _finite(res.objective_bound), load_s,
+                  res.incumbent_objective if has else None, finite(res.objective_bound), load_s,
                   res.timing_info.wall_time, getattr(res.extra_info, "mip_node_count", None))
 
 
@@ -276,11 +277,6 @@ def highs_internals(opt: Any) -> tuple[Any, dict[int, int]]:
     return opt._solver_model, opt._pyomo_var_to_solver_var_map
 
 
-def _finite(x: float | None) -> float | None:
-    """A solver's value, or None for a missing or infinite one (JSON has no Infinity)."""
-    return float(x) if x is not None and np.isfinite(x) else None
-
-
 def _start(model: pyo.ConcreteModel, index: dict[int, int]) -> np.ndarray:
     """MIP start: the variables' current values, in HiGHS column order."""
     values = np.zeros(len(index))
@@ -329,5 +325,5 @@ def _solve_legacy(model: pyo.ConcreteModel, call: Call) -> Solved:
         model.solutions.load_from(res)
     lower = res.problem.lower_bound
     return Solved(LEGACY_TERMINATION.get(tc, Termination.OTHER), f"{res.solver.status} ({tc})", has,
-                  pyo.value(model.cost) if has else None, _finite(None if lower is None else float(lower)), 0.0,
+                  pyo.value(model.cost) if has else None, finite(None if lower is None else float(lower)), 0.0,
                   solve_s, None, None)

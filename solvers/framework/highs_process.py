@@ -110,6 +110,13 @@ class HighsProcess:
             self.conn.close()
         self.proc = self.conn = None
 
+    def _exit_code(self) -> int | None:
+        """The child's exit code once it has ended (a pipe can close a moment before the process does)."""
+        try:
+            return None if self.proc is None else self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:     # alive with a broken pipe: stop() kills it
+            return None
+
     def solve(self, job: Job, left: Callable[[], float], stop_s: float,
               on_point: Callable[[float, float | None, float | None], None]) -> Ended:
         """Run ``job`` in the child; stop it when ``left()`` (seconds to the deadline) falls to ``stop_s``.
@@ -133,7 +140,7 @@ class HighsProcess:
                     return Ended(**data[0])
                 seen.take(kind, data, on_point)
         except (EOFError, OSError) as err:      # the child died: a solver crash is a result
-            code = None if self.proc is None else self.proc.wait(timeout=1)
+            code = self._exit_code()
             self.stop()
             return Ended(f"the HiGHS process ended unexpectedly (exit code {code}: {str(err) or type(err).__name__})",
                          None, False, None, None, None, None, time.perf_counter() - tick, None, error="crash")
@@ -237,7 +244,7 @@ def _run(highspy: Any, job: Job, conn: Connection) -> Ended:
 
     def on_log(event: Any) -> None:
         out = event.data_out
-        _send(conn, ("point", float(out.running_time), _finite(out.mip_primal_bound), _finite(out.mip_dual_bound)))
+        _send(conn, ("point", float(out.running_time), finite(out.mip_primal_bound), finite(out.mip_dual_bound)))
 
     def on_improving(event: Any) -> None:
         out = event.data_out
@@ -258,7 +265,7 @@ def _ended(highspy: Any, h: Any, run_s: float, accepted: bool | None) -> Ended:
     has = info.primal_solution_status == 2
     mip = info.mip_node_count != -1
     if mip:
-        bound = _finite(info.mip_dual_bound)
+        bound = finite(info.mip_dual_bound)
     else:
         bound = info.objective_function_value if has and status == highspy.HighsModelStatus.kOptimal else None
     values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
@@ -282,7 +289,8 @@ def _lp(highspy: Any, a: dict[str, Any]) -> Any:
     return lp
 
 
-def _finite(x: float | None) -> float | None:
+def finite(x: float | None) -> float | None:
+    """A solver's value, or None for a missing or infinite one (JSON has no Infinity)."""
     return float(x) if x is not None and np.isfinite(x) else None
 
 
