@@ -8,6 +8,8 @@ bounds, re-checked by the one checker and evaluator, as MIPLIB keeps its solutio
     python bench/library.py golden            # record every heuristic's cost on the library (regression tests)
     python bench/library.py gaps              # every heuristic's true gap (or gap to the bound), by tier
     python bench/library.py page [--out F]    # outputs/library.html: the table, gaps, every best known solution
+    python bench/library.py certificate SOLUTION INSTANCE [--seconds S]
+                                              # re-solve the certificate of a size_branch solution file
 
 Exit 0 on success, 2 with one line per problem (naming the instance) when the table or a sweep is wrong;
 nothing is merged then.
@@ -44,8 +46,10 @@ from bpr.evaluator import evaluate
 from bpr.files import atomic, read_yaml
 from bpr.instance import Instance
 from bpr.paths import DATA_DIR
+from solvers.algorithms import size_branch
 from solvers.algorithms.design_load import r_max
 from solvers.framework import registry
+from solvers.framework.context import Context, for_run
 
 LIBRARY = DATA_DIR / "library"
 CATALOG = LIBRARY / "catalog.yaml"
@@ -211,7 +215,41 @@ def check_table(df: pd.DataFrame | None = None) -> list[str]:
                 problems.append(problem)
             elif not math.isclose(cost, row.best_known_s, rel_tol=COST_RTOL):
                 problems.append(f"{row.name}: solution costs {cost!r} s/token, the table says {row.best_known_s!r}")
-    return problems + check_bounds(df)
+    return problems + check_bounds(df) + check_certificates(df)
+
+
+def route_source(route: str) -> str:
+    return route.partition("@")[0]
+
+
+def certificate_path(name: str, route: str) -> Path:
+    """Where the library keeps the solution file whose certificate proves ``route`` (certificates/)."""
+    return LIBRARY / "certificates" / f"{name}-{route.replace('@', '-')}.json"
+
+
+def check_certificates(df: pd.DataFrame) -> list[str]:
+    """Every route that a certificate proves has its file, whose arithmetic holds and whose bound is the
+    route's (re-solving it: ``python bench/library.py certificate FILE INSTANCE``)."""
+    problems = []
+    for row in df.itertuples(index=False):
+        try:
+            routes = parse_routes(row.routes)
+        except BprInputError:        # row_problems names it
+            continue
+        for route, value in routes.items():
+            if route_source(route) != size_branch.NAME:
+                continue
+            path = certificate_path(row.name, route)
+            if not path.exists():
+                problems.append(f"{row.name}: route {route} has no certificate file {path.relative_to(LIBRARY)}")
+                continue
+            sol = solution_io.load(path)
+            cert = sol.info.get("certificate", {})
+            problems += [f"{row.name}: certificate of {route}: {p}" for p in size_branch.arithmetic(
+                instance_io.load(instance_path(row.name)).n_servers, cert)]
+            if cert.get("bound") is None or not math.isclose(cert["bound"], value, rel_tol=COST_RTOL):
+                problems.append(f"{row.name}: route {route} bounds {value}, its certificate {cert.get('bound')}")
+    return problems
 
 
 def row_problems(row: Any) -> list[str]:
@@ -266,7 +304,9 @@ def proofs(best: float, routes: dict[str, float]) -> list[str]:
 FORMULATION = {"exact": "extended", "lower_bounds:extended_lp": "extended", "milp": "paper",
                "lower_bounds:paper_lp": "paper", "restricted_master": "decomposition",
                "lower_bounds:decomposition": "decomposition", "size_layout": "window_sizes",
-               "lower_bounds:window_sizes": "window_sizes"}
+               "lower_bounds:window_sizes": "window_sizes",
+               # its positions are the extended formulation's: not independent of exact on the same solver
+               "size_branch": "extended"}
 
 
 def route_key(route: str) -> tuple[str, str]:
@@ -383,6 +423,9 @@ def _update(sweep_dir: Path) -> tuple[list[str], list[str]]:
             if value > routes.get(route, -math.inf) * (1 + COST_RTOL):
                 routes[route] = float(value)
                 changes.append(f"{name}: route {route} bounds {value:.6f} s/token")
+                if route_source(route) == size_branch.NAME:      # its proof is a file: kept beside the table
+                    r = group.loc[index]
+                    copies.append((Path(r.job_dir) / "solutions" / f"{r.algorithm}.json", certificate_path(name, route)))
         row["routes"] = routes_text(routes) or None
         row["gap"], row["status"] = _status(row["best_known_s"], row["best_bound_s"], routes)
     table = pd.DataFrame(list(entries.values()), columns=COLUMNS)
@@ -580,6 +623,17 @@ def page(out: Path) -> Path:
     return html.render(out, "BPR-Bench certified library", intro, provenance(), sections)
 
 
+def recheck_certificate(solution: Path, instance: Path, seconds: float) -> list[str]:
+    """The problems of a ``size_branch`` solution file's certificate, re-solved on ``instance``."""
+    sol, inst = solution_io.load(solution), instance_io.load(instance)
+    if sol.instance != inst.name:
+        raise BprInputError(f"{solution} is a solution of '{sol.instance}', not of '{inst.name}'")
+    if "certificate" not in sol.info:
+        raise BprInputError(f"{solution} carries no certificate (only {size_branch.NAME} writes one)")
+    ctx = for_run(Context(), size_branch.NAME, None)
+    return [f"{sol.instance}: {p}" for p in size_branch.recheck(inst, sol.info["certificate"], ctx, seconds)]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python bench/library.py", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -590,6 +644,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("routes")
     sub.add_parser("update").add_argument("sweep_dir", type=Path)
     sub.add_parser("page").add_argument("--out", type=Path, default=Path("outputs") / "library.html")
+    cert = sub.add_parser("certificate")
+    cert.add_argument("solution", type=Path)
+    cert.add_argument("instance", type=Path)
+    cert.add_argument("--seconds", type=float, default=600.0, help="time limit of each re-solve")
     args = p.parse_args(argv)
     try:
         return _command(args)
@@ -610,6 +668,9 @@ def _command(args: argparse.Namespace) -> int:
     elif args.command == "page":
         print(page(args.out))
         return 0
+    elif args.command == "certificate":
+        problems = recheck_certificate(args.solution, args.instance, args.seconds)
+        changes = [] if problems else [f"certificate of {args.solution}: bound re-confirmed"]
     elif args.command == "routes":
         print(routes_report(load_table()))
         return 0

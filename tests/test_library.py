@@ -119,10 +119,10 @@ def sandbox(tmp_path, monkeypatch):
     return lib
 
 
-def _sweep(tmp_path: Path, algorithms: str, job: str) -> Path:
+def _sweep(tmp_path: Path, algorithms: str, job: str, *overrides: str) -> Path:
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "instance=file",
                           "instance.file=library:clustered-c0", f"algorithms={algorithms}",
-                          f"hydra.run.dir={tmp_path / 'sweep' / job}"], capture_output=True, text=True)
+                          f"hydra.run.dir={tmp_path / 'sweep' / job}", *overrides], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return tmp_path / "sweep"
 
@@ -151,6 +151,24 @@ def test_update_keeps_improvements_only_and_rechecks(sandbox, tmp_path):
     before = (sandbox / "library.csv").read_text()
     assert library.update(sweep) == ([], []) and (sandbox / "library.csv").read_text() == before
     assert library.check_table() == []
+
+
+def test_a_certificate_is_kept_beside_the_table_and_checked(sandbox, tmp_path):
+    """size_branch's bound is a route whose proof is its solution file's certificate: the update keeps the
+    file, check re-derives its arithmetic and refuses a missing or altered one."""
+    sweep = _sweep(tmp_path, "[size_branch]", "0", "algorithm.size_branch.lns_s=0")
+    changes, problems = library.update(sweep)
+    assert problems == [] and any("route size_branch@highs" in c for c in changes)
+    path = library.certificate_path("clustered-c0", "size_branch@highs")
+    row = library.load_table().set_index("name").loc["clustered-c0"]
+    assert path.exists() and library.parse_routes(row.routes)["size_branch@highs"] == pytest.approx(row.best_bound_s)
+    assert library.check_table() == []
+    payload = json.loads(path.read_text())
+    payload["certificate"]["bound"] *= 0.99
+    path.write_text(json.dumps(payload))
+    assert any("not the minimum of its parts" in p for p in library.check_table())
+    path.unlink()
+    assert any("has no certificate file" in p for p in library.check_table())
 
 
 @pytest.mark.xdist_group("cg_bprr_sweep")       # one worker runs the shared sweep once

@@ -23,12 +23,16 @@ m), x_jm = sum k u and H_jm = sum u over clients and k. Every solution the check
 it (z its servers' sizes, f and u its visits), so the MILP's dual bound, at optimality or at any time
 limit, bounds the offline optimum from below. Identical servers take ascending sizes (any solution can be
 permuted to do so).
+
+``excluded`` size vectors (sizes[j] blocks on server j, 0 idle) are cut off, one no-good row each: the
+relaxation then bounds every solution whose sizes are none of them; ``fixed`` keeps only one vector (the
+size level of ``size_branch`` and its certificate's re-check, docs/formulations.md §9).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import pyomo.environ as pyo
 
@@ -68,6 +72,8 @@ class WindowSizesFormulation(BoundModel):
     """The window-size MILP (a bound model: no MIP start, no solution to map back)."""
 
     name: str = "window_sizes"
+    excluded: list[tuple[int, ...]] = field(default_factory=list)
+    fixed: tuple[int, ...] | None = None
 
     def size(self) -> Size:
         """z per size, u per visit, f per arc, skip per node (counted as built, which is fast)."""
@@ -90,6 +96,7 @@ class WindowSizesFormulation(BoundModel):
         define_linking(model)
         define_memory(model, inst, ix.sizes)
         define_symmetry(model, inst)
+        define_excluded(model, inst, self.excluded, self.fixed)
         model.cost = pyo.Objective(expr=pyo.quicksum(
             (float(inst.t[c, j]) + inst.servers[j].tau * k) / inst.R * model.f[c, j, b, k]
             for (c, j, b, k) in model.A), sense=pyo.minimize)
@@ -176,3 +183,28 @@ def define_symmetry(model: pyo.ConcreteModel, inst: Instance) -> None:
 
     model.symmetry = pyo.Constraint(range(len(pairs)), rule=lambda m, p: size(m, pairs[p][0]) <= size(
         m, pairs[p][1]))
+
+
+def _has(model: pyo.ConcreteModel, j: int, size: int) -> Any:
+    """[server j has ``size`` blocks]: z[j,size] for size > 0 (0 when it cannot), 1 - sum_m z[j,m] for idle."""
+    if size:
+        return model.z[j, size] if (j, size) in model.S else 0
+    return 1 - pyo.quicksum(model.z[k] for k in model.S if k[0] == j)
+
+
+def define_excluded(model: pyo.ConcreteModel, inst: Instance, excluded: Sequence[Sequence[int]],
+                    fixed: Sequence[int] | None) -> None:
+    """No-good rows, for each excluded vector v: sum_j [server j has v_j blocks] <= n - 1; and, for a
+    ``fixed`` vector, every bracket = 1 (the relaxation's value for those sizes)."""
+    model.excluded = pyo.Constraint(range(len(excluded)), rule=lambda m, i: pyo.quicksum(
+        _has(m, j, size) for j, size in enumerate(excluded[i])) <= inst.n_servers - 1)
+    model.fixed = pyo.Constraint(range(len(fixed or ())), rule=lambda m, j: _has(m, j, fixed[j]) == 1)
+
+
+def sizes(model: pyo.ConcreteModel, n_servers: int) -> tuple[int, ...]:
+    """The size vector of the loaded solution (0: idle)."""
+    out = [0] * n_servers
+    for (j, size) in model.S:
+        if pyo.value(model.z[j, size]) > 0.5:
+            out[j] = size
+    return tuple(out)

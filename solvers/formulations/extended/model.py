@@ -157,13 +157,19 @@ def host_idle(inst: Instance, pl: Placement) -> Placement:
     return Placement(np.where(idle, 1, pl.a), np.where(idle, 1, pl.m))
 
 
-def canonical(inst: Instance, pl: Placement, chains: list[list[int]]) -> tuple[Placement, list[list[int]]]:
+def canonical(inst: Instance, pl: Placement, chains: list[list[int]],
+              by_size: bool = False) -> tuple[Placement, list[list[int]]]:
     """The same solution with identical servers swapped so that their windows come in the order the
-    symmetry rows ask for (a heuristic's start would otherwise be cut off by them)."""
+    symmetry rows ask for (a heuristic's start would otherwise be cut off by them); ``by_size``: in the
+    order of the window-size relaxation's rows instead, ascending sizes (idle first)."""
     a, m = pl.a.copy(), pl.m.copy()
     where = list(range(inst.n_servers))          # where[j]: the server that takes j's window
+
+    def window_order(j: int) -> tuple[int, int]:
+        return ((inst.L + 1) * (pl.a[j] - 1) + pl.a[j] + pl.m[j] - 1 if pl.m[j] else 0, j)
+
     for group in identical_groups(inst):
-        order = sorted(group, key=lambda j: ((inst.L + 1) * (pl.a[j] - 1) + pl.a[j] + pl.m[j] - 1 if pl.m[j] else 0, j))
+        order = sorted(group, key=(lambda j: (pl.m[j], window_order(j))) if by_size else window_order)
         for new, old in zip(group, order):
             a[new], m[new], where[old] = pl.a[old], pl.m[old], new
     return Placement(a, m), [[where[j] for j in chain] for chain in chains]
