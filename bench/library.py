@@ -424,8 +424,8 @@ def _update(sweep_dir: Path) -> tuple[list[str], list[str]]:
                 routes[route] = float(value)
                 changes.append(f"{name}: route {route} bounds {value:.6f} s/token")
                 if route_source(route) == size_branch.NAME:      # its proof is a file: kept beside the table
-                    r = group.loc[index]
-                    copies.append((Path(r.job_dir) / "solutions" / f"{r.algorithm}.json", certificate_path(name, route)))
+                    src = Path(group.loc[index, "job_dir"]) / "solutions" / f"{size_branch.NAME}.json"
+                    copies.append((src, certificate_path(name, route)))
         row["routes"] = routes_text(routes) or None
         row["gap"], row["status"] = _status(row["best_known_s"], row["best_bound_s"], routes)
     table = pd.DataFrame(list(entries.values()), columns=COLUMNS)
