@@ -91,6 +91,21 @@ def test_equals_exact_on_binding_instances_and_its_certificate_re_solves(seed, b
     assert recheck(inst, cert) == []
 
 
+def test_leaves_left_open_are_re_solved_with_the_time_left(binding_optimum, tmp_path):
+    """With 0.01 s per leaf every first-block model stops at once; started from the optimum, the master's
+    bound passes it after a few vectors, the time left goes to the open leaves, and the run proves it."""
+    inst, graded_exact = binding_optimum(3)
+    start = tmp_path / "optimum.json"
+    graded_exact.solution.save(start)
+    opts = size_branch.Options(lns_s=0.0, sub_time_limit=0.01, start=str(start))
+    sol = size_branch.solve(inst, opts, ctx=solver_ctx(**EXACT))
+    leaves = sol.info["certificate"]["leaves"]
+    assert sol.termination == "optimal" and sol.record.solver.dual_bound_s >= graded_exact.evaluation.per_token_s * (
+        1 - 1e-6)
+    assert leaves and all(leaf["status"] in ("optimal", "infeasible") or leaf["bound"] >= sol.record.solver.dual_bound_s
+                          for leaf in leaves)
+
+
 def test_stopped_it_keeps_bound_below_optimum_below_incumbent(binding_optimum):
     """Seed 7 takes exact 10 s and this method minutes: stopped after 8 s its bound is the tree's, below the
     optimum, and its solution (the search's, graded) above it."""

@@ -46,6 +46,7 @@ from solvers.framework.status_line import StatusLine
 
 NAME = "size_branch"
 Sizes = tuple[int, ...]
+CLOSED = (Termination.OPTIMAL, Termination.INFEASIBLE)   # a leaf's first-block model finished
 RECHECK_RTOL = 1e-6     # a re-solved bound may fall short of the recorded one by solver tolerance only
 
 
@@ -159,7 +160,7 @@ def positions(inst: Instance, v: Sizes, best: Start | None, ctx: Context) -> tup
 def search(inst: Instance, opts: Options, ctx: Context, best: Start | None,
            status: StatusLine) -> tuple[Tree, Start | None]:
     """The best-first search over size vectors until the master's bound reaches the incumbent, no vector is
-    left, or the time is up."""
+    left, or the time is up; then the time left goes to the leaves still open (``deepen``)."""
     tree, rel_gap = Tree(), ctx.solver.rel_gap
     best = in_size_order(inst, best) if best else None
     while True:
@@ -171,22 +172,53 @@ def search(inst: Instance, opts: Options, ctx: Context, best: Start | None,
         elif report.dual_bound_s is not None:
             # an earlier master's bound holds for a superset of the vectors left, so the larger one holds
             tree.rest = max(report.dual_bound_s, tree.rest if tree.rest is not None else -math.inf)
-        lower = tree.lower()
-        ctx.clock.found(bound=None if lower is None or math.isinf(lower) else lower)
-        if report.termination is not Termination.OPTIMAL or model is None:
-            return tree, best
-        if best is not None and report.dual_bound_s >= best.cost * (1 - rel_gap):
+        record_bound(tree, ctx)
+        reached = best is not None and (report.dual_bound_s or -math.inf) >= best.cost * (1 - rel_gap)
+        if report.termination is Termination.INFEASIBLE or reached:
+            return tree, deepen(inst, tree, best, ctx, status)
+        if report.termination is not Termination.OPTIMAL or model is None or ctx.left() <= 0:
             return tree, best
         v = sizes(model, inst.n_servers)
-        if ctx.left() <= 0:
-            return tree, best
         leaf, found, took = positions(inst, v, best, ctx.at_most(opts.sub_time_limit))
         tree.leaves.append(Leaf(v, report.dual_bound_s, leaf.status, leaf.positions_bound, leaf.positions_best))
-        if found is not None and (best is None or found.cost < best.cost):
-            best = in_size_order(inst, found)
-            ctx.clock.found(incumbent=best.cost)
+        best = better(inst, best, found, ctx)
         status.update(f"{len(tree.leaves)} size vectors, bound {tree.lower():.6g} s, "
                       f"best {best.cost if best else math.nan:.6g} s (last: {leaf.status} in {took:.1f} s)")
+
+
+def record_bound(tree: Tree, ctx: Context) -> None:
+    lower = tree.lower()
+    ctx.clock.found(bound=None if lower is None or math.isinf(lower) else lower)
+
+
+def better(inst: Instance, best: Start | None, found: Start | None, ctx: Context) -> Start | None:
+    if found is None or (best is not None and found.cost >= best.cost):
+        return best
+    ctx.clock.found(incumbent=found.cost)
+    return in_size_order(inst, found)
+
+
+def deepen(inst: Instance, tree: Tree, best: Start | None, ctx: Context, status: StatusLine) -> Start | None:
+    """Every size vector is a leaf or costs at least the incumbent: the time left goes to the open leaves
+    whose bound is below the incumbent, the lowest first, each re-solved with an equal share of what is left
+    (a re-solve starts afresh, so it gets more time than the first). A leaf keeps the larger of its bounds."""
+    def open_leaves() -> list[int]:
+        cut = math.inf if best is None else best.cost * (1 - ctx.solver.rel_gap)
+        return sorted((i for i, leaf in enumerate(tree.leaves) if leaf.status not in CLOSED
+                       and leaf.bound is not None and leaf.bound < cut), key=lambda i: tree.leaves[i].bound)
+
+    while (todo := open_leaves()) and ctx.left() > 0:
+        i, old = todo[0], tree.leaves[todo[0]]
+        again, found, took = positions(inst, old.sizes, best, ctx.at_most(ctx.left() / len(todo)))
+        tree.leaves[i] = Leaf(old.sizes, old.relaxation, again.status if again.status in CLOSED else old.status,
+                              max(b for b in (old.positions_bound, again.positions_bound, -math.inf) if b is not None),
+                              min((b for b in (old.positions_best, again.positions_best) if b is not None),
+                                  default=None))
+        best = better(inst, best, found, ctx)
+        record_bound(tree, ctx)
+        status.update(f"re-solving {len(todo)} open size vectors, bound {tree.lower():.6g} s, best "
+                      f"{best.cost if best else math.nan:.6g} s (last: {again.status} in {took:.1f} s)")
+    return best
 
 
 def arithmetic(n_servers: int, cert: dict) -> list[str]:
