@@ -13,7 +13,8 @@ The search has two levels.
   its dual bound D(v) bounds them, and max(LB at v, D(v)) is v's leaf bound.
 
 The lower bound is min(LB of the vectors not excluded, the leaf bounds); the incumbent is the best of the
-large-neighbourhood search (§5, the first ``lns_s`` seconds) and every leaf's solution. Identical servers
+heuristics, a start file, the large-neighbourhood search (§5, the first ``lns_s`` seconds) and every leaf's
+solution. Once the master's bound reaches the incumbent, the time left re-solves the leaves still open. Identical servers
 take ascending sizes in the master (any solution can be permuted to do so), so each vector stands for all
 its permutations over identical servers. The run's solution file carries the certificate: the leaves with
 their bounds and the master's bound on the rest, which ``recheck`` re-derives and re-solves.
@@ -97,7 +98,7 @@ class Leaf:
 @dataclass
 class Tree:
     """The search's state: its leaves, the master's bound on the vectors not excluded (inf: none left) and
-    whether it is final."""
+    the master's last status."""
 
     leaves: list[Leaf] = field(default_factory=list)
     rest: float | None = None      # None: the master has not bounded the rest (stopped without a bound)
