@@ -246,7 +246,7 @@ def check_certificates(df: pd.DataFrame) -> list[str]:
             sol = solution_io.load(path)
             cert = sol.info.get("certificate", {})
             problems += [f"{row.name}: certificate of {route}: {p}" for p in size_branch.arithmetic(
-                instance_io.load(instance_path(row.name)).n_servers, cert)]
+                instance_io.load(instance_path(row.name)), cert)]
             if cert.get("bound") is None or not math.isclose(cert["bound"], value, rel_tol=COST_RTOL):
                 problems.append(f"{row.name}: route {route} bounds {value}, its certificate {cert.get('bound')}")
     return problems

@@ -133,6 +133,9 @@ def test_a_tampered_certificate_is_refused(binding_optimum):
     arithmetic = copy.deepcopy(cert)
     arithmetic["bound"] = cert["bound"] * 1.01
     assert any("not the minimum of its parts" in p for p in recheck(inst, arithmetic))
+    too_large = copy.deepcopy(cert)
+    too_large["leaves"][0]["sizes"][0] = inst.L + 1      # no server holds more than L blocks
+    assert recheck(inst, too_large) == ["its size vectors are not distinct vectors the instance's servers can take"]
 
 
 def test_excluding_and_fixing_a_size_vector():

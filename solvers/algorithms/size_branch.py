@@ -13,8 +13,8 @@ The search has two levels.
   its dual bound D(v) bounds them, and max(LB at v, D(v)) is v's leaf bound.
 
 The lower bound is min(LB of the vectors not excluded, the leaf bounds); the incumbent is the best of the
-heuristics, a start file, the large-neighbourhood search (§5, the first ``lns_s`` seconds) and every leaf's
-solution. Once the master's bound reaches the incumbent, the time left re-solves the leaves still open. Identical servers
+heuristics, a start file, the large-neighbourhood search (§5, the first ``lns_s`` seconds) and every
+leaf's solution. Once the master's bound reaches the incumbent, the time left re-solves the open leaves. Identical servers
 take ascending sizes in the master (any solution can be permuted to do so), so each vector stands for all
 its permutations over identical servers. The run's solution file carries the certificate: the leaves with
 their bounds and the master's bound on the rest, which ``recheck`` re-derives and re-solves.
@@ -30,7 +30,7 @@ from bpr.errors import BprInputError
 from bpr.fields import number
 from bpr.instance import Instance
 from bpr.limits import MAX_SECONDS
-from bpr.perf import Placement
+from bpr.perf import Placement, window_caps
 from bpr.record import RunRecord, SolverReport, gap
 from bpr.solution import Solution, no_solution
 from bpr.status import Termination
@@ -222,15 +222,17 @@ def deepen(inst: Instance, tree: Tree, best: Start | None, ctx: Context, status:
     return best
 
 
-def arithmetic(n_servers: int, cert: dict) -> list[str]:
-    """What a certificate contradicts without solving anything: its method, distinct vectors of the
-    instance's servers, each leaf's bound = max(relaxation, positions) (none when infeasible), and its bound
-    = the minimum of the rest's and the leaves'."""
+def arithmetic(inst: Instance, cert: dict) -> list[str]:
+    """What a certificate contradicts without solving anything: its method, distinct size vectors that the
+    instance's servers can take, each leaf's bound = max(relaxation, positions) (none when infeasible), and
+    its bound = the minimum of the rest's and the leaves'."""
     if cert.get("method") != NAME:
         return [f"not a {NAME} certificate (method {cert.get('method')!r})"]
-    problems, leaves = [], _leaves(cert)
-    if len({leaf.sizes for leaf in leaves}) < len(leaves) or any(len(v.sizes) != n_servers for v in leaves):
-        problems.append("its size vectors are not distinct vectors of the instance's servers")
+    problems, leaves, mbar = [], _leaves(cert), window_caps(inst)
+    if len({leaf.sizes for leaf in leaves}) < len(leaves) or any(
+            len(v.sizes) != inst.n_servers or any(not 0 <= m <= cap for m, cap in zip(v.sizes, mbar, strict=True))
+            for v in leaves):
+        return ["its size vectors are not distinct vectors the instance's servers can take"]
     for leaf, d in zip(leaves, cert["leaves"], strict=True):
         if d["bound"] != leaf.bound:
             problems.append(f"leaf {list(leaf.sizes)}: bound {d['bound']} is not max(relaxation, positions)")
@@ -256,7 +258,7 @@ def recheck(inst: Instance, cert: dict, ctx: Context, seconds: float) -> list[st
     with a leaf's sizes fixed reaches its relaxation value, and its first-block model reaches its bound where
     that bound is the leaf's. Every solve gets ``seconds``; one that stops below the claim is a problem (not
     re-confirmed)."""
-    problems = arithmetic(inst.n_servers, cert)
+    problems = arithmetic(inst, cert)
     if problems:
         return problems
     tree = _tree(cert)
