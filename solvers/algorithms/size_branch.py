@@ -16,8 +16,9 @@ The lower bound is min(LB of the vectors not excluded, the leaf bounds); the inc
 heuristics, a start file, the large-neighbourhood search (§5, the first ``lns_s`` seconds) and every
 leaf's solution. Once the master's bound reaches the incumbent, the time left re-solves the open leaves.
 Identical servers take ascending sizes in the master (any solution can be permuted to do so), so each
-vector stands for all its permutations over identical servers. The run's solution file carries the certificate: the leaves with
-their bounds and the master's bound on the rest, which ``recheck`` re-derives and re-solves.
+vector stands for all its permutations over identical servers. The run's solution file carries the
+certificate: the leaves with their bounds and the master's bound on the rest, which ``recheck`` re-derives
+and re-solves.
 """
 
 from __future__ import annotations
