@@ -670,7 +670,11 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     elif args.command == "certificate":
         problems = recheck_certificate(args.solution, args.instance, args.seconds)
-        changes = [] if problems else [f"certificate of {args.solution}: bound re-confirmed"]
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        if not problems:
+            print(f"certificate of {args.solution}: every part re-solved, its bound re-confirmed")
+        return 2 if problems else 0
     elif args.command == "routes":
         print(routes_report(load_table()))
         return 0

@@ -170,7 +170,7 @@ def test_library_rechecks_a_certificate_file_and_refuses_a_file_without_one(tmp_
     sol = size_branch.solve(inst, NO_SEARCH, ctx=solver_ctx(**EXACT))
     sol.save(sol_file)
     assert library.main(["certificate", str(sol_file), str(inst_file), "--seconds", "30"]) == 0
-    assert "bound re-confirmed" in capsys.readouterr().out
+    assert "its bound re-confirmed" in capsys.readouterr().out
     sol.info.pop("certificate")
     sol.save(sol_file)
     assert library.main(["certificate", str(sol_file), str(inst_file)]) == 2
