@@ -24,7 +24,7 @@ and re-solves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bpr.errors import BprInputError
@@ -111,12 +111,15 @@ class Tree:
             return None
         return min([self.rest] + [b for b in (leaf.bound for leaf in self.leaves) if b is not None])
 
+    def bound(self) -> float | None:
+        """``lower`` as a number to report: None also when it is infinite (no solution anywhere)."""
+        lower = self.lower()
+        return None if lower is None or math.isinf(lower) else lower
+
     def certificate(self, rel_gap: float) -> dict:
         rest = None if self.rest is None or math.isinf(self.rest) else self.rest
-        lower = self.lower()
         return {"method": NAME, "rel_gap": rel_gap, "leaves": [leaf.to_dict() for leaf in self.leaves],
-                "rest_bound": rest, "rest_status": self.rest_status,
-                "bound": None if lower is None or math.isinf(lower) else lower}
+                "rest_bound": rest, "rest_status": self.rest_status, "bound": self.bound()}
 
 
 def size_vector(pl: Placement) -> Sizes:
@@ -143,9 +146,10 @@ def incumbent(inst: Instance, opts: Options, ctx: Context) -> Start | None:
     return min(found, key=lambda st: st.cost, default=None)
 
 
-def positions(inst: Instance, v: Sizes, best: Start | None, ctx: Context) -> tuple[Leaf, Start | None, float]:
+def positions(inst: Instance, v: Sizes, relaxation: float, best: Start | None,
+              ctx: Context) -> tuple[Leaf, Start | None, float]:
     """The first-block model of size vector ``v`` (MIP start: the incumbent when it has these sizes): its
-    leaf (``relaxation`` filled in by the caller), its solution when cheaper than ``best``, and its time."""
+    leaf (with the master's bound ``relaxation``), its solution when cheaper than ``best``, and its time."""
     starts = [best] if best is not None and size_vector(best.placement) == v else []
     f = ExactFormulation(inst, ExactOptions(allow_idle=True, memory_caps=True, window_memory=True,
                                             capacity_cuts=True), NAME, allowed=windows_of(inst, v), starts=starts)
@@ -154,7 +158,7 @@ def positions(inst: Instance, v: Sizes, best: Start | None, ctx: Context) -> tup
     if model is not None and report.has_solution and (best is None or report.incumbent_s < best.cost):
         pl, chains = f.extract(model)
         found = graded(inst, NAME, pl, chains)
-    leaf = Leaf(v, -math.inf, str(report.termination), report.dual_bound_s,
+    leaf = Leaf(v, relaxation, str(report.termination), report.dual_bound_s,
                 report.incumbent_s if report.has_solution else None)
     return leaf, found, (report.build_s or 0) + (report.load_s or 0) + (report.solve_s or 0)
 
@@ -181,16 +185,15 @@ def search(inst: Instance, opts: Options, ctx: Context, best: Start | None,
         if report.termination is not Termination.OPTIMAL or model is None or ctx.left() <= 0:
             return tree, best
         v = sizes(model, inst.n_servers)
-        leaf, found, took = positions(inst, v, best, ctx.at_most(opts.sub_time_limit))
-        tree.leaves.append(Leaf(v, report.dual_bound_s, leaf.status, leaf.positions_bound, leaf.positions_best))
+        leaf, found, took = positions(inst, v, report.dual_bound_s, best, ctx.at_most(opts.sub_time_limit))
+        tree.leaves.append(leaf)
         best = better(inst, best, found, ctx)
         status.update(f"{len(tree.leaves)} size vectors, bound {tree.lower():.6g} s, "
                       f"best {best.cost if best else math.nan:.6g} s (last: {leaf.status} in {took:.1f} s)")
 
 
 def record_bound(tree: Tree, ctx: Context) -> None:
-    lower = tree.lower()
-    ctx.clock.found(bound=None if lower is None or math.isinf(lower) else lower)
+    ctx.clock.found(bound=tree.bound())
 
 
 def better(inst: Instance, best: Start | None, found: Start | None, ctx: Context) -> Start | None:
@@ -211,16 +214,20 @@ def deepen(inst: Instance, tree: Tree, best: Start | None, ctx: Context, status:
 
     while (todo := open_leaves()) and ctx.left() > 0:
         i, old = todo[0], tree.leaves[todo[0]]
-        again, found, took = positions(inst, old.sizes, best, ctx.at_most(ctx.left() / len(todo)))
-        tree.leaves[i] = Leaf(old.sizes, old.relaxation, again.status if again.status in CLOSED else old.status,
-                              max(b for b in (old.positions_bound, again.positions_bound, -math.inf) if b is not None),
-                              min((b for b in (old.positions_best, again.positions_best) if b is not None),
-                                  default=None))
+        again, found, took = positions(inst, old.sizes, old.relaxation, best, ctx.at_most(ctx.left() / len(todo)))
+        tree.leaves[i] = replace(again, status=again.status if again.status in CLOSED else old.status,
+                                 positions_bound=_best_of(max, old.positions_bound, again.positions_bound),
+                                 positions_best=_best_of(min, old.positions_best, again.positions_best))
         best = better(inst, best, found, ctx)
         record_bound(tree, ctx)
         status.update(f"re-solving {len(todo)} open size vectors, bound {tree.lower():.6g} s, best "
                       f"{best.cost if best else math.nan:.6g} s (last: {again.status} in {took:.1f} s)")
     return best
+
+
+def _best_of(pick, *values: float | None) -> float | None:
+    """``pick`` (max or min) of the values a solve gave, None when none did."""
+    return pick((v for v in values if v is not None), default=None)
 
 
 def arithmetic(inst: Instance, cert: dict) -> list[str]:
@@ -280,7 +287,7 @@ def recheck(inst: Instance, cert: dict, ctx: Context, seconds: float) -> list[st
             problems.append(f"leaf {list(leaf.sizes)}: the relaxation reaches {fixed.dual_bound_s}, not "
                             f"{leaf.relaxation}")
         if leaf.bound is None or leaf.bound > leaf.relaxation:
-            again, _, _ = positions(inst, leaf.sizes, None, ctx.at_most(seconds))
+            again, _, _ = positions(inst, leaf.sizes, leaf.relaxation, None, ctx.at_most(seconds))
             if leaf.bound is None and again.status != Termination.INFEASIBLE:
                 problems.append(f"leaf {list(leaf.sizes)}: its first-block model is {again.status}, not infeasible")
             elif leaf.bound is not None and below(again.positions_bound, leaf.bound):
@@ -302,14 +309,12 @@ def solve(inst: Instance, opts: Options, ctx: Context) -> Solution:
         ctx.clock.found(incumbent=start.cost)
     with ctx.clock.phase("size vectors"):
         tree, best = search(inst, opts, ctx, start, status)
-    lower = tree.lower()
     info = {"size_vectors": len(tree.leaves),
-            "open_vectors": sum(leaf.status != Termination.OPTIMAL and leaf.status != Termination.INFEASIBLE
-                                for leaf in tree.leaves),
+            "open_vectors": sum(leaf.status not in CLOSED for leaf in tree.leaves),
             "start_s": start.cost if start else None, "certificate": tree.certificate(ctx.solver.rel_gap)}
-    bound = None if lower is None or math.isinf(lower) else lower
+    bound = tree.bound()
     if best is None:
-        closed = lower is not None and math.isinf(lower)
+        closed = tree.lower() == math.inf
         why = "every size vector was excluded without a solution" if closed else "no solution found"
         return no_solution(inst, NAME, Termination.INFEASIBLE if closed else Termination.TIME_LIMIT, why, info)
     g = gap(best.cost, bound)

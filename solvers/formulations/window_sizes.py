@@ -185,20 +185,21 @@ def define_symmetry(model: pyo.ConcreteModel, inst: Instance) -> None:
         m, pairs[p][1]))
 
 
-def _has(model: pyo.ConcreteModel, j: int, size: int) -> Any:
-    """[server j has ``size`` blocks]: z[j,size] for size > 0 (0 when it cannot), 1 - sum_m z[j,m] for idle."""
-    if size:
-        return model.z[j, size] if (j, size) in model.S else 0
-    return 1 - pyo.quicksum(model.z[k] for k in model.S if k[0] == j)
-
-
 def define_excluded(model: pyo.ConcreteModel, inst: Instance, excluded: Sequence[Sequence[int]],
                     fixed: Sequence[int] | None) -> None:
-    """No-good rows, for each excluded vector v: sum_j [server j has v_j blocks] <= n - 1; and, for a
-    ``fixed`` vector, every bracket = 1 (the relaxation's value for those sizes)."""
+    """No-good rows, for each excluded vector v: sum_j [server j has v_j blocks] <= n - 1, where the bracket
+    is z[j,v_j] for v_j > 0 (0 when it cannot) and 1 - sum_m z[j,m] for an idle server; and, for a ``fixed``
+    vector, every bracket = 1 (the relaxation's value for those sizes)."""
+    per_server = _by(model.S, lambda k: k[0])
+
+    def has(m, j: int, size: int) -> Any:
+        if size:
+            return m.z[j, size] if (j, size) in m.S else 0
+        return 1 - pyo.quicksum(m.z[k] for k in per_server.get(j, []))
+
     model.excluded = pyo.Constraint(range(len(excluded)), rule=lambda m, i: pyo.quicksum(
-        _has(m, j, size) for j, size in enumerate(excluded[i])) <= inst.n_servers - 1)
-    model.fixed = pyo.Constraint(range(len(fixed or ())), rule=lambda m, j: _has(m, j, fixed[j]) == 1)
+        has(m, j, size) for j, size in enumerate(excluded[i])) <= inst.n_servers - 1)
+    model.fixed = pyo.Constraint(range(len(fixed or ())), rule=lambda m, j: has(m, j, fixed[j]) == 1)
 
 
 def sizes(model: pyo.ConcreteModel, n_servers: int) -> tuple[int, ...]:
