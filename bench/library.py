@@ -670,11 +670,7 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     elif args.command == "certificate":
         problems = recheck_certificate(args.solution, args.instance, args.seconds)
-        for line in problems:
-            print(f"error: {line}", file=sys.stderr)
-        if not problems:
-            print(f"certificate of {args.solution}: every part re-solved, its bound re-confirmed")
-        return 2 if problems else 0
+        changes = [] if problems else [f"certificate of {args.solution}: every part re-solved, its bound re-confirmed"]
     elif args.command == "routes":
         print(routes_report(load_table()))
         return 0
@@ -691,7 +687,7 @@ def _command(args: argparse.Namespace) -> int:
         print(f"error: {line}", file=sys.stderr)
     for line in changes:
         print(line)
-    if not problems and args.command != "golden":
+    if not problems and args.command not in ("golden", "certificate"):     # they change no table
         print(f"{args.command}: {len(changes)} change(s); table {TABLE}")
     return 2 if problems else 0
 
